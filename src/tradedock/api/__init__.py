@@ -1,0 +1,1 @@
+"""HTTP API (FastAPI): a thin shell over `tradedock.services`. Not built yet."""

@@ -1,0 +1,1 @@
+"""The ``tradedock`` command line: a thin shell over `tradedock.services`."""

@@ -1,0 +1,226 @@
+"""Domain vocabulary shared by every layer: enums and frozen dataclasses, nothing else.
+
+What belongs here: the names of exchanges, environments, scopes, permissions and account modes; the
+`Credentials` value (with a redacting ``repr``/``str``); the read-only facts an exchange reports about a key
+and an account (`KeyInfo`, `AccountInfo`, `Balance`, `ServerTime`). What does not: anything that talks to a
+network, a database or a vault, and any exchange-specific parsing. This module imports nothing internal.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from types import MappingProxyType
+
+
+class ExchangeId(enum.StrEnum):
+    BYBIT = "bybit"
+    BITGET = "bitget"
+    ASTER = "aster"
+
+
+class Environment(enum.StrEnum):
+    """Where a key lives. ``sandbox`` is TradeDock's simulated exchanges (URLs from settings)."""
+
+    LIVE = "live"
+    DEMO = "demo"
+    TESTNET = "testnet"
+    SANDBOX = "sandbox"
+
+
+class Scope(enum.StrEnum):
+    """What the platform will trade with the key."""
+
+    SPOT = "spot"
+    FUTURES = "futures"
+    BOTH = "both"
+
+    @property
+    def needs_spot(self) -> bool:
+        return self in (Scope.SPOT, Scope.BOTH)
+
+    @property
+    def needs_futures(self) -> bool:
+        return self in (Scope.FUTURES, Scope.BOTH)
+
+
+class ContractType(enum.StrEnum):
+    """Which futures market a futures scope trades (Bitget product types; Bybit linear/inverse)."""
+
+    USDT_M = "usdt_m"
+    USDC_M = "usdc_m"
+    COIN_M = "coin_m"
+
+
+class Permission(enum.StrEnum):
+    """Normalized permissions. Anything else is kept as ``other:<native name>`` in `KeyInfo.other_permissions`."""
+
+    READ = "read"
+    SPOT_TRADE = "spot_trade"
+    FUTURES_TRADE = "futures_trade"
+    WITHDRAW = "withdraw"
+    TRANSFER = "transfer"
+
+
+class AccountMode(enum.StrEnum):
+    UNIFIED = "unified"
+    CLASSIC = "classic"
+
+
+class PositionMode(enum.StrEnum):
+    ONE_WAY = "one_way"
+    HEDGE = "hedge"
+
+
+class MarginMode(enum.StrEnum):
+    CROSS = "cross"
+    ISOLATED = "isolated"
+    PORTFOLIO = "portfolio"
+    MULTI_ASSET = "multi_asset"
+
+
+class ConnectionStatus(enum.StrEnum):
+    """The five statuses of a connection (DESIGN.md contract)."""
+
+    CONNECTED = "connected"
+    CONNECTED_WITH_WARNINGS = "connected_with_warnings"
+    ACTION_REQUIRED = "action_required"
+    INVALID = "invalid"
+    UNREACHABLE = "unreachable"
+
+
+#: Credential field names per exchange, in the order a user is asked for them (DESIGN.md contract).
+CREDENTIAL_FIELDS: Mapping[ExchangeId, tuple[str, ...]] = MappingProxyType(
+    {
+        ExchangeId.BITGET: ("api_key", "secret", "passphrase"),
+        ExchangeId.BYBIT: ("api_key", "secret"),
+        ExchangeId.ASTER: ("api_wallet", "private_key", "main_wallet"),
+    }
+)
+
+#: The field that identifies a key publicly (fingerprinted, shown masked). Never a secret.
+PUBLIC_ID_FIELD: Mapping[ExchangeId, str] = MappingProxyType(
+    {ExchangeId.BITGET: "api_key", ExchangeId.BYBIT: "api_key", ExchangeId.ASTER: "api_wallet"}
+)
+
+
+def mask(value: str, visible: int = 4) -> str:
+    """Show only the last ``visible`` characters of a public identifier: ``…a1b2``."""
+    if len(value) <= visible:
+        return "…" + "*" * len(value)
+    return "…" + value[-visible:]
+
+
+@dataclass(frozen=True, repr=False)
+class Credentials:
+    """The credential fields of one key, exactly as given. ``repr``/``str`` never show a value."""
+
+    exchange: ExchangeId
+    fields: Mapping[str, str]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "fields", MappingProxyType(dict(self.fields)))
+
+    def __repr__(self) -> str:
+        names = ", ".join(f"{name}=***" for name in self.fields)
+        return f"Credentials({self.exchange.value}: {names})"
+
+    __str__ = __repr__
+
+    def __getitem__(self, name: str) -> str:
+        return self.fields[name]
+
+    def get(self, name: str, default: str = "") -> str:
+        return self.fields.get(name, default)
+
+    @property
+    def public_id(self) -> str:
+        """The API key (Bybit, Bitget) or API wallet address (Aster)."""
+        return self.fields.get(PUBLIC_ID_FIELD[self.exchange], "")
+
+    def trimmed(self) -> tuple[Credentials, tuple[str, ...]]:
+        """Strip pasted whitespace (spaces, tabs, newlines, zero-width) from every field.
+
+        Returns the cleaned credentials and the names of the fields that changed, so callers can say so.
+        """
+        cleaned: dict[str, str] = {}
+        changed: list[str] = []
+        for name, value in self.fields.items():
+            new = "".join(ch for ch in value if not ch.isspace() and ch not in _INVISIBLE)
+            cleaned[name] = new
+            if new != value:
+                changed.append(name)
+        return Credentials(self.exchange, cleaned), tuple(changed)
+
+
+_INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff")
+
+
+@dataclass(frozen=True)
+class ServerTime:
+    """One server-time sample: the exchange's clock and our clock at the midpoint of the round trip."""
+
+    server_ms: int
+    local_ms: int
+    round_trip_ms: int
+
+    @property
+    def offset_ms(self) -> int:
+        """How far the exchange is ahead of us (negative: our clock is ahead of the exchange)."""
+        return self.server_ms - self.local_ms
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """What the exchange says about the key itself."""
+
+    uid: str
+    permissions: frozenset[Permission]
+    other_permissions: tuple[str, ...] = ()
+    native_permissions: Mapping[str, object] = field(default_factory=dict)
+    read_only: bool = False
+    ips: tuple[str, ...] = ()
+    expires_at: datetime | None = None
+    is_master: bool | None = None
+    parent_uid: str | None = None
+    account_mode: AccountMode | None = None
+    label: str | None = None
+    created_at: datetime | None = None
+
+    @property
+    def ip_bound(self) -> bool:
+        return any(ip not in ("", "*") for ip in self.ips)
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    """Account-level facts: unified vs classic, main vs sub-account, account-wide margin mode."""
+
+    uid: str
+    account_mode: AccountMode | None = None
+    is_subaccount: bool | None = None
+    margin_mode: MarginMode | None = None
+    native: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Balance:
+    """One coin in one wallet, wallet named as the exchange names it (Bybit ``UNIFIED``, Bitget ``spot``…)."""
+
+    wallet: str
+    coin: str
+    total: Decimal
+    available: Decimal
+    usd_value: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class PositionSettings:
+    """Position and margin mode for one futures market."""
+
+    position_mode: PositionMode | None
+    margin_mode: MarginMode | None = None
+    native: Mapping[str, object] = field(default_factory=dict)

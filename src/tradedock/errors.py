@@ -1,0 +1,183 @@
+"""The domain error tree, grouped by what the caller should do. No HTTP status codes here.
+
+::
+
+    TradeDockError
+    ├── ExchangeUnreachableError ........ retry later; never means the key is bad → status `unreachable`
+    │   ├── ExchangeUnavailableError .... 5xx, HTML error page, maintenance
+    │   ├── ExchangeTimeoutError ........ connect/read timeout, DNS failure, connection refused
+    │   ├── RateLimitedError ............ 429 / rate-limit codes / IP ban (``retry_after_s``)
+    │   └── GeoBlockedError ............. HTML 403 from a CDN: the exchange blocks this server's location
+    ├── UserFixableError ................ the user (or operator) must change something
+    │   ├── InvalidInputError ........... a field is missing or malformed (``field``, ``fix``)
+    │   ├── CredentialsRejectedError .... the exchange refused the credentials
+    │   │   ├── UnknownKeyError ......... the exchange does not know this key
+    │   │   ├── BadSignatureError ....... the key exists; the secret / private key is wrong
+    │   │   ├── WrongPassphraseError .... Bitget: the passphrase is wrong
+    │   │   ├── KeyExpiredError ......... the key (or Aster agent) has expired or was revoked
+    │   │   └── WrongEnvironmentError ... the key belongs to another environment (demo / testnet / live)
+    │   ├── TimestampRejectedError ...... our clock is outside the exchange's window
+    │   ├── IpNotAllowedError ........... the request's IP is not on the key's whitelist
+    │   ├── PermissionDeniedError ....... the key lacks a permission for this call
+    │   ├── AccountModeMismatchError .... unified-only endpoint on a classic account or the reverse
+    │   ├── AgentNotApprovedError ....... Aster: the API wallet is not an approved agent of the main wallet
+    │   ├── AlreadyConnectedError ....... this key is already connected (owner never revealed)
+    │   ├── AccountChangedError ......... a replacement key belongs to another exchange account
+    │   └── NotFoundError ............... no such connection for this owner
+    └── InternalError ................... a bug or a broken deployment; report it
+        ├── VaultError .................. sealing/opening failed
+        │   └── MasterKeyError .......... master key missing, malformed or not the one the data was sealed with
+        └── UnexpectedResponseError ..... the exchange answered in a shape we do not understand
+
+Every error carries a plain message; exchange errors also carry the exchange's own ``code`` and message as
+evidence. Messages must never contain a secret: callers pass only public facts.
+"""
+
+from __future__ import annotations
+
+
+class TradeDockError(Exception):
+    """Base of every error TradeDock raises on purpose."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        native_message: str | None = None,
+        exchange: str | None = None,
+        fix: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.native_message = native_message
+        self.exchange = exchange
+        self.fix = fix
+
+    def evidence(self) -> dict[str, str]:
+        """Public facts about the error, fit for a report or a log line."""
+        out: dict[str, str] = {"error": type(self).__name__}
+        if self.exchange:
+            out["exchange"] = self.exchange
+        if self.code is not None:
+            out["code"] = str(self.code)
+        if self.native_message:
+            out["exchange_message"] = self.native_message
+        return out
+
+
+# --- retry later -------------------------------------------------------------------------------------------
+
+
+class ExchangeUnreachableError(TradeDockError):
+    """The exchange could not give an answer about the key. Never a reason to call a key invalid."""
+
+
+class ExchangeUnavailableError(ExchangeUnreachableError):
+    pass
+
+
+class ExchangeTimeoutError(ExchangeUnreachableError):
+    pass
+
+
+class RateLimitedError(ExchangeUnreachableError):
+    def __init__(self, message: str, *, retry_after_s: float | None = None, **kwargs: str | None) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after_s = retry_after_s
+
+
+class GeoBlockedError(ExchangeUnreachableError):
+    pass
+
+
+# --- the user must fix ---------------------------------------------------------------------------------------
+
+
+class UserFixableError(TradeDockError):
+    pass
+
+
+class InvalidInputError(UserFixableError):
+    def __init__(self, field: str, message: str, *, fix: str | None = None) -> None:
+        super().__init__(message, fix=fix)
+        self.field = field
+
+    def evidence(self) -> dict[str, str]:
+        return {**super().evidence(), "field": self.field}
+
+
+class CredentialsRejectedError(UserFixableError):
+    pass
+
+
+class UnknownKeyError(CredentialsRejectedError):
+    pass
+
+
+class BadSignatureError(CredentialsRejectedError):
+    pass
+
+
+class WrongPassphraseError(CredentialsRejectedError):
+    pass
+
+
+class KeyExpiredError(CredentialsRejectedError):
+    pass
+
+
+class WrongEnvironmentError(CredentialsRejectedError):
+    pass
+
+
+class TimestampRejectedError(UserFixableError):
+    pass
+
+
+class IpNotAllowedError(UserFixableError):
+    pass
+
+
+class PermissionDeniedError(UserFixableError):
+    pass
+
+
+class AccountModeMismatchError(UserFixableError):
+    pass
+
+
+class AgentNotApprovedError(UserFixableError):
+    pass
+
+
+class AlreadyConnectedError(UserFixableError):
+    pass
+
+
+class AccountChangedError(UserFixableError):
+    pass
+
+
+class NotFoundError(UserFixableError):
+    pass
+
+
+# --- bugs and broken deployments -----------------------------------------------------------------------------
+
+
+class InternalError(TradeDockError):
+    pass
+
+
+class VaultError(InternalError):
+    pass
+
+
+class MasterKeyError(VaultError):
+    pass
+
+
+class UnexpectedResponseError(InternalError):
+    pass

@@ -1,0 +1,54 @@
+"""Error tables as data: an exchange's own error code → domain error class, plain cause and fix.
+
+What belongs here: the `ErrorRule` / `ErrorTable` types and `ErrorTable.raise_for()`, used by every adapter
+after a response's envelope says "not OK". What does not: any exchange's codes — those live in
+``exchanges/<x>/errors.py`` as a literal table, one row per code with the doc URL beside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import NoReturn
+
+from tradedock.errors import TradeDockError, UnexpectedResponseError
+
+
+@dataclass(frozen=True)
+class ErrorRule:
+    error: type[TradeDockError]
+    cause: str  # for a trader: what this code means
+    fix: str = ""  # what to do about it
+
+
+@dataclass(frozen=True)
+class ErrorTable:
+    exchange: str
+    exact: Mapping[str, ErrorRule]
+    #: Substring of the exchange message → rule, checked when the code alone is ambiguous or unknown.
+    broad: Mapping[str, ErrorRule] = field(default_factory=dict)
+    #: Codes whose meaning depends on the message: checked in ``broad`` first.
+    ambiguous: frozenset[str] = frozenset()
+
+    def lookup(self, code: str, message: str) -> ErrorRule | None:
+        lowered = message.lower()
+        if code in self.ambiguous or code not in self.exact:
+            for needle, rule in self.broad.items():
+                if needle.lower() in lowered:
+                    return rule
+        return self.exact.get(code)
+
+    def raise_for(self, code: object, message: str) -> NoReturn:
+        """Raise the domain error for an exchange error answer; unknown codes are `UnexpectedResponseError`."""
+        code_text = str(code)
+        rule = self.lookup(code_text, message)
+        if rule is None:
+            raise UnexpectedResponseError(
+                f"{self.exchange} answered with error {code_text}: {message}",
+                code=code_text,
+                native_message=message,
+                exchange=self.exchange,
+            )
+        raise rule.error(
+            rule.cause, code=code_text, native_message=message, exchange=self.exchange, fix=rule.fix or None
+        )

@@ -1,0 +1,1 @@
+"""Scheduled re-verification: a thin shell over `tradedock.services`. Not built yet."""

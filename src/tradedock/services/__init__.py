@@ -1,0 +1,1 @@
+"""The only layer the shells (CLI, API, web, monitor) call. Services flush; shells own transactions."""

@@ -1,0 +1,1 @@
+"""Web dashboard: a thin shell over `tradedock.services`. Not built yet."""
