@@ -1,0 +1,236 @@
+"""`BybitAdapter`: the read-only Bybit V5 calls verification and balances need, returning domain values.
+
+What belongs here: building each request from ``endpoints.py``, signing it with ``signing.py`` at
+``clock.now_ms() + time_offset_ms``, checking the ``retCode`` envelope against ``errors.py``, and handing
+``result`` objects to ``parsing.py``. What does not: transport faults (``exchanges/http.py`` raises those),
+field-by-field parsing (``parsing.py``), or any judgement about whether a key is good enough (verification).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from tradedock.clock import Clock, SystemClock
+from tradedock.domain import (
+    AccountInfo,
+    Balance,
+    ContractType,
+    Credentials,
+    KeyInfo,
+    PositionMode,
+    PositionSettings,
+    ServerTime,
+)
+from tradedock.errors import (
+    AccountModeMismatchError,
+    PermissionDeniedError,
+    RateLimitedError,
+    UnexpectedResponseError,
+)
+from tradedock.exchanges.base import ExchangeSpec
+from tradedock.exchanges.bybit import endpoints, parsing, signing
+from tradedock.exchanges.bybit.errors import ERROR_TABLE, HTTP_STATUS_RULES
+from tradedock.exchanges.http import ExchangeHttp
+
+log = logging.getLogger("tradedock.exchanges.bybit")
+
+_OK_CODES = frozenset({0, "0"})
+
+
+class BybitAdapter:
+    """One Bybit key on one host. Build it with `tradedock.exchanges.bybit.create_adapter`."""
+
+    def __init__(
+        self,
+        spec: ExchangeSpec,
+        credentials: Credentials,
+        http: ExchangeHttp,
+        *,
+        clock: Clock | None = None,
+        recv_window_ms: int = endpoints.DEFAULT_RECV_WINDOW_MS,
+    ) -> None:
+        self.spec = spec
+        self.time_offset_ms = 0
+        self.recv_window_ms = recv_window_ms
+        self._credentials = credentials
+        self._http = http
+        self._clock: Clock = clock or SystemClock()
+        self._key_info: KeyInfo | None = None
+
+    def __repr__(self) -> str:
+        return f"BybitAdapter({self._http.base_url}, key={self._credentials.public_id[-4:]!r})"
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # --- the ExchangeAdapter calls ---------------------------------------------------------------------------
+
+    async def server_time(self) -> ServerTime:
+        """GET /v5/market/time (public); our time is the midpoint of the round trip."""
+        before = self._clock.now_ms()
+        body = await self._call(endpoints.SERVER_TIME)
+        after = self._clock.now_ms()
+        result = parsing.as_mapping(body.get("result"), "server time")
+        nano = parsing.as_int(result.get("timeNano"))
+        seconds = parsing.as_int(result.get("timeSecond"))
+        envelope = parsing.as_int(body.get("time"))
+        if nano is not None:
+            server_ms = nano // 1_000_000
+        elif envelope is not None:
+            server_ms = envelope
+        elif seconds is not None:
+            server_ms = seconds * 1000
+        else:
+            raise UnexpectedResponseError("Bybit answered with an unreadable server time", exchange="Bybit")
+        return ServerTime(server_ms=server_ms, local_ms=(before + after) // 2, round_trip_ms=after - before)
+
+    async def key_info(self) -> KeyInfo:
+        """GET /v5/user/query-api: permissions, IPs, expiry, uid, master/sub, UTA flag."""
+        body = await self._call(endpoints.KEY_INFO)
+        info = parsing.parse_key_info(parsing.as_mapping(body.get("result"), "key info"), self._clock.now())
+        self._key_info = info
+        return info
+
+    async def account_info(self) -> AccountInfo:
+        """GET /v5/account/info (mode, margin mode) plus the key's uid and master flag from query-api."""
+        if self._key_info is None:
+            account, key = await asyncio.gather(self._account_result(), self.key_info())
+        else:
+            account, key = await self._account_result(), self._key_info
+        status = parsing.unified_margin_status(account)
+        return AccountInfo(
+            uid=key.uid,
+            account_mode=parsing.account_mode_from_status(status) or key.account_mode,
+            is_subaccount=None if key.is_master is None else not key.is_master,
+            margin_mode=parsing.margin_mode(account),
+            native=dict(account),
+        )
+
+    async def balances(self) -> tuple[Balance, ...]:
+        """Every wallet with something in it: UNIFIED (or the classic CONTRACT/SPOT wallets) and FUND.
+
+        Legacy wallets (classic CONTRACT/SPOT, UTA 1.0 CONTRACT) are read best-effort: Bybit's docs no longer list
+        them. FUND is skipped when the key may not read it (ccxt says the endpoint needs a transfer permission;
+        UNCONFIRMED), so a least-privilege key still shows its trading balances.
+        """
+        status = parsing.unified_margin_status(await self._account_result())
+        if status == parsing.CLASSIC_STATUS:
+            trading = [self._wallet(endpoints.WALLET_CONTRACT, True), self._wallet(endpoints.WALLET_SPOT, True)]
+        else:
+            trading = [self._wallet(endpoints.WALLET_UNIFIED, False)]
+            if status in parsing.UTA1_STATUSES:
+                trading.append(self._wallet(endpoints.WALLET_CONTRACT, True))
+        groups = await asyncio.gather(*trading, self._funding())
+        legacy_results = groups[:-1]
+        if status == parsing.CLASSIC_STATUS and all(g is None for g in legacy_results):
+            raise AccountModeMismatchError(
+                "Bybit answered neither classic wallet (CONTRACT, SPOT) for this classic account.",
+                exchange="Bybit",
+                fix="Upgrade the account to a Unified Trading Account in Bybit, then check again.",
+            )
+        return tuple(b for group in groups if group for b in group)
+
+    async def position_settings(self, contract: ContractType) -> PositionSettings:
+        """Position mode from GET /v5/position/list (one symbol: rows exist with or without a position).
+
+        Margin mode: account-wide ``marginMode`` (UTA); per-position ``tradeMode`` for classic accounts and UTA 1.0
+        inverse. Under UTA 2.0 only USDT perpetuals support hedge mode, so other markets are one-way by rule
+        (https://bybit-exchange.github.io/docs/v5/position/position-mode) and no position call is made.
+        """
+        market = endpoints.CONTRACT_MARKETS[contract]
+        account = await self._account_result()
+        status = parsing.unified_margin_status(account)
+        native: dict[str, object] = {
+            "unifiedMarginStatus": status,
+            "marginMode": account.get("marginMode"),
+            "category": market.category,
+            "symbol": market.symbol,
+        }
+        if status in parsing.UTA2_STATUSES and contract is not ContractType.USDT_M:
+            native["rule"] = "UTA 2.0: only USDT perpetuals support hedge mode"
+            return PositionSettings(PositionMode.ONE_WAY, parsing.margin_mode(account), native)
+        body = await self._call(endpoints.POSITION_LIST, {"category": market.category, "symbol": market.symbol})
+        rows = parsing.as_mapping(body.get("result"), "position list").get("list") or []
+        if not isinstance(rows, list):
+            raise UnexpectedResponseError("Bybit answered with an unreadable position list", exchange="Bybit")
+        native["positionIdx"] = sorted({str(parsing.as_mapping(r, "position").get("positionIdx")) for r in rows})
+        per_position = status == parsing.CLASSIC_STATUS or (
+            status in parsing.UTA1_STATUSES and contract is ContractType.COIN_M
+        )
+        margin = parsing.trade_mode_margin(rows) if per_position else parsing.margin_mode(account)
+        return PositionSettings(parsing.position_mode_from_rows(rows), margin, native)
+
+    # --- helpers ---------------------------------------------------------------------------------------------
+
+    async def _account_result(self) -> Mapping[str, Any]:
+        body = await self._call(endpoints.ACCOUNT_INFO)
+        return parsing.as_mapping(body.get("result"), "account info")
+
+    async def _wallet(self, account_type: str, legacy: bool) -> list[Balance] | None:
+        try:
+            body = await self._call(endpoints.WALLET_BALANCE, {"accountType": account_type})
+        except (AccountModeMismatchError, UnexpectedResponseError, PermissionDeniedError):
+            if not legacy:
+                raise
+            log.info("Bybit legacy wallet %s not readable; skipped", account_type)
+            return None
+        return parsing.parse_wallet_balance(parsing.as_mapping(body.get("result"), "wallet balance"))
+
+    async def _funding(self) -> list[Balance] | None:
+        try:
+            body = await self._call(endpoints.FUNDING_BALANCE, {"accountType": endpoints.WALLET_FUND})
+        except PermissionDeniedError:
+            log.info("Bybit FUND wallet not readable with this key; skipped")
+            return None
+        return parsing.parse_funding_balance(parsing.as_mapping(body.get("result"), "funding balance"))
+
+    async def _call(self, endpoint: endpoints.Endpoint, params: Mapping[str, str | int] | None = None) -> Any:
+        """Send one GET, signed when the endpoint is private; return the envelope of a ``retCode == 0`` answer."""
+        query = signing.build_query(params or {})
+        headers: dict[str, str] = {}
+        if endpoint.signed:
+            headers = signing.signed_headers(
+                api_key=self._credentials["api_key"],
+                secret=self._credentials["secret"],
+                timestamp_ms=self._clock.now_ms() + self.time_offset_ms,
+                recv_window_ms=self.recv_window_ms,
+                payload=query,
+            )
+        path = f"{endpoint.path}?{query}" if query else endpoint.path
+        try:
+            response, body = await self._http.request(endpoint.method, path, headers=headers)
+        except UnexpectedResponseError as exc:
+            # A non-JSON answer: Bybit's plain-text 401/403 carry meaning; anything else stays unexpected.
+            rule = HTTP_STATUS_RULES.get(parsing.as_int(exc.code, 0) or 0)
+            if rule is None:
+                raise
+            raise rule.error(rule.cause, code=exc.code, exchange="Bybit", fix=rule.fix or None) from None
+        if not isinstance(body, Mapping) or "retCode" not in body:
+            rule = HTTP_STATUS_RULES.get(response.status_code)
+            if rule is not None:
+                raise rule.error(rule.cause, code=str(response.status_code), exchange="Bybit", fix=rule.fix or None)
+            raise UnexpectedResponseError(
+                f"Bybit answered HTTP {response.status_code} without a retCode envelope",
+                code=str(response.status_code),
+                exchange="Bybit",
+            )
+        code = body.get("retCode")
+        if code in _OK_CODES:
+            return body
+        message = str(body.get("retMsg") or "")
+        try:
+            ERROR_TABLE.raise_for(code, message)
+        except RateLimitedError as exc:
+            exc.retry_after_s = _retry_after(response.headers, self._clock.now_ms())
+            raise
+
+
+def _retry_after(headers: Mapping[str, str], now_ms: int) -> float | None:
+    """Seconds until ``X-Bapi-Limit-Reset-Timestamp`` (ms). https://bybit-exchange.github.io/docs/v5/rate-limit"""
+    reset = parsing.as_int(headers.get("X-Bapi-Limit-Reset-Timestamp"))
+    if reset is None or reset <= now_ms:
+        return None
+    return (reset - now_ms) / 1000

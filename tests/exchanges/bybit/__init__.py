@@ -1,0 +1,1 @@
+"""Bybit adapter tests: signing vs vectors, error table, spec, parsing, adapter vs simulator."""
