@@ -26,6 +26,7 @@ from tradedock.domain import (
 )
 from tradedock.errors import (
     AccountModeMismatchError,
+    ExchangeUnavailableError,
     PermissionDeniedError,
     RateLimitedError,
     UnexpectedResponseError,
@@ -212,6 +213,12 @@ class BybitAdapter:
             rule = HTTP_STATUS_RULES.get(response.status_code)
             if rule is not None:
                 raise rule.error(rule.cause, code=str(response.status_code), exchange="Bybit", fix=rule.fix or None)
+            if response.status_code >= 500:
+                raise ExchangeUnavailableError(
+                    f"Bybit had a server error (HTTP {response.status_code})",
+                    code=str(response.status_code),
+                    exchange="Bybit",
+                )
             raise UnexpectedResponseError(
                 f"Bybit answered HTTP {response.status_code} without a retCode envelope",
                 code=str(response.status_code),
