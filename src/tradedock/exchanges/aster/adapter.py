@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -55,6 +55,7 @@ AGENT_PERMISSIONS: tuple[tuple[str, Permission], ...] = (
     ("canWithdraw", Permission.WITHDRAW),
 )
 _STABLECOINS = frozenset({"USDT", "USDC", "USD1"})
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _flag(value: object) -> bool:
@@ -214,7 +215,7 @@ class AsterAdapter:
         expires_at = None
         expired = entry.get("expired")
         if isinstance(expired, int | str) and str(expired).isdigit() and int(expired) > 0:
-            expires_at = datetime.fromtimestamp(int(expired) / 1000, tz=UTC)
+            expires_at = _EPOCH + timedelta(milliseconds=int(expired))
             if int(expired) <= self._clock.now_ms():
                 raise KeyExpiredError(
                     f"This API wallet expired on {expires_at:%Y-%m-%d %H:%M} UTC.",

@@ -156,17 +156,25 @@ def inspect_credentials(creds: Credentials) -> tuple[CredentialFinding, ...]:
     assert derived is not None  # _format_findings checked it
 
     if same_address(api_wallet, main_wallet):
+        # Which of the two fields is wrong cannot be told locally; if the key is this address's key and it is
+        # the login wallet, it is the main key — say so without claiming it.
+        caution = (
+            " If that address is your login wallet, the private key you pasted is your MAIN wallet's key — "
+            "never paste it anywhere."
+            if same_address(derived, api_wallet)
+            else ""
+        )
         findings.append(
             CredentialFinding(
                 "api_wallet",
                 "same_address",
                 "The API wallet address and the main wallet address are the same. The API wallet is a separate "
-                "address that Aster creates for API trading.",
-                f"Enter the API wallet's address (Aster: {API_WALLET_HOWTO}) as API wallet, and your login "
-                "wallet's address as main wallet.",
+                "address that Aster creates for API trading." + caution,
+                f"Enter the API wallet's address (Aster: {API_WALLET_HOWTO}) as API wallet and its private key, "
+                "and your login wallet's address as main wallet.",
             )
         )
-    if same_address(derived, main_wallet):
+    elif same_address(derived, main_wallet):
         findings.append(
             CredentialFinding(
                 "private_key",
