@@ -1,0 +1,1 @@
+"""Tests of tradedock.vault (pure; no database)."""
