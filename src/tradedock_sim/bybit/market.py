@@ -1,0 +1,111 @@
+"""Public Bybit V5 market endpoints: server time and a small instrument list (what ccxt's load_markets reads).
+
+Belongs here: unauthenticated endpoints. Private endpoints are in `routes.py` and `positions.py`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from tradedock_sim.bybit import envelope
+from tradedock_sim.core import sim_state
+
+LINEAR_LOT = {"maxOrderQty": "1190.000", "minOrderQty": "0.001", "qtyStep": "0.001", "minNotionalValue": "5"}
+
+
+def _spot(symbol: str, base: str, tick: str, base_precision: str) -> dict[str, Any]:
+    return {
+        "symbol": symbol,
+        "baseCoin": base,
+        "quoteCoin": "USDT",
+        "innovation": "0",
+        "status": "Trading",
+        "marginTrading": "utaOnly",
+        "stTag": "0",
+        "lotSizeFilter": {
+            "basePrecision": base_precision,
+            "quotePrecision": "0.00000001",
+            "minOrderQty": base_precision,
+            "maxOrderQty": "1000",
+            "minOrderAmt": "1",
+            "maxOrderAmt": "4000000",
+        },
+        "priceFilter": {"tickSize": tick},
+    }
+
+
+def _contract(symbol: str, base: str, quote: str, settle: str, contract_type: str, tick: str) -> dict[str, Any]:
+    return {
+        "symbol": symbol,
+        "contractType": contract_type,
+        "status": "Trading",
+        "baseCoin": base,
+        "quoteCoin": quote,
+        "launchTime": "1585526400000",
+        "deliveryTime": "0",
+        "deliveryFeeRate": "",
+        "priceScale": "2",
+        "leverageFilter": {"minLeverage": "1", "maxLeverage": "100.00", "leverageStep": "0.01"},
+        "priceFilter": {"minPrice": "0.10", "maxPrice": "1999999.80", "tickSize": tick},
+        "lotSizeFilter": dict(LINEAR_LOT)
+        if quote == "USDT"
+        else {"maxOrderQty": "1000000", "minOrderQty": "1", "qtyStep": "1"},
+        "unifiedMarginTrade": True,
+        "fundingInterval": 480,
+        "settleCoin": settle,
+        "copyTrading": "both",
+        "upperFundingRate": "0.00375",
+        "lowerFundingRate": "-0.00375",
+    }
+
+
+# Shapes from https://bybit-exchange.github.io/docs/v5/market/instrument (response examples).
+INSTRUMENTS: dict[str, list[dict[str, Any]]] = {
+    "spot": [_spot("BTCUSDT", "BTC", "0.01", "0.000001"), _spot("ETHUSDT", "ETH", "0.01", "0.00001")],
+    "linear": [
+        _contract("BTCUSDT", "BTC", "USDT", "USDT", "LinearPerpetual", "0.10"),
+        _contract("ETHUSDT", "ETH", "USDT", "USDT", "LinearPerpetual", "0.01"),
+    ],
+    "inverse": [_contract("BTCUSD", "BTC", "USD", "BTC", "InversePerpetual", "0.50")],
+    "option": [],
+}
+
+# Reference prices for USD valuation in wallet answers (simulated, fixed).
+USD_PRICES = {"USDT": "1", "USDC": "1", "BTC": "60000", "ETH": "3000"}
+
+
+async def server_time(request: Request) -> Response:
+    """GET /v5/market/time (https://bybit-exchange.github.io/docs/v5/market/time)."""
+    now = sim_state(request).now_ms()
+    return envelope.ok(request, {"timeSecond": str(now // 1000), "timeNano": str(now * 1_000_000)})
+
+
+async def instruments_info(request: Request) -> Response:
+    """GET /v5/market/instruments-info (https://bybit-exchange.github.io/docs/v5/market/instrument)."""
+    params = request.query_params
+    category = params.get("category")
+    if category not in INSTRUMENTS:
+        return envelope.error(request, envelope.PARAMS_ERROR, "params error: category invalid")
+    rows = INSTRUMENTS[category]
+    # Every simulated instrument is live: PreLaunch lists and later pages are empty.
+    if params.get("status") not in (None, "Trading") or params.get("cursor"):
+        rows = []
+    if symbol := params.get("symbol"):
+        rows = [row for row in rows if row["symbol"] == symbol]
+    if base := params.get("baseCoin"):
+        rows = [row for row in rows if row["baseCoin"] == base]
+    result: dict[str, Any] = {"category": category, "list": rows}
+    if category != "spot":
+        result["nextPageCursor"] = ""
+    return envelope.ok(request, result)
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/v5/market/time", server_time, methods=["GET"]),
+        Route("/v5/market/instruments-info", instruments_info, methods=["GET"]),
+    ]

@@ -1,0 +1,99 @@
+"""`tradedock-sim` command line: `serve` runs simulators on loopback ports; `scenarios` lists presets.
+
+Belongs here: argument parsing, the ready line on stdout, signal handling. Serving itself is `server.py`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from tradedock_sim.app import SIMULATORS, UnknownExchangeError
+from tradedock_sim.server import SimCluster, check_exchanges, serve
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tradedock-sim", description="Simulated exchanges for TradeDock.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("serve", help="serve simulators; prints one JSON line {exchange: base_url} when ready")
+    run.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    run.add_argument(
+        "--exchanges",
+        default="",
+        help=f"comma-separated exchanges (default: all registered: {','.join(SIMULATORS)})",
+    )
+    run.add_argument("--urls-file", type=Path, help="also write the JSON map of base URLs to this file")
+    run.add_argument("--port", type=int, default=0, help="first port; the next exchanges use port+1, ... (0 = any)")
+    run.add_argument("--seed", type=int, help="make minted uids and credentials reproducible")
+    listing = commands.add_parser("scenarios", help="list scenario presets of an exchange")
+    listing.add_argument("exchange", help=f"one of: {', '.join(SIMULATORS)}")
+    return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    wanted = [name.strip() for name in args.exchanges.split(",") if name.strip()]
+    try:
+        names = check_exchanges(wanted or None)
+    except UnknownExchangeError as exc:
+        print(f"tradedock-sim: {exc}", file=sys.stderr)
+        return 2
+    holder: list[SimCluster] = []
+
+    def ready(cluster: SimCluster) -> None:
+        holder.append(cluster)
+        line = json.dumps(cluster.urls)
+        if args.urls_file is not None:
+            args.urls_file.write_text(line + "\n", encoding="utf-8")
+        print(line, flush=True)
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        main_task = asyncio.current_task()
+
+        def stop() -> None:
+            if not holder:  # still starting: abandon startup
+                if main_task is not None:
+                    main_task.cancel()
+                return
+            holder[0].request_stop()
+            for app in holder[0].apps.values():
+                app.state.sim.generation += 1  # release requests hanging in a `timeout` fault
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop)
+        await serve(names, host=args.host, port=args.port, seed=args.seed, on_ready=ready)
+
+    try:
+        asyncio.run(main())
+    except asyncio.CancelledError:
+        return 0
+    except OSError as exc:
+        print(f"tradedock-sim: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _scenarios(args: argparse.Namespace) -> int:
+    plugin = SIMULATORS.get(args.exchange)
+    if plugin is None:
+        print(f"tradedock-sim: {UnknownExchangeError(args.exchange)}", file=sys.stderr)
+        return 2
+    for name, scenario in plugin.scenarios().items():
+        print(f"{name:28} {scenario.description}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        return _serve(args)
+    return _scenarios(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
