@@ -147,13 +147,12 @@ class BybitAdapter:
         native: dict[str, object] = {
             "unifiedMarginStatus": status,
             "marginMode": account.get("marginMode"),
-            "category": market.category,
-            "symbol": market.symbol,
+            **market.params(),
         }
         if status in parsing.UTA2_STATUSES and contract is not ContractType.USDT_M:
             native["rule"] = "UTA 2.0: only USDT perpetuals support hedge mode"
             return PositionSettings(PositionMode.ONE_WAY, parsing.margin_mode(account), native)
-        body = await self._call(endpoints.POSITION_LIST, {"category": market.category, "symbol": market.symbol})
+        body = await self._call(endpoints.POSITION_LIST, market.params())
         rows = parsing.as_mapping(body.get("result"), "position list").get("list") or []
         if not isinstance(rows, list):
             raise UnexpectedResponseError("Bybit answered with an unreadable position list", exchange="Bybit")

@@ -86,20 +86,30 @@ POSITION_LIST = Endpoint("GET", "/v5/position/list", True, "https://bybit-exchan
 
 @dataclass(frozen=True)
 class ContractMarket:
-    """The category and one representative symbol used to read the position mode of a futures market."""
+    """How to ask /v5/position/list about one futures market: its category plus a symbol or a settle coin."""
 
     category: str
-    symbol: str
+    symbol: str | None = None
+    settle_coin: str | None = None
+
+    def params(self) -> dict[str, str]:
+        out = {"category": self.category}
+        if self.symbol:
+            out["symbol"] = self.symbol
+        elif self.settle_coin:
+            out["settleCoin"] = self.settle_coin
+        return out
 
 
-#: One liquid perpetual per market. USDT perpetuals: BTCUSDT. USDC perpetuals: Bybit lists them as ``BTCPERP``
-#: (UNCONFIRMED that this stays the name; in UTA 2.0 only USDT perpetuals support hedge mode anyway, see
-#: https://bybit-exchange.github.io/docs/v5/position/position-mode). Inverse: BTCUSD.
+#: USDT perpetuals and inverse: one liquid symbol, which "returns data regardless of having position or not".
+#: USDC perpetuals: ``settleCoin=USDC`` (documented for linear), because the USDC-perp symbol names are not in our
+#: reference; it lists only open positions, so with none the mode stays unknown. In UTA 2.0 only USDT perpetuals
+#: support hedge mode at all (https://bybit-exchange.github.io/docs/v5/position/position-mode).
 CONTRACT_MARKETS: Mapping[ContractType, ContractMarket] = MappingProxyType(
     {
-        ContractType.USDT_M: ContractMarket("linear", "BTCUSDT"),
-        ContractType.USDC_M: ContractMarket("linear", "BTCPERP"),
-        ContractType.COIN_M: ContractMarket("inverse", "BTCUSD"),
+        ContractType.USDT_M: ContractMarket("linear", symbol="BTCUSDT"),
+        ContractType.USDC_M: ContractMarket("linear", settle_coin="USDC"),
+        ContractType.COIN_M: ContractMarket("inverse", symbol="BTCUSD"),
     }
 )
 
