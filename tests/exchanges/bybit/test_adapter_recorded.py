@@ -140,7 +140,7 @@ class TestCalls:
         settings = await adapter.position_settings(ContractType.COIN_M)
         assert (settings.position_mode, settings.margin_mode) == (PositionMode.ONE_WAY, MarginMode.CROSS)
         position_call = next(r for r in recorder.requests if r.url.path == "/v5/position/list")
-        assert position_call.url.query == b"category=inverse&symbol=BTCUSD"
+        assert position_call.url.query == b"category=inverse&symbol=BTCUSD"  # sent exactly as signed
         await adapter.aclose()
 
     async def test_position_settings_uta2_non_usdt_is_one_way_by_rule(self) -> None:

@@ -204,3 +204,12 @@ class TestExchangeFaults:
         with pytest.raises(e.ExchangeUnavailableError):
             await adapter.balances()
         await adapter.aclose()
+
+    async def test_ip_ban_after_600_requests_is_rate_limited(self, sim: BybitSim, unified_uid: str) -> None:
+        # 600 requests per 5 s per IP, then a plain-text HTTP 403 (https://bybit-exchange.github.io/docs/v5/rate-limit).
+        adapter = sim.adapter(await sim.key(unified_uid))
+        with pytest.raises(e.RateLimitedError) as caught:
+            for _ in range(601):
+                await adapter.server_time()
+        await adapter.aclose()
+        assert caught.value.code == "403"

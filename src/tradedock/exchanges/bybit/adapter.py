@@ -199,9 +199,12 @@ class BybitAdapter:
                 recv_window_ms=self.recv_window_ms,
                 payload=query,
             )
-        path = f"{endpoint.path}?{query}" if query else endpoint.path
+        # build_query refuses values that need URL encoding, so httpx sends exactly the signed string; passing
+        # params separately keeps the query out of http.py's log lines.
         try:
-            response, body = await self._http.request(endpoint.method, path, headers=headers)
+            response, body = await self._http.request(
+                endpoint.method, endpoint.path, params=dict(params or {}), headers=headers
+            )
         except UnexpectedResponseError as exc:
             # A non-JSON answer: Bybit's plain-text 401/403 carry meaning; anything else stays unexpected.
             rule = HTTP_STATUS_RULES.get(parsing.as_int(exc.code, 0) or 0)
