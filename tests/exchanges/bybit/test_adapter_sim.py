@@ -97,6 +97,14 @@ class TestHealthyKey:
         assert info.read_only is True
         assert info.permissions == {Permission.READ, Permission.WITHDRAW}
 
+    async def test_sub_account_key(self, sim: BybitSim, unified_uid: str) -> None:
+        adapter = sim.adapter(await sim.key(unified_uid, is_master=False))
+        info = await adapter.key_info()
+        account = await adapter.account_info()
+        await adapter.aclose()
+        assert info.is_master is False and info.parent_uid not in (None, "0")
+        assert account.is_subaccount is True
+
     async def test_classic_account(self, sim: BybitSim) -> None:
         uid = await sim.account(account_mode="classic", balances={"CONTRACT": {"USDT": "50"}, "SPOT": {"BTC": "1"}})
         adapter = sim.adapter(await sim.key(uid))
@@ -144,6 +152,7 @@ class TestRejectedKeys:
             await adapter.key_info()
         await adapter.aclose()
         assert "environment" in caught.value.message
+        assert "live (mainnet)" in caught.value.message
 
     async def test_ip_not_whitelisted(self, sim: BybitSim, unified_uid: str) -> None:
         adapter = sim.adapter(await sim.key(unified_uid, ips=[WHITELISTED_IP]))  # requests come from PEER_IP

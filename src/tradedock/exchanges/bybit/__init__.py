@@ -42,4 +42,5 @@ def create_adapter(
             fix="Use live, demo or testnet (sandbox needs the simulator's URL).",
         )
     options = http or HttpOptions()
-    return BybitAdapter(SPEC, credentials, ExchangeHttp("Bybit", url.rstrip("/"), options), clock=options.clock)
+    http_client = ExchangeHttp("Bybit", url.rstrip("/"), options)
+    return BybitAdapter(SPEC, credentials, http_client, clock=options.clock, flavor=flavor)

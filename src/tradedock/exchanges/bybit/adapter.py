@@ -19,6 +19,7 @@ from tradedock.domain import (
     Balance,
     ContractType,
     Credentials,
+    Environment,
     KeyInfo,
     PositionMode,
     PositionSettings,
@@ -30,6 +31,7 @@ from tradedock.errors import (
     PermissionDeniedError,
     RateLimitedError,
     UnexpectedResponseError,
+    UnknownKeyError,
 )
 from tradedock.exchanges.base import ExchangeSpec
 from tradedock.exchanges.bybit import endpoints, parsing, signing
@@ -39,6 +41,12 @@ from tradedock.exchanges.http import ExchangeHttp
 log = logging.getLogger("tradedock.exchanges.bybit")
 
 _OK_CODES = frozenset({0, "0"})
+_ENVIRONMENT_NAMES = {
+    Environment.LIVE: "live (mainnet)",
+    Environment.DEMO: "demo trading",
+    Environment.TESTNET: "testnet",
+    Environment.SANDBOX: "sandbox (simulated)",
+}
 
 
 class BybitAdapter:
@@ -52,10 +60,12 @@ class BybitAdapter:
         *,
         clock: Clock | None = None,
         recv_window_ms: int = endpoints.DEFAULT_RECV_WINDOW_MS,
+        flavor: Environment = Environment.LIVE,
     ) -> None:
         self.spec = spec
         self.time_offset_ms = 0
         self.recv_window_ms = recv_window_ms
+        self.flavor = flavor
         self._credentials = credentials
         self._http = http
         self._clock: Clock = clock or SystemClock()
@@ -235,6 +245,15 @@ class BybitAdapter:
         except RateLimitedError as exc:
             exc.retry_after_s = _retry_after(response.headers, self._clock.now_ms())
             raise
+        except UnknownKeyError as exc:
+            # Say where we looked: the usual cause is a key from another environment (demo vs live vs testnet).
+            raise UnknownKeyError(
+                f"{exc.message} TradeDock checked it on Bybit {_ENVIRONMENT_NAMES[self.flavor]}.",
+                code=exc.code,
+                native_message=exc.native_message,
+                exchange=exc.exchange,
+                fix=exc.fix,
+            ) from None
 
 
 def _retry_after(headers: Mapping[str, str], now_ms: int) -> float | None:
