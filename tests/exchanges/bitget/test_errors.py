@@ -82,6 +82,11 @@ EXPECTED: dict[str, type[TradeDockError]] = {
     "1001": RateLimitedError,
     "50009": RateLimitedError,
     "500": ExchangeUnavailableError,
+    "40015": ExchangeUnavailableError,
+    "400": InternalError,
+    "40017": InternalError,
+    "40019": InternalError,
+    "40020": InternalError,
     "401": UnknownKeyError,
     "403": PermissionDeniedError,
 }
@@ -116,7 +121,7 @@ class TestSpecificFixes:
         assert "lost" in fix and "create a new one" in fix
 
     def test_exchange_faults_are_unreachable_never_credential_errors(self) -> None:
-        for code in ("429", "1001", "50009", "40010", "40200", "500"):
+        for code in ("429", "1001", "50009", "40010", "40015", "40200", "500"):
             assert issubclass(EXPECTED[code], ExchangeUnreachableError)
 
     def test_no_documented_code_means_expired_key(self) -> None:

@@ -50,7 +50,7 @@ T = TypeVar("T")
 
 EXCHANGE_NAME = "Bitget"
 #: ``GET /api/v2/spot/account/info`` allows 1 request/s per UID: key_info() and account_info() share one
-#: answer for this long (reference §8).
+#: answer (or error) for this long, unless `time_offset_ms` changed in between (reference §8).
 INFO_REUSE_MS = 1_000
 #: Codes meaning "this wallet cannot be read here" rather than "the key is broken": demo-trading gaps.
 _UNAVAILABLE_IN_DEMO = frozenset({"40081", "40105", "40110"})
@@ -80,7 +80,8 @@ class BitgetAdapter:
         self._secret = credentials["secret"]
         self._passphrase = credentials["passphrase"]
         self._info_lock = asyncio.Lock()
-        self._info: tuple[int, KeyInfo | TradeDockError, Mapping[str, object]] | None = None
+        #: (taken at ms, time offset used, outcome, native facts): one answer shared by concurrent callers.
+        self._info: tuple[int, int, KeyInfo | TradeDockError, Mapping[str, object]] | None = None
 
     def __repr__(self) -> str:
         return f"BitgetAdapter(base_url={self._http.base_url!r}, demo={self.demo}, account_mode={self.account_mode})"
@@ -141,14 +142,14 @@ class BitgetAdapter:
 
     async def _account_info_payload(self) -> tuple[KeyInfo, Mapping[str, object]]:
         async with self._info_lock:
-            now = self._clock.now_ms()
-            if self._info is None or now - self._info[0] >= INFO_REUSE_MS:
+            now, offset = self._clock.now_ms(), self.time_offset_ms
+            if self._info is None or now - self._info[0] >= INFO_REUSE_MS or self._info[1] != offset:
                 try:
                     key, native = await self._routed(self._classic_info, self._unified_info)
-                    self._info = (now, key, native)
+                    self._info = (now, offset, key, native)
                 except TradeDockError as exc:
-                    self._info = (now, exc, {})
-            _, outcome, native = self._info
+                    self._info = (now, offset, exc, {})
+            _, _, outcome, native = self._info
         if isinstance(outcome, TradeDockError):
             raise outcome
         return outcome, native

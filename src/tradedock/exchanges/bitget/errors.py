@@ -168,6 +168,12 @@ _ROWS: dict[str, ErrorRule] = {
     "40010": _rule(ExchangeTimeoutError, "Bitget says the request timed out."),
     "40200": _rule(ExchangeUnavailableError, "Bitget is upgrading its servers; try again later."),
     "500": _rule(ExchangeUnavailableError, "Bitget had a server error."),
+    "40015": _rule(ExchangeUnavailableError, "Bitget reports a system error (ccxt: ExchangeError); try again later."),
+    # --- a request TradeDock built wrongly (ccxt: BadRequest) ---------------------------------------------------
+    **{
+        code: _rule(InternalError, "Bitget rejected a request parameter; this is a TradeDock bug.")
+        for code in ("400", "40017", "40019", "40020")
+    },
     # --- body codes that mirror HTTP statuses (doc status table; ccxt) ---------------------------------------
     "401": _rule(UnknownKeyError, "Bitget says the API key is invalid (401).", _KEY_FIX),
     "403": _rule(PermissionDeniedError, "Bitget denied access (403).", _PERMISSION_FIX),
