@@ -1,0 +1,109 @@
+"""``balance.minimum``: is there enough money in the wallet TradeDock trades from, and if not, where is it?
+
+What belongs here: valuing balances in USD (the exchange's USD value, else 1:1 for USD stablecoins), finding
+the trading wallet from the profile, the minimum from the profile or the operator policy, and the exact
+"move X USDT from Funding to Unified Trading" fix. What does not: reading balances (the engine does).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from decimal import Decimal
+
+from tradedock.domain import AccountMode, Balance
+from tradedock.verification.checks.base import CheckContext, Verdict, amount, check, unavailable
+from tradedock.verification.profiles import BalanceMinimum
+from tradedock.verification.report import Outcome
+
+#: Coins valued 1:1 in USD when the exchange gives no USD value.
+USD_STABLECOINS = frozenset({"USDT", "USDC", "USD", "FDUSD", "BUSD", "USDE", "DAI", "TUSD"})
+
+
+def usd_value(balance: Balance) -> Decimal | None:
+    if balance.usd_value is not None:
+        return balance.usd_value
+    if balance.coin.upper() in USD_STABLECOINS:
+        return balance.total
+    return None
+
+
+def _total_usd(balances: Iterable[Balance]) -> Decimal:
+    return sum((v for v in (usd_value(b) for b in balances) if v is not None), Decimal(0))
+
+
+def _account_mode(ctx: CheckContext) -> AccountMode | None:
+    assert ctx.gathered is not None
+    account, key = ctx.gathered.account_info.value, ctx.gathered.key_info.value
+    return (account.account_mode if account else None) or (key.account_mode if key else None)
+
+
+def _minimum(ctx: CheckContext) -> BalanceMinimum | None:
+    override = ctx.policy.minimum_override(ctx.request.exchange)
+    if override is not None:
+        return BalanceMinimum(fail_below=override)
+    return ctx.profile.futures_minimum if ctx.request.scope.needs_futures else None
+
+
+@check("balance.minimum", title="Balance in the trading wallet")
+def balance_minimum(ctx: CheckContext) -> Verdict:
+    assert ctx.gathered is not None
+    read = ctx.gathered.balances
+    if not read.ok or read.value is None:
+        return unavailable(ctx, read, "the balances")
+    p = ctx.profile
+    futures = ctx.request.scope.needs_futures
+    contract = (ctx.request.contract or p.default_contract) if futures else None
+    wallet = p.trading_wallet(futures=futures, contract=contract, mode=_account_mode(ctx))
+    wallet_label = p.wallet_name(wallet)
+    in_wallet = [b for b in read.value if b.wallet == wallet]
+    held = _total_usd(in_wallet)
+    minimum = _minimum(ctx)
+    evidence = {
+        "trading_wallet": wallet,
+        "trading_wallet_usd": str(held),
+        "minimum_usd": None if minimum is None else str(minimum.fail_below),
+        "warn_below_usd": None if minimum is None or minimum.warn_below is None else str(minimum.warn_below),
+        "wallets": _summary(read.value),
+        "unpriced": sorted({f"{b.wallet}:{b.coin}" for b in read.value if usd_value(b) is None and b.total}),
+    }
+    holds = f"Your {wallet_label} wallet holds ≈ ${amount(held)}"
+    if minimum is None:
+        return Verdict(Outcome.PASS, f"{holds}. No minimum balance applies here.", (), evidence)
+    target = minimum.warn_below or minimum.fail_below
+    if held >= target:
+        return Verdict(Outcome.PASS, f"{holds} (minimum ${amount(minimum.fail_below)}).", (), evidence)
+    shortfall = Decimal(math.ceil(target - held))
+    source = _best_source(read.value, wallet)
+    if source is not None:
+        where = p.wallet_name(source.wallet)
+        move = min(shortfall, source.available)
+        elsewhere = f" Your {where} wallet holds {amount(source.available)} {source.coin}."
+        fix = (f"{p.transfer_page} and move {amount(move)} {source.coin} from {where} to {wallet_label}",)
+    else:
+        elsewhere = ""
+        fix = (
+            f"Deposit at least {amount(shortfall)} USDT (or another USD stablecoin) into your {wallet_label} wallet",
+        )
+    if held < minimum.fail_below:
+        message = (
+            f"{holds}; TradeDock needs at least ${amount(minimum.fail_below)} there for {p.name} futures.{elsewhere}"
+        )
+        return Verdict(Outcome.FAIL, message, fix, evidence)
+    message = f"{holds}; keep at least ${amount(target)} there for {p.name} futures to trade comfortably.{elsewhere}"
+    return Verdict(Outcome.WARN, message, fix, evidence)
+
+
+def _best_source(balances: Iterable[Balance], trading_wallet: str) -> Balance | None:
+    """The stablecoin holding outside the trading wallet with the most available."""
+    candidates = [
+        b for b in balances if b.wallet != trading_wallet and b.coin.upper() in USD_STABLECOINS and b.available > 0
+    ]
+    return max(candidates, key=lambda b: b.available, default=None)
+
+
+def _summary(balances: Iterable[Balance]) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for b in balances:
+        out.setdefault(b.wallet, {})[b.coin] = str(b.total)
+    return out
