@@ -344,3 +344,21 @@ class TestCreateAdapter:
         adapter = make_adapter(keys.credentials())
         assert keys.private_key[2:] not in repr(adapter)
         assert keys.private_key[2:] not in repr(adapter.__dict__)
+
+
+class TestLogging:
+    async def test_logs_show_no_query_or_key(
+        self, exchange: ScriptedExchange, make_adapter: MakeAdapter, keys: Keys, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        import logging
+
+        caplog.set_level(logging.DEBUG)
+        exchange.json("/fapi/v3/balance", fixture("futures_balance"))
+        exchange.on("/api/v3/account", httpx.Response(500, text="<html>down</html>"))
+        with pytest.raises(ExchangeUnavailableError):
+            await make_adapter(keys.credentials()).balances()
+        # Our own loggers only: httpx's INFO logger prints full URLs (reported to the lead; http.py's concern).
+        text = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("tradedock"))
+        assert "/fapi/v3/balance" in text  # the wrapper did log the calls
+        assert "signature" not in text and "nonce" not in text
+        assert keys.private_key[2:] not in text

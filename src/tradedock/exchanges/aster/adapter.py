@@ -288,7 +288,9 @@ class AsterAdapter:
                 chain_id=self.chain_id,
             )
             try:
-                response, body = await http.request("GET", f"{path}?{signed.query}", idempotent=False)
+                # The query string is passed whole (httpx keeps its order and bytes) and apart from the path, so
+                # http.py's logs show the path only.
+                response, body = await http.request("GET", path, params=signed.query, idempotent=False)
             except ExchangeUnavailableError as exc:
                 if attempt == 1 and exc.code in _RETRY_CODES:
                     continue
