@@ -175,6 +175,13 @@ class TestNonceSource:
         assert a1 == b1 == clock.now_us()  # another signer has its own sequence
         assert source.next("0xabc") == a1 + 1
 
+    def test_user_scope_spans_signers(self) -> None:
+        clock = FrozenClock()
+        source = NonceSource(clock, memory=NonceMemory())
+        first = source.next("0xAgentOne", user="0xMain")
+        assert source.next("0xAgentTwo", user="0xmain") == first + 1  # same main wallet: still unique
+        assert source.next("0xAgentThree", user="0xOther") == clock.now_us()
+
     def test_sources_sharing_memory_never_collide(self) -> None:
         memory = NonceMemory()
         clock = FrozenClock()

@@ -283,7 +283,7 @@ class AsterAdapter:
                 params,
                 user=self.user,
                 signer=self.signer,
-                nonce=self._nonces.next(self.signer, self.time_offset_ms),
+                nonce=self._nonces.next(self.signer, self.time_offset_ms, user=self.user),
                 private_key=self._credentials.get("private_key"),
                 chain_id=self.chain_id,
             )

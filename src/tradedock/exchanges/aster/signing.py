@@ -154,11 +154,13 @@ class NonceMemory:
         self._last: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def claim(self, signer: str, candidate: int) -> int:
-        key = signer.lower()
+    def claim(self, scopes: Sequence[str], candidate: int) -> int:
+        """A nonce ≥ ``candidate`` and above the last one of every scope (addresses, case-insensitive)."""
+        keys = [scope.lower() for scope in scopes]
         with self._lock:
-            nonce = max(candidate, self._last.get(key, 0) + 1)
-            self._last[key] = nonce
+            nonce = max(candidate, *(self._last.get(key, 0) + 1 for key in keys))
+            for key in keys:
+                self._last[key] = nonce
             return nonce
 
 
@@ -178,6 +180,11 @@ class NonceSource:
         self._clock = clock
         self._memory = memory if memory is not None else PROCESS_NONCES
 
-    def next(self, signer: str, offset_ms: int = 0) -> int:
-        """The next nonce for ``signer``; ``offset_ms`` is how far the exchange's clock is ahead of ours."""
-        return self._memory.claim(signer, self._clock.now_us() + offset_ms * 1000)
+    def next(self, signer: str, offset_ms: int = 0, *, user: str | None = None) -> int:
+        """The next nonce for ``signer``; ``offset_ms`` is how far the exchange's clock is ahead of ours.
+
+        With ``user`` the nonce is also unique per main wallet: the 2026-06-30 doc keeps "the most recent 100
+        nonces" per *user*, PR #157 per *signer* (aster.md §1.7, UNCONFIRMED), so it is kept unique for both.
+        """
+        scopes = (signer,) if user is None else (signer, user)
+        return self._memory.claim(scopes, self._clock.now_us() + offset_ms * 1000)
