@@ -12,6 +12,7 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
+from tradedock_sim.aster.plugin import AsterSim
 from tradedock_sim.bitget.plugin import BitgetSim
 from tradedock_sim.bybit.plugin import BybitSim
 from tradedock_sim.core.control import control_routes
@@ -23,6 +24,7 @@ from tradedock_sim.core.state import SimState
 SIMULATORS: dict[str, ExchangeSim] = {
     "bybit": BybitSim(),
     "bitget": BitgetSim(),
+    "aster": AsterSim(),
 }
 
 

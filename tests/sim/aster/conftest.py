@@ -85,10 +85,6 @@ class AsterTestClient:
 @pytest.fixture
 async def aster(sim_client: Any) -> AsterTestClient:
     """A fresh simulated Aster app (seeded, so wallets are reproducible) behind the test client."""
-    from tradedock_sim.app import SIMULATORS  # TEMPORARY until app.py registers aster
-    from tradedock_sim.aster.plugin import AsterSim
-
-    SIMULATORS.setdefault("aster", AsterSim())
     return AsterTestClient(await sim_client("aster", client_ip=CLIENT_IP, seed=7))
 
 
