@@ -165,6 +165,9 @@ class TestFailures:
             (httpx.Response(404, json={"message": "not found"}), e.UnexpectedResponseError),
             (httpx.Response(500, json={"message": "oops"}), e.ExchangeUnavailableError),
             (httpx.Response(200, json=[1, 2]), e.UnexpectedResponseError),
+            (httpx.Response(429, text="Too Many Requests"), e.RateLimitedError),
+            (httpx.Response(503, html="<html><body>maintenance</body></html>"), e.ExchangeUnavailableError),
+            (httpx.Response(403, html="<html><body>blocked from your country</body></html>"), e.GeoBlockedError),
         ],
     )
     async def test_key_info_failures(self, response: httpx.Response, expected: type[Exception]) -> None:
