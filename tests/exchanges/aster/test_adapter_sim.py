@@ -28,6 +28,7 @@ from tradedock.errors import (
     GeoBlockedError,
     IpNotAllowedError,
     KeyExpiredError,
+    PermissionDeniedError,
     RateLimitedError,
     TimestampRejectedError,
 )
@@ -162,6 +163,17 @@ class TestAgentProblems:
         assert [f.problem for f in SPEC.inspect_credentials(creds)] == ["other_api_wallet"]
         with pytest.raises(BadSignatureError):
             await sim.adapter(creds).key_info()
+
+
+class TestPermissions:
+    async def test_agent_without_read(self, sim: Sim) -> None:
+        permissions = {"canRead": False, "canPerpTrade": True, "canSpotTrade": False, "canWithdraw": False}
+        creds = await sim.key(await sim.account(), permissions)
+        adapter = sim.adapter(creds)
+        info = await adapter.key_info()  # the agent list needs no canRead ("any authorized signer")
+        assert info.permissions == {Permission.FUTURES_TRADE}
+        with pytest.raises(PermissionDeniedError):
+            await adapter.balances()
 
 
 class TestEnvironments:
