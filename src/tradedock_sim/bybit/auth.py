@@ -42,9 +42,14 @@ Handler = Callable[[Request, Caller], Awaitable[Response]]
 Requirement = Callable[[ApiKey], bool]
 
 
+def string_to_sign(timestamp: str, api_key: str, recv_window: str, payload: str) -> str:
+    """timestamp + api_key + recv_window + (query string | raw body), joined with no separators."""
+    return f"{timestamp}{api_key}{recv_window}{payload}"
+
+
 def expected_signature(secret: str, timestamp: str, api_key: str, recv_window: str, payload: str) -> str:
-    """HMAC-SHA256 hex over the documented string to sign."""
-    message = f"{timestamp}{api_key}{recv_window}{payload}"
+    """HMAC-SHA256 lowercase hex over the documented string to sign."""
+    message = string_to_sign(timestamp, api_key, recv_window, payload)
     return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 
@@ -93,7 +98,7 @@ async def authenticate(request: Request, limit_per_second: int, requirement: Req
     if not any(
         hmac.compare_digest(given, expected_signature(secret, timestamp, api_key, recv_window, p)) for p in payloads
     ):
-        origin = f"{timestamp}{api_key}{recv_window}{payloads[0]}"
+        origin = string_to_sign(timestamp, api_key, recv_window, payloads[0])
         return envelope.error(request, envelope.SIGN_ERROR, f"error sign! origin_string[{origin}]")
     if key.ip_bound and client_ip(request) not in key.ips:
         return envelope.error(request, envelope.UNMATCHED_IP)

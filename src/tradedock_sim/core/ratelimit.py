@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -40,13 +41,17 @@ def _wall_ms() -> int:
 
 @dataclass
 class SlidingWindowLimiter:
-    """Counts hits per bucket key. `hit()` records a request and says whether it is within budget."""
+    """Counts hits per bucket key. `hit()` records a request and says whether it is within budget.
 
+    `monotonic_ms` is injectable so tests can freeze time instead of racing the window.
+    """
+
+    monotonic_ms: Callable[[], int] = _monotonic_ms
     _hits: dict[str, deque[int]] = field(default_factory=dict)
     _banned_until: dict[str, int] = field(default_factory=dict)
 
     def hit(self, bucket: str, rule: RateLimit) -> LimitDecision:
-        now = _monotonic_ms()
+        now = self.monotonic_ms()
         wall_offset = _wall_ms() - now
         banned_until = self._banned_until.get(bucket, 0)
         if now < banned_until:
