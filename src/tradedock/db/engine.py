@@ -1,0 +1,82 @@
+"""Engines and session factories for SQLite (aiosqlite) and PostgreSQL (psycopg 3).
+
+What belongs here: `make_engine` with each backend's connection settings, and `make_sessionmaker`. What does
+not: schema changes (migrate.py) or queries (repositories/).
+
+SQLite: ``PRAGMA foreign_keys=ON`` (cascades and FK checks are off by default), ``journal_mode=WAL`` (readers
+do not block the writer), ``busy_timeout`` (wait instead of failing on a locked file), and SQLAlchemy's
+recipe that lets SQLAlchemy, not the sqlite3 module, emit BEGIN — otherwise SAVEPOINTs and transactional DDL
+do not work (https://docs.sqlalchemy.org/en/20/dialects/sqlite.html#serializable-isolation-savepoints-transactional-ddl).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import StaticPool
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def _is_memory_sqlite(database: str | None) -> bool:
+    return not database or database == ":memory:" or database.startswith("file::memory:")
+
+
+def make_engine(url: str, *, schema: str | None = None, echo: bool = False) -> AsyncEngine:
+    """An async engine for ``url``; ``schema`` (PostgreSQL only) sets the search_path, e.g. for tests."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        if parsed.get_driver_name() != "aiosqlite":
+            raise ValueError(f"SQLite URLs must use the aiosqlite driver: sqlite+aiosqlite:///path (got {url!r})")
+        return _make_sqlite_engine(url, parsed.database, echo=echo)
+    if backend == "postgresql":
+        if parsed.get_driver_name() != "psycopg":
+            raise ValueError(
+                "PostgreSQL URLs must use psycopg 3: postgresql+psycopg://user:password@host/db "
+                f"(got driver {parsed.get_driver_name()!r})"
+            )
+        connect_args: dict[str, Any] = {}
+        if schema:
+            connect_args["options"] = f"-csearch_path={schema}"
+        return create_async_engine(url, echo=echo, pool_pre_ping=True, connect_args=connect_args)
+    raise ValueError(
+        f"unsupported database URL {parsed.render_as_string(hide_password=True)!r}; use "
+        "sqlite+aiosqlite:///path or postgresql+psycopg://…"
+    )
+
+
+def _make_sqlite_engine(url: str, database: str | None, *, echo: bool) -> AsyncEngine:
+    kwargs: dict[str, Any] = {}
+    memory = _is_memory_sqlite(database)
+    if memory:
+        # One shared connection, or every new connection would see its own empty database.
+        kwargs["poolclass"] = StaticPool
+    elif database:
+        Path(database).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    engine = create_async_engine(url, echo=echo, **kwargs)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        if not memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded objects usable after commit (no lazy reloads in async code)."""
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)

@@ -1,0 +1,1 @@
+"""Alembic migrations shipped with TradeDock (applied by tradedock.db.migrate)."""

@@ -1,0 +1,169 @@
+"""Table definitions (SQLAlchemy 2 declarative models). The Alembic migrations must match these.
+
+What belongs here: tables, columns, keys and indexes, nothing else. What does not: queries (repositories/),
+engines (engine.py), or business rules. Enum-like columns (exchange, status, …) are plain strings; services
+validate them against `tradedock.domain` so adding an exchange needs no migration.
+
+Secrets live in two tables: ``connection_secrets`` (one row per connection: master key id, wrapped data key,
+AAD version) and ``connection_secret_fields`` (one sealed blob per credential field). Both go when their
+connection goes (``ON DELETE CASCADE``), which destroys the data key; ``audit_log`` deliberately has no foreign
+key so the record of a removal outlives the connection.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from tradedock.db.types import Ciphertext, DecimalText, JsonDocument, UtcDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_id() -> str:
+    """A random, unguessable id (OWASP API1: ids must not be enumerable)."""
+    return str(uuid.uuid4())
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Connection(Base):
+    __tablename__ = "connections"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    exchange: Mapped[str] = mapped_column(String(32))
+    environment: Mapped[str] = mapped_column(String(32))
+    label: Mapped[str] = mapped_column(String(200))
+    scope: Mapped[str] = mapped_column(String(32))
+    contract_type: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(40))
+    key_fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    masked_key: Mapped[str] = mapped_column(String(40))
+    account_uid: Mapped[str | None] = mapped_column(String(100))
+    account_mode: Mapped[str | None] = mapped_column(String(40))
+    position_mode: Mapped[str | None] = mapped_column(String(40))
+    margin_mode: Mapped[str | None] = mapped_column(String(40))
+    key_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_balance_usd: Mapped[Decimal | None] = mapped_column(DecimalText())
+    balances_json: Mapped[Any | None] = mapped_column(JsonDocument())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    def __repr__(self) -> str:
+        return (
+            f"Connection(id={self.id!r}, exchange={self.exchange!r}, label={self.label!r}, "
+            f"masked_key={self.masked_key!r}, status={self.status!r})"
+        )
+
+
+class ConnectionSecret(Base):
+    """The wrapped data key of one connection (the per-field ciphertexts are in `ConnectionSecretField`)."""
+
+    __tablename__ = "connection_secrets"
+
+    connection_id: Mapped[str] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"), primary_key=True)
+    kek_id: Mapped[str] = mapped_column(String(32), index=True)
+    wrapped_dek: Mapped[bytes] = mapped_column(Ciphertext())
+    aad_version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    def __repr__(self) -> str:
+        return f"ConnectionSecret(connection_id={self.connection_id!r}, kek_id={self.kek_id!r}, sealed=***)"
+
+
+class ConnectionSecretField(Base):
+    __tablename__ = "connection_secret_fields"
+
+    connection_id: Mapped[str] = mapped_column(
+        ForeignKey("connection_secrets.connection_id", ondelete="CASCADE"), primary_key=True
+    )
+    field: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ciphertext: Mapped[bytes] = mapped_column(Ciphertext())
+
+    def __repr__(self) -> str:
+        return f"ConnectionSecretField(connection_id={self.connection_id!r}, field={self.field!r}, sealed=***)"
+
+
+class VerificationRun(Base):
+    __tablename__ = "verification_runs"
+    __table_args__ = (Index("ix_verification_runs_connection_started", "connection_id", "started_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    connection_id: Mapped[str] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    trigger: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(40))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    duration_ms: Mapped[int] = mapped_column(Integer)
+
+    results: Mapped[list[CheckResult]] = relationship(
+        order_by="CheckResult.position",
+        lazy="selectin",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+
+class CheckResult(Base):
+    __tablename__ = "check_results"
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("verification_runs.id", ondelete="CASCADE"), primary_key=True)
+    check_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(10))
+    message: Mapped[str] = mapped_column(Text)
+    fix: Mapped[list[str]] = mapped_column(JsonDocument())
+    evidence: Mapped[dict[str, Any]] = mapped_column(JsonDocument())
+
+
+class AuditEntry(Base):
+    """One audit record. No foreign keys: it must survive the removal of its connection."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_owner_at", "owner_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    owner_id: Mapped[str] = mapped_column(String(36))
+    connection_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    action: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JsonDocument())
+
+
+class VaultMeta(Base):
+    """Vault-internal keys (today: the fingerprint key), wrapped by a master key like a data key."""
+
+    __tablename__ = "vault_meta"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kek_id: Mapped[str] = mapped_column(String(32), index=True)
+    wrapped: Mapped[bytes] = mapped_column(Ciphertext())
+    aad_version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    def __repr__(self) -> str:
+        return f"VaultMeta(name={self.name!r}, kek_id={self.kek_id!r}, wrapped=***)"

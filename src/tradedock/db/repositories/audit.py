@@ -1,0 +1,51 @@
+"""The audit log: append-only records of what happened to connections (never a secret).
+
+What belongs here: appending and listing ``audit_log`` rows. Rows carry ``connection_id`` without a foreign key,
+so the record of a removal survives the removal. What does not: deciding what to audit (services).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tradedock.clock import Clock, SystemClock
+from tradedock.db.models import AuditEntry
+from tradedock.db.repositories.support import jsonable, refuse_secret_keys
+
+
+class AuditRepository:
+    def __init__(self, session: AsyncSession, clock: Clock | None = None) -> None:
+        self._session = session
+        self._clock = clock or SystemClock()
+
+    async def append(
+        self,
+        *,
+        owner_id: str,
+        action: str,
+        connection_id: str | None = None,
+        detail: Mapping[str, Any] | None = None,
+    ) -> AuditEntry:
+        """Record an action; ``detail`` must hold public facts only (keys named like secrets are refused)."""
+        document = jsonable(dict(detail or {}))
+        refuse_secret_keys(document, f"audit detail of {action!r}")
+        entry = AuditEntry(
+            at=self._clock.now(), owner_id=owner_id, connection_id=connection_id, action=action, detail=document
+        )
+        self._session.add(entry)
+        await self._session.flush()
+        return entry
+
+    async def list_for_owner(
+        self, owner_id: str, *, connection_id: str | None = None, limit: int = 100
+    ) -> list[AuditEntry]:
+        """The owner's records, newest first (optionally for one connection, removed ones included)."""
+        query = select(AuditEntry).where(AuditEntry.owner_id == owner_id)
+        if connection_id is not None:
+            query = query.where(AuditEntry.connection_id == connection_id)
+        query = query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)
+        return list((await self._session.execute(query)).scalars())

@@ -1,0 +1,213 @@
+"""Connections: owner-scoped reads and writes, one-key-one-tenant, in-place secret replacement, removal.
+
+What belongs here: every query on ``connections``. Reads that take a client-supplied id are scoped by owner
+in the query itself (OWASP API1), and a foreign id looks exactly like a missing one (`NotFoundError`).
+What does not: sealing (the vault), verification logic, or transactions (callers flush; shells commit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tradedock.clock import Clock, SystemClock
+from tradedock.db.models import Connection
+from tradedock.db.repositories.secrets import SealedInput, SecretRepository, StoredSecrets
+from tradedock.db.repositories.support import jsonable, refuse_secret_keys, violates
+from tradedock.errors import AlreadyConnectedError, NotFoundError
+
+#: Columns `update_facts` may change (ids, owner, fingerprint and timestamps are not among them).
+UPDATABLE_FACTS = frozenset(
+    {
+        "label",
+        "environment",
+        "scope",
+        "contract_type",
+        "status",
+        "account_uid",
+        "account_mode",
+        "position_mode",
+        "margin_mode",
+        "key_expires_at",
+        "last_checked_at",
+        "last_balance_usd",
+        "balances_json",
+    }
+)
+
+ALREADY_CONNECTED = "This API key is already connected to TradeDock."
+ALREADY_CONNECTED_FIX = (
+    "Use the existing connection, or create a new API key on the exchange for this account: "
+    "one exchange key can belong to one TradeDock account only."
+)
+
+
+def _already_connected() -> AlreadyConnectedError:
+    # Never say which account holds the key: that would confirm a stolen key's owner.
+    return AlreadyConnectedError(ALREADY_CONNECTED, fix=ALREADY_CONNECTED_FIX)
+
+
+def not_found(connection_id: str) -> NotFoundError:
+    return NotFoundError(
+        f"No connection {connection_id!r} was found.", fix="Run `tradedock list` to see your connections."
+    )
+
+
+class ConnectionRepository:
+    def __init__(self, session: AsyncSession, clock: Clock | None = None) -> None:
+        self._session = session
+        self._clock = clock or SystemClock()
+        self.secrets = SecretRepository(session, self._clock)
+
+    async def add(
+        self,
+        *,
+        connection_id: str,
+        owner_id: str,
+        exchange: str,
+        environment: str,
+        label: str,
+        scope: str,
+        status: str,
+        key_fingerprint: str,
+        masked_key: str,
+        sealed: SealedInput,
+        contract_type: str | None = None,
+        **facts: Any,
+    ) -> Connection:
+        """Insert a connection with its sealed secrets. Raises `AlreadyConnectedError` for a known key."""
+        if await self.get_by_fingerprint(key_fingerprint) is not None:
+            raise _already_connected()
+        now = self._clock.now()
+        connection = Connection(
+            id=connection_id,
+            owner_id=owner_id,
+            exchange=exchange,
+            environment=environment,
+            label=label,
+            scope=scope,
+            contract_type=contract_type,
+            status=status,
+            key_fingerprint=key_fingerprint,
+            masked_key=masked_key,
+            created_at=now,
+            updated_at=now,
+        )
+        self._apply(connection, facts)
+        try:
+            async with self._session.begin_nested():
+                self._session.add(connection)
+                await self._session.flush()
+                await self.secrets.put(connection_id, sealed)
+        except IntegrityError as exc:
+            if violates(exc, "key_fingerprint"):
+                raise _already_connected() from None
+            raise
+        return connection
+
+    async def find(self, owner_id: str, connection_id: str) -> Connection | None:
+        query = select(Connection).where(Connection.id == connection_id, Connection.owner_id == owner_id)
+        return (await self._session.execute(query)).scalar_one_or_none()
+
+    async def get(self, owner_id: str, connection_id: str) -> Connection:
+        """The owner's connection; `NotFoundError` for a missing or foreign id (indistinguishable)."""
+        connection = await self.find(owner_id, connection_id)
+        if connection is None:
+            raise not_found(connection_id)
+        return connection
+
+    async def list_for_owner(self, owner_id: str) -> list[Connection]:
+        query = select(Connection).where(Connection.owner_id == owner_id).order_by(Connection.created_at, Connection.id)
+        return list((await self._session.execute(query)).scalars())
+
+    async def list_all(self, *, limit: int | None = None, after_id: str = "") -> list[Connection]:
+        """Connections of every owner, by id (the scheduler's re-check walk; never for a user-facing list)."""
+        query = select(Connection).where(Connection.id > after_id).order_by(Connection.id)
+        if limit is not None:
+            query = query.limit(limit)
+        return list((await self._session.execute(query)).scalars())
+
+    async def get_by_fingerprint(self, key_fingerprint: str) -> Connection | None:
+        """The connection holding this key, whoever owns it (one key ↔ one tenant)."""
+        query = select(Connection).where(Connection.key_fingerprint == key_fingerprint)
+        return (await self._session.execute(query)).scalar_one_or_none()
+
+    async def get_sealed(self, owner_id: str, connection_id: str) -> StoredSecrets:
+        """The sealed secrets of the owner's connection (pass to ``vault.open``)."""
+        await self.get(owner_id, connection_id)
+        stored = await self.secrets.get(connection_id)
+        if stored is None:
+            raise not_found(connection_id)
+        return stored
+
+    async def update_status(
+        self, owner_id: str, connection_id: str, status: str, *, checked_at: datetime | None = None
+    ) -> Connection:
+        facts: dict[str, Any] = {"status": status}
+        if checked_at is not None:
+            facts["last_checked_at"] = checked_at
+        return await self.update_facts(owner_id, connection_id, **facts)
+
+    async def update_facts(self, owner_id: str, connection_id: str, **facts: Any) -> Connection:
+        """Change any of `UPDATABLE_FACTS` (``balances_json`` takes a mapping of JSON-safe values)."""
+        connection = await self.get(owner_id, connection_id)
+        self._apply(connection, facts)
+        connection.updated_at = self._clock.now()
+        await self._session.flush()
+        return connection
+
+    async def replace_secrets(
+        self,
+        owner_id: str,
+        connection_id: str,
+        sealed: SealedInput,
+        *,
+        key_fingerprint: str,
+        masked_key: str,
+        **facts: Any,
+    ) -> Connection:
+        """Swap in a new key for the same connection (id, history and label stay); old ciphertexts are gone."""
+        connection = await self.get(owner_id, connection_id)
+        holder = await self.get_by_fingerprint(key_fingerprint)
+        if holder is not None and holder.id != connection.id:
+            raise _already_connected()
+        try:
+            async with self._session.begin_nested():
+                connection.key_fingerprint = key_fingerprint
+                connection.masked_key = masked_key
+                self._apply(connection, facts)
+                connection.updated_at = self._clock.now()
+                await self._session.flush()
+                await self.secrets.put(connection_id, sealed)
+        except IntegrityError as exc:
+            if violates(exc, "key_fingerprint"):
+                await self._session.refresh(connection)
+                raise _already_connected() from None
+            raise
+        return connection
+
+    async def delete(self, owner_id: str, connection_id: str) -> None:
+        """Remove the connection, destroying its ciphertexts and wrapped data key; runs cascade away."""
+        connection = await self.get(owner_id, connection_id)
+        await self.secrets.delete(connection_id)
+        await self._session.delete(connection)
+        await self._session.flush()
+
+    @staticmethod
+    def _apply(connection: Connection, facts: Mapping[str, Any]) -> None:
+        unknown = set(facts) - UPDATABLE_FACTS
+        if unknown:
+            raise ValueError(f"cannot set {sorted(unknown)} on a connection; allowed: {sorted(UPDATABLE_FACTS)}")
+        for name, value in facts.items():
+            if name == "balances_json" and value is not None:
+                value = jsonable(value)
+                refuse_secret_keys(value, "connections.balances_json")
+            if name == "last_balance_usd" and value is not None and not isinstance(value, Decimal):
+                raise TypeError("last_balance_usd must be a Decimal")
+            setattr(connection, name, value)

@@ -1,0 +1,180 @@
+"""Sealed connection secrets: the wrapped data key row and its per-field ciphertext rows.
+
+What belongs here: storing, reading, re-wrapping and destroying what the vault sealed, and the queries
+rotation and the startup canary need (counts per master key id, keyset-paginated batches). What does not:
+encryption (the vault; this package never sees plaintext), or owner-facing connection queries
+(connections.py, which calls `SecretRepository` for add/replace/delete).
+
+Records returned here have the attribute names the vault expects (``kek_id``, ``wrapped_dek``, ``fields``,
+``aad_version``), so ``vault.open(record, context)`` works without conversion.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Protocol
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tradedock.clock import Clock, SystemClock
+from tradedock.db.models import Connection, ConnectionSecret, ConnectionSecretField
+
+
+class SealedInput(Protocol):
+    """What the repositories accept to store: the vault's ``SealedSecrets`` has exactly these attributes."""
+
+    @property
+    def kek_id(self) -> str: ...
+
+    @property
+    def wrapped_dek(self) -> bytes: ...
+
+    @property
+    def fields(self) -> Mapping[str, bytes]: ...
+
+    @property
+    def aad_version(self) -> int: ...
+
+
+@dataclass(frozen=True, repr=False)
+class StoredSecrets:
+    """One connection's sealed material as stored. Usable directly as the vault's ``SealedMaterial``."""
+
+    connection_id: str
+    kek_id: str
+    wrapped_dek: bytes
+    fields: Mapping[str, bytes]
+    aad_version: int
+
+    def __repr__(self) -> str:
+        return f"StoredSecrets(connection_id={self.connection_id!r}, kek_id={self.kek_id!r}, sealed=***)"
+
+
+@dataclass(frozen=True)
+class SealedRow:
+    """A sealed record with the public facts its AAD is bound to (for rotation and the canary)."""
+
+    owner_id: str
+    connection_id: str
+    exchange: str
+    secrets: StoredSecrets
+
+
+class SecretRepository:
+    def __init__(self, session: AsyncSession, clock: Clock | None = None) -> None:
+        self._session = session
+        self._clock = clock or SystemClock()
+
+    async def put(self, connection_id: str, sealed: SealedInput) -> None:
+        """Store (or replace in place) a connection's sealed material; old field ciphertexts are deleted."""
+        now = self._clock.now()
+        await self._session.execute(
+            delete(ConnectionSecretField).where(ConnectionSecretField.connection_id == connection_id)
+        )
+        row = await self._session.get(ConnectionSecret, connection_id)
+        if row is None:
+            row = ConnectionSecret(connection_id=connection_id, created_at=now)
+            self._session.add(row)
+        row.kek_id = sealed.kek_id
+        row.wrapped_dek = bytes(sealed.wrapped_dek)
+        row.aad_version = sealed.aad_version
+        row.updated_at = now
+        await self._session.flush()
+        self._session.add_all(
+            ConnectionSecretField(connection_id=connection_id, field=name, ciphertext=bytes(blob))
+            for name, blob in sealed.fields.items()
+        )
+        await self._session.flush()
+
+    async def get(self, connection_id: str) -> StoredSecrets | None:
+        row = await self._session.get(ConnectionSecret, connection_id, populate_existing=True)
+        if row is None:
+            return None
+        return (await self._records([row]))[0]
+
+    async def _records(self, rows: list[ConnectionSecret]) -> list[StoredSecrets]:
+        """Attach field ciphertexts to secret rows with one query for the whole list."""
+        fields: dict[str, dict[str, bytes]] = {row.connection_id: {} for row in rows}
+        result = await self._session.execute(
+            select(
+                ConnectionSecretField.connection_id, ConnectionSecretField.field, ConnectionSecretField.ciphertext
+            ).where(ConnectionSecretField.connection_id.in_(list(fields)))
+        )
+        for connection_id, name, blob in result.all():
+            fields[connection_id][name] = blob
+        return [
+            StoredSecrets(
+                connection_id=row.connection_id,
+                kek_id=row.kek_id,
+                wrapped_dek=row.wrapped_dek,
+                fields=MappingProxyType(fields[row.connection_id]),
+                aad_version=row.aad_version,
+            )
+            for row in rows
+        ]
+
+    async def delete(self, connection_id: str) -> None:
+        """Destroy the field ciphertexts and the wrapped data key (without it nothing can be opened)."""
+        await self._session.execute(
+            delete(ConnectionSecretField).where(ConnectionSecretField.connection_id == connection_id)
+        )
+        await self._session.execute(delete(ConnectionSecret).where(ConnectionSecret.connection_id == connection_id))
+        await self._session.flush()
+
+    async def update_wrap(
+        self, connection_id: str, *, expected_kek_id: str, kek_id: str, wrapped_dek: bytes, aad_version: int
+    ) -> bool:
+        """Swap the wrapped data key if it is still under ``expected_kek_id`` (a concurrent replace wins)."""
+        result = await self._session.execute(
+            update(ConnectionSecret)
+            .where(ConnectionSecret.connection_id == connection_id, ConnectionSecret.kek_id == expected_kek_id)
+            .values(
+                kek_id=kek_id, wrapped_dek=bytes(wrapped_dek), aad_version=aad_version, updated_at=self._clock.now()
+            )
+            .execution_options(synchronize_session=False)
+        )
+        await self._session.flush()
+        return bool(getattr(result, "rowcount", 0))
+
+    async def count_by_kek_id(self) -> dict[str, int]:
+        """How many connections are wrapped under each master key id."""
+        rows = await self._session.execute(
+            select(ConnectionSecret.kek_id, func.count()).group_by(ConnectionSecret.kek_id)
+        )
+        return {kek_id: int(count) for kek_id, count in rows.all()}
+
+    async def count(self) -> int:
+        return int((await self._session.execute(select(func.count()).select_from(ConnectionSecret))).scalar_one())
+
+    async def iter_batches(
+        self, *, batch_size: int = 500, exclude_kek_id: str | None = None
+    ) -> AsyncIterator[list[SealedRow]]:
+        """Every sealed record (optionally those not under ``exclude_kek_id``), in connection-id order.
+
+        Keyset pagination: each batch starts after the last id of the previous one, so rows rewrapped or
+        failing along the way are never revisited and the walk always ends.
+        """
+        after = ""
+        while True:
+            query = (
+                select(ConnectionSecret, Connection.owner_id, Connection.exchange)
+                .join(Connection, Connection.id == ConnectionSecret.connection_id)
+                .where(ConnectionSecret.connection_id > after)
+                .order_by(ConnectionSecret.connection_id)
+                .limit(batch_size)
+            )
+            if exclude_kek_id is not None:
+                query = query.where(ConnectionSecret.kek_id != exclude_kek_id)
+            rows = (await self._session.execute(query.execution_options(populate_existing=True))).all()
+            if not rows:
+                return
+            records = await self._records([secret for secret, _, _ in rows])
+            batch = [
+                SealedRow(owner_id=owner_id, connection_id=record.connection_id, exchange=exchange, secrets=record)
+                for (_, owner_id, exchange), record in zip(rows, records, strict=True)
+            ]
+            yield batch
+            after = rows[-1][0].connection_id

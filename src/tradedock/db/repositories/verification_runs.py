@@ -1,0 +1,122 @@
+"""Verification runs and their check results: record a run, read the latest run per connection.
+
+What belongs here: every query on ``verification_runs`` and ``check_results``, scoped by owner through the
+connection in the query itself. What does not: running checks (tradedock.verification) or deciding a
+connection's status (services).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tradedock.db.models import CheckResult, Connection, VerificationRun, new_id
+from tradedock.db.repositories.support import jsonable, refuse_secret_keys
+
+TRIGGERS = frozenset({"connect", "check", "replace", "schedule"})
+
+
+@dataclass(frozen=True)
+class NewCheckResult:
+    """One check's outcome to store (services convert the verification report into these)."""
+
+    check_id: str
+    outcome: str
+    message: str
+    fix: Sequence[str] = ()
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+
+
+class VerificationRunRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(
+        self,
+        *,
+        connection_id: str,
+        trigger: str,
+        status: str,
+        started_at: datetime,
+        duration_ms: int,
+        results: Sequence[NewCheckResult],
+    ) -> VerificationRun:
+        """Store a run with its results, in the given order. The caller has already checked ownership."""
+        if trigger not in TRIGGERS:
+            raise ValueError(f"unknown verification trigger {trigger!r}; use one of {sorted(TRIGGERS)}")
+        run = VerificationRun(
+            id=new_id(),
+            connection_id=connection_id,
+            trigger=trigger,
+            status=status,
+            started_at=started_at,
+            duration_ms=duration_ms,
+        )
+        rows: list[CheckResult] = []
+        for position, result in enumerate(results):
+            evidence = jsonable(dict(result.evidence))
+            refuse_secret_keys(evidence, f"evidence of {result.check_id}")
+            rows.append(
+                CheckResult(
+                    check_id=result.check_id,
+                    position=position,
+                    outcome=result.outcome,
+                    message=result.message,
+                    fix=[str(step) for step in result.fix],
+                    evidence=evidence,
+                )
+            )
+        run.results = rows
+        self._session.add(run)
+        await self._session.flush()
+        return run
+
+    async def latest(self, owner_id: str, connection_id: str) -> VerificationRun | None:
+        """The newest run of the owner's connection (``None`` for none, or for a foreign connection)."""
+        query = (
+            select(VerificationRun)
+            .join(Connection, Connection.id == VerificationRun.connection_id)
+            .where(VerificationRun.connection_id == connection_id, Connection.owner_id == owner_id)
+            .order_by(VerificationRun.started_at.desc(), VerificationRun.id.desc())
+            .limit(1)
+        )
+        return (await self._session.execute(query)).scalar_one_or_none()
+
+    async def latest_for_owner(self, owner_id: str) -> dict[str, VerificationRun]:
+        """Connection id → its newest run, for every connection of the owner that has one."""
+        newest = (
+            select(VerificationRun.connection_id, func.max(VerificationRun.started_at).label("started_at"))
+            .join(Connection, Connection.id == VerificationRun.connection_id)
+            .where(Connection.owner_id == owner_id)
+            .group_by(VerificationRun.connection_id)
+            .subquery()
+        )
+        query = (
+            select(VerificationRun)
+            .join(
+                newest,
+                (newest.c.connection_id == VerificationRun.connection_id)
+                & (newest.c.started_at == VerificationRun.started_at),
+            )
+            .order_by(VerificationRun.id)
+        )
+        out: dict[str, VerificationRun] = {}
+        for run in (await self._session.execute(query)).scalars():
+            out.setdefault(run.connection_id, run)
+        return out
+
+    async def list_for_connection(self, owner_id: str, connection_id: str, *, limit: int = 20) -> list[VerificationRun]:
+        """The owner's connection's runs, newest first."""
+        query = (
+            select(VerificationRun)
+            .join(Connection, Connection.id == VerificationRun.connection_id)
+            .where(VerificationRun.connection_id == connection_id, Connection.owner_id == owner_id)
+            .order_by(VerificationRun.started_at.desc(), VerificationRun.id.desc())
+            .limit(limit)
+        )
+        return list((await self._session.execute(query)).scalars())

@@ -1,0 +1,207 @@
+"""Vault administration: the startup canary (`check_vault`) and master-key rotation (`rotate_master_key`).
+
+What belongs here: walking the stored sealed records with the vault to report which cannot be opened, loading
+(or on an empty database creating) the fingerprint key, and re-wrapping data keys under the primary master
+key. What does not: the cryptography (tradedock.vault), SQL (tradedock.db.repositories), or committing —
+these functions flush; the shell (CLI ``tradedock vault rotate``, server start-up) owns the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tradedock.db.repositories import SecretRepository, VaultMetaRepository
+from tradedock.db.repositories.secrets import SealedRow
+from tradedock.errors import MasterKeyError, VaultError
+from tradedock.vault import FINGERPRINT_KEY_NAME, SealContext, Vault
+
+DEFAULT_BATCH_SIZE = 500
+
+
+@dataclass(frozen=True)
+class RotationResult:
+    """What a rotation did. ``remaining_on_old`` must be 0 before an old master key may be removed."""
+
+    primary_key_id: str
+    moved: int
+    remaining_on_old: int
+    per_key: dict[str, int]
+    failed: int = 0
+    meta_moved: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return self.remaining_on_old == 0 and self.failed == 0
+
+
+@dataclass(frozen=True)
+class VaultHealth:
+    """The canary's verdict. ``ok`` is False whenever any stored secret cannot be opened."""
+
+    primary_key_id: str
+    key_ids: tuple[str, ...]
+    total_connections: int
+    per_key: dict[str, int]
+    unknown_key_ids: dict[str, int]
+    unwrap_failures: int
+    fingerprint_key: str  # "loaded", "created", "missing" or "unopenable"
+    problems: tuple[str, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def unopenable(self) -> int:
+        """Connections whose secrets cannot be opened with the configured master keys."""
+        return sum(self.unknown_key_ids.values()) + self.unwrap_failures
+
+    def raise_for_problems(self) -> None:
+        """Raise `MasterKeyError` describing every problem (callers fail loudly at start-up)."""
+        if self.problems:
+            raise MasterKeyError(" ".join(self.problems), fix=_RESTORE_FIX)
+
+
+_RESTORE_FIX = (
+    "Configure the master key(s) this database was sealed with (TRADEDOCK_MASTER_KEY or TRADEDOCK_MASTER_KEY_FILE, "
+    "restored from your backup); see docs/operations-vault.md."
+)
+
+
+def _context(row: SealedRow) -> SealContext:
+    return SealContext(owner_id=row.owner_id, connection_id=row.connection_id, exchange=row.exchange)
+
+
+async def _fingerprint_key_state(session: AsyncSession, vault: Vault, total_connections: int) -> tuple[str, str | None]:
+    """Load the fingerprint key into the vault, creating it on a database without connections."""
+    meta = VaultMetaRepository(session)
+    row = await meta.get(FINGERPRINT_KEY_NAME)
+    if row is None:
+        if total_connections:
+            return "missing", (
+                f"The vault's fingerprint key is missing from the database although {total_connections} "
+                "connection(s) exist; duplicate-key detection cannot work. Restore the database from a backup."
+            )
+        wrapped = vault.new_fingerprint_key()
+        inserted = await meta.insert(
+            FINGERPRINT_KEY_NAME, kek_id=wrapped.kek_id, wrapped=wrapped.wrapped, aad_version=wrapped.aad_version
+        )
+        if inserted is not None:
+            return "created", None
+        row = await meta.get(FINGERPRINT_KEY_NAME)  # another process created it first: use theirs
+        if row is None:
+            raise VaultError("the fingerprint key row vanished while being created; retry")
+    try:
+        vault.load_fingerprint_key(row)
+    except VaultError as exc:
+        return "unopenable", f"The vault's fingerprint key cannot be opened: {exc.message}"
+    return "loaded", None
+
+
+async def check_vault(session: AsyncSession, vault: Vault, *, batch_size: int = DEFAULT_BATCH_SIZE) -> VaultHealth:
+    """The startup canary: count connections the configured master keys cannot open; load the fingerprint key.
+
+    Every stored data key is unwrapped (fields stay sealed), so a master key with the right id but the wrong
+    bytes is caught as surely as a missing one. Call once at start-up, then ``raise_for_problems()``.
+    """
+    secrets = SecretRepository(session)
+    per_key = await secrets.count_by_kek_id()
+    total = sum(per_key.values())
+    unknown = {kek_id: count for kek_id, count in per_key.items() if kek_id not in vault.key_ids}
+    failures = 0
+    async for batch in secrets.iter_batches(batch_size=batch_size):
+        for row in batch:
+            if row.secrets.kek_id not in vault.key_ids:
+                continue
+            try:
+                vault.verify(row.secrets, _context(row))
+            except VaultError:
+                failures += 1
+    problems: list[str] = []
+    if unknown or failures:
+        parts = []
+        if unknown:
+            named = ", ".join(f"{kek_id!r} ({count})" for kek_id, count in sorted(unknown.items()))
+            parts.append(f"{sum(unknown.values())} are sealed under master key id(s) not configured: {named}")
+        if failures:
+            parts.append(f"{failures} do not unwrap with the configured key of the same id (wrong key material)")
+        problems.append(
+            f"{sum(unknown.values()) + failures} of {total} connection(s) cannot be opened with the configured "
+            f"master key(s) [{', '.join(vault.key_ids)}]: " + "; ".join(parts) + "."
+        )
+    state, problem = await _fingerprint_key_state(session, vault, total)
+    if problem:
+        problems.append(problem)
+    return VaultHealth(
+        primary_key_id=vault.primary_key_id,
+        key_ids=vault.key_ids,
+        total_connections=total,
+        per_key=per_key,
+        unknown_key_ids=unknown,
+        unwrap_failures=failures,
+        fingerprint_key=state,
+        problems=tuple(problems),
+    )
+
+
+async def rotate_master_key(
+    session: AsyncSession,
+    vault: Vault,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    after_batch: Callable[[int], Awaitable[None]] | None = None,
+) -> RotationResult:
+    """Re-wrap every data key not under the primary master key; field ciphertexts are untouched.
+
+    Idempotent and resumable: only rows not yet on the primary are visited, and each swap is conditional on the
+    row still being under the key it was read with (a concurrent replace wins). ``after_batch(moved_so_far)``
+    lets the shell commit between batches. Rows no configured key can open are counted in ``failed``.
+    """
+    secrets = SecretRepository(session)
+    primary = vault.primary_key_id
+    moved = failed = 0
+    async for batch in secrets.iter_batches(batch_size=batch_size, exclude_kek_id=primary):
+        for row in batch:
+            try:
+                rewrapped = vault.rewrap(row.secrets, _context(row))
+            except VaultError:
+                failed += 1
+                continue
+            if await secrets.update_wrap(
+                row.connection_id,
+                expected_kek_id=row.secrets.kek_id,
+                kek_id=rewrapped.kek_id,
+                wrapped_dek=rewrapped.wrapped_dek,
+                aad_version=rewrapped.aad_version,
+            ):
+                moved += 1
+        await session.flush()
+        if after_batch is not None:
+            await after_batch(moved)
+    meta_moved = await _rewrap_meta(session, vault)
+    per_key = await secrets.count_by_kek_id()
+    return RotationResult(
+        primary_key_id=primary,
+        moved=moved,
+        remaining_on_old=sum(count for kek_id, count in per_key.items() if kek_id != primary),
+        per_key=per_key,
+        failed=failed,
+        meta_moved=meta_moved,
+    )
+
+
+async def _rewrap_meta(session: AsyncSession, vault: Vault) -> int:
+    meta = VaultMetaRepository(session)
+    moved = 0
+    for row in await meta.list_all():
+        if row.kek_id == vault.primary_key_id:
+            continue
+        wrapped = vault.rewrap_key(row.name, row)
+        await meta.update_wrap(
+            row.name, kek_id=wrapped.kek_id, wrapped=wrapped.wrapped, aad_version=wrapped.aad_version
+        )
+        moved += 1
+    return moved

@@ -1,0 +1,1 @@
+"""Tests of tradedock.db and services.vault_admin on SQLite and PostgreSQL."""
