@@ -40,7 +40,14 @@ from tradedock.exchanges.aster import endpoints
 from tradedock.exchanges.aster.errors import ERROR_TABLE, SUCCESS_CODES
 from tradedock.exchanges.aster.signing import NonceSource, sign_request
 from tradedock.exchanges.aster.spec import SPEC
-from tradedock.exchanges.aster.wallets import API_WALLET_HOWTO, checksum, derive_address, same_address, short
+from tradedock.exchanges.aster.wallets import (
+    API_WALLET_HOWTO,
+    checksum,
+    derive_address,
+    is_address,
+    same_address,
+    short,
+)
 from tradedock.exchanges.base import ExchangeSpec
 from tradedock.exchanges.http import ExchangeHttp
 
@@ -152,7 +159,7 @@ class AsterAdapter:
             body = await self._signed_get(self._futures, endpoints.FUTURES_ACCOUNT.path)
         except _PathNotFoundError:
             # Renamed on 2026-03-28; whether the old path still answers is UNCONFIRMED (aster.md §8.7).
-            body = await self._signed_get(self._futures, "/fapi/v3/account")
+            body = await self._signed_get(self._futures, endpoints.FUTURES_ACCOUNT_OLD.path)
         if not isinstance(body, dict):
             raise _unexpected("the account")
         native = {k: body[k] for k in ("feeTier", "canTrade", "canDeposit", "canWithdraw", "updateTime") if k in body}
@@ -206,7 +213,7 @@ class AsterAdapter:
 
     def _uid(self) -> str:
         """The account id is the main wallet address, in EIP-55 checksum form (stable for comparisons)."""
-        return checksum(self.user)
+        return checksum(self.user) if is_address(self.user) else self.user
 
     def _parse_agent(self, entry: dict[str, Any]) -> KeyInfo:
         permissions = {perm for flag, perm in AGENT_PERMISSIONS if _flag(entry.get(flag))}

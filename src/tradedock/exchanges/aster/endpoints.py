@@ -68,6 +68,8 @@ FUTURES_BALANCE = Endpoint("GET", "/fapi/v3/balance", 5, FUTURES_DOC + "#futures
 FUTURES_ACCOUNT = Endpoint(
     "GET", "/fapi/v3/accountWithJoinMargin", 5, FUTURES_DOC + "#account-information-v3-user_data"
 )
+# The pre-rename path, tried only when the new one answers 404 (still listed by ccxt; UNCONFIRMED, aster.md §8.7).
+FUTURES_ACCOUNT_OLD = Endpoint("GET", "/fapi/v3/account", 5, FUTURES_DOC + "#account-information-v3-user_data")
 # Signed: {"dualSidePosition": bool}, true = hedge. FUTURES_DOC "Get Current Position Mode(USER_DATA)".
 POSITION_MODE = Endpoint("GET", "/fapi/v3/positionSide/dual", 30, FUTURES_DOC + "#get-current-position-modeuser_data")
 # Signed: {"multiAssetsMargin": bool}, true = Multi-Assets. FUTURES_DOC "Get Current Multi-Assets Mode (USER_DATA)".
