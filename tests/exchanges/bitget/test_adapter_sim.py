@@ -7,6 +7,7 @@ The timeout case runs over real loopback HTTP, because ASGITransport does not en
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 from typing import Any
@@ -134,6 +135,19 @@ class TestClassicKey:
         adapter.time_offset_ms = sample.offset_ms
         assert (await adapter.key_info()).account_mode is AccountMode.CLASSIC
 
+    @pytest.mark.parametrize("contract", list(ContractType))
+    async def test_position_settings_for_every_contract_type(self, sim: Sim, contract: ContractType) -> None:
+        _, fields = await healthy_classic(sim)
+        settings = await sim.adapter(fields).position_settings(contract)
+        assert settings.position_mode is PositionMode.HEDGE
+        assert settings.margin_mode is MarginMode.ISOLATED
+
+    async def test_concurrent_key_info_and_account_info_share_the_1_per_second_endpoint(self, sim: Sim) -> None:
+        _, fields = await healthy_classic(sim)
+        adapter = sim.adapter(fields)
+        key, account = await asyncio.gather(adapter.key_info(), adapter.account_info())
+        assert key.uid == account.uid
+
     async def test_withdraw_enabled_key(self, sim: Sim) -> None:
         uid = await sim.account(account_mode="classic")
         fields = await sim.key(uid, ["coow", "cpow", "wtow", "wwow"], ips=[CALLER_IP])
@@ -165,6 +179,21 @@ class TestUnifiedKey:
         settings = await adapter.position_settings(ContractType.USDT_M)
         assert settings.position_mode is PositionMode.ONE_WAY
         assert (await adapter.account_info()).account_mode is AccountMode.UNIFIED
+
+    async def test_one_concurrent_round_as_verification_runs_it(self, sim: Sim) -> None:
+        uid = await sim.account(account_mode="unified", balances={"spot": {"USDT": "20"}})
+        fields = await sim.key(uid, ["uta_mgt", "uta_trade", "withdraw"], ips=[CALLER_IP])
+        adapter = sim.adapter(fields)
+        key, account, balances, settings = await asyncio.gather(
+            adapter.key_info(),
+            adapter.account_info(),
+            adapter.balances(),
+            adapter.position_settings(ContractType.USDT_M),
+        )
+        assert key.account_mode is account.account_mode is AccountMode.UNIFIED
+        assert Permission.WITHDRAW in key.permissions
+        assert [(b.wallet, b.coin, b.total) for b in balances] == [("unified", "USDT", Decimal("20"))]
+        assert settings.position_mode is PositionMode.ONE_WAY
 
 
 class TestRejectedCredentials:
