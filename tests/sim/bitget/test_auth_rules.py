@@ -193,3 +193,19 @@ async def test_post_without_json_content_type_is_40007(client: httpx.AsyncClient
 
 async def test_unknown_path_is_40404(client: httpx.AsyncClient) -> None:
     assert_error(await client.get("/api/v2/spot/account/nothing-here"), "40404", status=404)
+
+
+async def test_public_endpoints_are_limited_per_ip(client: httpx.AsyncClient) -> None:
+    # GET /api/v2/public/time: 20 requests/s per IP (bitget.md §6/§8).
+    codes = [(await client.get("/api/v2/public/time")).status_code for _ in range(21)]
+    assert codes[:20] == [200] * 20
+    assert_error(await client.get("/api/v2/public/time"), "429", status=429)
+
+
+async def test_signature_over_the_decoded_query_is_accepted(client: httpx.AsyncClient) -> None:
+    # ccxt signs the raw values and sends them URL-encoded (ccxt bitget.py sign()); Bitget accepts that.
+    creds = (await scenario(client, "healthy"))["credentials"]
+    path = "/api/v2/spot/account/assets"
+    signed = headers(creds, "GET", path, timestamp_ms=await sim_now(client), query="coin=USDT")
+    answer = await client.get(path + "?coin=US%44T", headers=signed)
+    assert answer.json()["code"] == "00000"
