@@ -153,3 +153,15 @@ class TestCanary:
             health = await check_vault(session, Vault(parse_key_spec(f"k1:{key_b64()}")))
         assert health.fingerprint_key == "missing"
         assert not health.ok
+
+
+async def test_health_message_and_fix(database: Database) -> None:
+    vault = Vault(parse_key_spec(f"k1:{key_b64()}"))
+    async with database.sessionmaker() as session:
+        health = await check_vault(session, vault)
+    assert health.fix is None and "healthy" in health.message and "'k1'" in health.message
+    await seed(database, vault, 1)
+    async with database.sessionmaker() as session:
+        bad = await check_vault(session, Vault(parse_key_spec(f"k2:{key_b64()}")))
+    assert bad.fix is not None and "TRADEDOCK_MASTER_KEY" in bad.fix
+    assert bad.message.startswith("1 of 1 connection(s) cannot be opened")

@@ -59,6 +59,20 @@ class VaultHealth:
         """Connections whose secrets cannot be opened with the configured master keys."""
         return sum(self.unknown_key_ids.values()) + self.unwrap_failures
 
+    @property
+    def message(self) -> str:
+        """Every problem in one sentence each, or a one-line all-clear."""
+        if self.problems:
+            return " ".join(self.problems)
+        return (
+            f"Vault healthy: {self.total_connections} connection(s) open with master key(s) "
+            f"[{', '.join(self.key_ids)}], primary {self.primary_key_id!r}."
+        )
+
+    @property
+    def fix(self) -> str | None:
+        return _RESTORE_FIX if self.problems else None
+
     def raise_for_problems(self) -> None:
         """Raise `MasterKeyError` describing every problem (callers fail loudly at start-up)."""
         if self.problems:

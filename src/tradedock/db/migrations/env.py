@@ -17,7 +17,6 @@ from sqlalchemy import Connection
 from tradedock.db.engine import make_engine
 from tradedock.db.models import Base
 
-config = context.config
 target_metadata = Base.metadata
 
 
@@ -48,6 +47,7 @@ def _run_offline(url: str) -> None:
 
 
 def main() -> None:
+    config = context.config
     given = config.attributes.get("connection")
     if given is not None:
         _run(given)
@@ -61,4 +61,6 @@ def main() -> None:
         asyncio.run(_run_async(url))
 
 
-main()
+# Alembic loads this file with its context set up; a plain import (doc or packaging checks) must do nothing.
+if hasattr(context, "config"):
+    main()
