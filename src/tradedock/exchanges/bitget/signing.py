@@ -87,7 +87,3 @@ def public_headers(*, locale: str = DEFAULT_LOCALE) -> dict[str, str]:
     """Headers of an unsigned request. Never ``paptrading``: ccxt exempts ``v2/public/time`` from the demo
     header (reference §10), and server time is the same clock for live and demo."""
     return {"Content-Type": "application/json", "locale": locale}
-
-
-#: Header names whose values must never be logged or echoed.
-SECRET_HEADERS = frozenset({"ACCESS-SIGN", "ACCESS-PASSPHRASE", "ACCESS-KEY"})
