@@ -1,6 +1,7 @@
 """`AsterSim`: the Aster V3 plugin for the simulator core (wallets, agent permissions, environments, limits).
 
-Belongs here: the answers to the plugin interface (`tradedock_sim.core.plugin.ExchangeSim`). Endpoints are in
+Belongs here: the answers to the plugin interface (`tradedock_sim.core.plugin.ExchangeSim`) and generating the
+EVM keypairs behind main wallets and API wallets. Endpoints are in
 `routes.py`/`endpoints.py`, signature checks in `auth.py`, presets in `scenarios.py`.
 
 Control API mapping (DESIGN.md "Simulator"):
@@ -17,9 +18,12 @@ Control API mapping (DESIGN.md "Simulator"):
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from eth_account import Account as EthAccount
 from eth_utils.address import to_checksum_address
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -28,7 +32,6 @@ from starlette.routing import BaseRoute
 from tradedock_sim.aster import errors, routes, scenarios
 from tradedock_sim.aster.auth import PERMISSIONS, is_address
 from tradedock_sim.aster.endpoints import MULTI_ASSETS, SINGLE_ASSET
-from tradedock_sim.aster.wallets import Wallet, new_wallet
 from tradedock_sim.core import (
     DAY_MS,
     Account,
@@ -53,6 +56,27 @@ DEFAULT_PERMISSIONS: Mapping[str, bool] = {
     "canWithdraw": False,
 }
 MAIN_WALLETS = "aster.main_wallets"  # state.extra: main wallet address -> Wallet (generated accounts only)
+
+
+# Order of the secp256k1 group: a private key must lie in [1, n-1].
+SECP256K1_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
+@dataclass(frozen=True)
+class Wallet:
+    """An EVM wallet: checksummed `address` and its 0x-prefixed hex `private_key` (never in reprs)."""
+
+    address: str
+    private_key: str = field(repr=False)
+
+
+def new_wallet(rng: random.Random) -> Wallet:
+    """A fresh keypair drawn from `rng` (seeded states give reproducible wallets)."""
+    secret = 0
+    while not 1 <= secret < SECP256K1_ORDER:
+        secret = rng.getrandbits(256)
+    private_key = "0x" + secret.to_bytes(32, "big").hex()
+    return Wallet(address=str(EthAccount.from_key(private_key).address), private_key=private_key)
 
 
 def main_wallets(state: SimState) -> dict[str, Wallet]:
