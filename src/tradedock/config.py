@@ -101,6 +101,21 @@ class Settings(BaseSettings):
     def default_master_key_file(self) -> Path:
         return self.home / "master.key"
 
+    @property
+    def sandbox_urls_file(self) -> Path:
+        """Where `tradedock sandbox` records the simulators' URLs for other commands to find."""
+        return self.home / "sandbox-urls.json"
+
+    def effective_sandbox_urls(self) -> dict[str, str]:
+        """``TRADEDOCK_SANDBOX_URLS`` if set, else the URLs a running `tradedock sandbox` recorded."""
+        if self.sandbox_urls:
+            return dict(self.sandbox_urls)
+        try:
+            data = json.loads(self.sandbox_urls_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
 
 def load_settings(**overrides: Any) -> Settings:
     """Read settings from the environment; keyword overrides win (tests, CLI options)."""

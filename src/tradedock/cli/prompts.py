@@ -1,0 +1,77 @@
+"""Reading credentials for ``connect`` and ``replace``: hidden prompts, or a JSON object from stdin or a file.
+
+What belongs here: asking for each field with its meaning, and parsing ``--credentials -|FILE`` with errors
+that name the field and the fix. Secrets are never accepted on argv and never echoed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+from tradedock.errors import InvalidInputError
+from tradedock.services.connections import CredentialPrompt
+
+
+def read_credentials_json(source: str, fields: tuple[CredentialPrompt, ...]) -> dict[str, str]:
+    """Parse a JSON object of credential fields from stdin (``-``) or a file path."""
+    if source == "-":
+        text = sys.stdin.read()
+        origin = "standard input"
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise InvalidInputError(
+                "credentials", f"no such file: {source}", fix="Pass a JSON file path or '-' for stdin."
+            )
+        text = path.read_text(encoding="utf-8")
+        origin = str(path)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        # Never echo the text: it holds secrets.
+        raise InvalidInputError(
+            "credentials",
+            f"{origin} is not valid JSON (line {exc.lineno}, column {exc.colno})",
+            fix='Send one JSON object, e.g. {"api_key": "...", "secret": "..."}.',
+        ) from None
+    if not isinstance(data, dict):
+        raise InvalidInputError("credentials", f"{origin} must hold a JSON object", fix="Wrap the fields in {...}.")
+    expected = [f.name for f in fields]
+    unknown = sorted(set(data) - set(expected))
+    if unknown:
+        raise InvalidInputError(
+            unknown[0],
+            f"unknown credential field {unknown[0]!r}",
+            fix=f"This exchange takes exactly: {', '.join(expected)}.",
+        )
+    values: dict[str, str] = {}
+    for f in fields:
+        value = data.get(f.name)
+        if value is None or value == "":
+            raise InvalidInputError(f.name, f"{f.name} is missing", fix=f"Add {f.name!r}: {f.help}.")
+        if not isinstance(value, str):
+            raise InvalidInputError(f.name, f"{f.name} must be a string", fix=f"Quote the value of {f.name!r}.")
+        values[f.name] = value
+    return values
+
+
+def prompt_credentials(fields: tuple[CredentialPrompt, ...]) -> dict[str, str]:
+    """Ask for each field interactively; secret fields are hidden."""
+    if not sys.stdin.isatty():
+        raise InvalidInputError(
+            "credentials",
+            "no terminal to ask for the credentials",
+            fix="Run it in a terminal, or pass --credentials - with a JSON object on stdin.",
+        )
+    values: dict[str, str] = {}
+    for f in fields:
+        typer.echo(f"{f.label}: {f.help}")
+        value = typer.prompt(f"  {f.label}", hide_input=f.secret, default="", show_default=False)
+        if not value.strip():
+            raise InvalidInputError(f.name, f"{f.name} is empty", fix=f"Paste {f.help}.")
+        values[f.name] = value
+    return values

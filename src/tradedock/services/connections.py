@@ -1,0 +1,298 @@
+"""Connections: connect, check, replace, remove, list, show — the one service the CLI, API and web share.
+
+What belongs here: the rules of a connection's life. Connect = local checks → verification → seal → persist (an
+``invalid`` or ``unreachable`` result is not stored; ``action_required`` is stored and flagged). A key already
+connected (by fingerprint, any owner) is refused without revealing whose. Replace verifies the new key fully
+first, requires the same exchange account unless confirmed, and swaps in place so the old key stays exactly as it
+was on any failure. Remove destroys the secrets and the data key and keeps an audit record. Every action is
+audited without secrets. Services flush; the shell commits (see `AppContext.transaction`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tradedock.db.models import Connection
+from tradedock.domain import (
+    CREDENTIAL_FIELDS,
+    ConnectionStatus,
+    ContractType,
+    Credentials,
+    Environment,
+    ExchangeId,
+    Scope,
+    mask,
+)
+from tradedock.errors import AccountChangedError, AlreadyConnectedError, InvalidInputError
+from tradedock.services import records
+from tradedock.services.context import AppContext
+from tradedock.services.verifying import Target, run_verification
+from tradedock.vault import SealContext
+from tradedock.verification import Report
+
+NOT_STORED = (ConnectionStatus.INVALID, ConnectionStatus.UNREACHABLE)
+
+
+@dataclass(frozen=True)
+class CredentialPrompt:
+    """How to ask a user for one credential field."""
+
+    name: str
+    label: str
+    help: str
+    secret: bool
+
+
+@dataclass(frozen=True)
+class ConnectRequest:
+    exchange: ExchangeId
+    environment: Environment
+    scope: Scope
+    contract: ContractType | None
+    label: str | None
+    credentials: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of connect / check / replace: the report (JSON-safe) and whether anything was stored."""
+
+    status: ConnectionStatus
+    report: dict[str, Any]
+    connection_id: str | None
+    stored: bool
+    note: str | None = None
+
+
+def parse_exchange(value: str) -> ExchangeId:
+    try:
+        return ExchangeId(value.strip().lower())
+    except ValueError:
+        names = ", ".join(e.value for e in ExchangeId)
+        raise InvalidInputError("exchange", f"unknown exchange {value!r}", fix=f"Use one of: {names}.") from None
+
+
+def credential_prompts(ctx: AppContext, exchange: ExchangeId) -> tuple[CredentialPrompt, ...]:
+    spec = ctx.access.spec(exchange)
+    return tuple(CredentialPrompt(f.name, f.label, f.help, f.secret) for f in spec.credential_fields)
+
+
+def _credentials(exchange: ExchangeId, given: Mapping[str, str]) -> tuple[Credentials, tuple[str, ...]]:
+    expected = CREDENTIAL_FIELDS[exchange]
+    for name in given:
+        if name not in expected:
+            raise InvalidInputError(
+                name, f"{exchange.value} has no credential field {name!r}", fix=f"Use: {', '.join(expected)}."
+            )
+    for name in expected:
+        if not str(given.get(name, "")).strip():
+            raise InvalidInputError(
+                name, f"{name} is missing", fix=f"Provide {name} (see `tradedock guide {exchange}`)."
+            )
+    return Credentials(exchange, {name: str(given[name]) for name in expected}).trimmed()
+
+
+def _target(scope: Scope, contract: ContractType | None, exchange: ExchangeId, ctx: AppContext) -> ContractType | None:
+    if not scope.needs_futures:
+        if contract is not None:
+            raise InvalidInputError("contract", "a contract type only applies to futures", fix="Drop --contract.")
+        return None
+    offered = ctx.access.spec(exchange).contract_types
+    chosen = contract or (offered[0] if offered else None)
+    if chosen is not None and offered and chosen not in offered:
+        names = ", ".join(c.value for c in offered)
+        raise InvalidInputError(
+            "contract", f"{exchange.value} does not offer {chosen.value}", fix=f"Use one of: {names}."
+        )
+    return chosen
+
+
+def _label(label: str | None, exchange: ExchangeId) -> str:
+    text = (label or exchange.value.capitalize()).strip()
+    if not text or len(text) > 64 or any(not ch.isprintable() for ch in text):
+        raise InvalidInputError("label", "the label must be 1–64 printable characters", fix="Choose a shorter label.")
+    return text
+
+
+def _report_dict(report: Report, connection_id: str | None) -> dict[str, Any]:
+    data = report.to_dict()
+    data["connection_id"] = connection_id
+    return data
+
+
+class ConnectionService:
+    """Every operation on one owner's connections, inside the caller's transaction."""
+
+    def __init__(self, ctx: AppContext, session: AsyncSession, owner: str = records.LOCAL_OWNER):
+        self.ctx = ctx
+        self.session = session
+        self.owner = owner
+        self.store = records.Store(session, ctx.clock)
+        self._owner_id: str | None = None
+
+    async def _owner(self) -> str:
+        if self._owner_id is None:
+            self._owner_id = await self.store.owner_id(self.owner)
+        return self._owner_id
+
+    # --- connect --------------------------------------------------------------------------------------------
+
+    async def connect(self, request: ConnectRequest) -> Outcome:
+        ctx = self.ctx
+        ctx.access.flavors(request.exchange, request.environment)  # validates the environment early
+        contract = _target(request.scope, request.contract, request.exchange, ctx)
+        label = _label(request.label, request.exchange)
+        credentials, trimmed = _credentials(request.exchange, request.credentials)
+        fingerprint = ctx.vault.fingerprint(request.exchange.value, credentials.public_id)
+        owner_id = await self._owner()
+        if await self.store.fingerprint_taken(fingerprint):
+            await self.store.audit(owner_id, None, "connect_refused", {"reason": "already_connected"})
+            raise AlreadyConnectedError(
+                "this key is already connected",
+                fix="Use the existing connection, or create a new key on the exchange for this connection.",
+            )
+        target = Target(request.environment, request.scope, contract)
+        report = await run_verification(ctx.access, ctx.settings, credentials, target, trimmed_fields=trimmed)
+        if report.status in NOT_STORED:
+            await self.store.audit(
+                owner_id, None, "connect_rejected", {"exchange": request.exchange.value, "status": report.status}
+            )
+            note = (
+                "Nothing was stored: the exchange did not answer, so nothing is known about the key yet."
+                if report.status is ConnectionStatus.UNREACHABLE
+                else "Nothing was stored: fix the problems above and connect again."
+            )
+            return Outcome(report.status, _report_dict(report, None), None, stored=False, note=note)
+        connection_id = str(uuid.uuid4())
+        sealed = ctx.vault.seal(dict(credentials.fields), SealContext(owner_id, connection_id, request.exchange.value))
+        await self.store.add_connection(
+            connection_id=connection_id,
+            owner_id=owner_id,
+            request_exchange=request.exchange.value,
+            environment=request.environment,
+            label=label,
+            scope=request.scope,
+            contract=contract,
+            fingerprint=fingerprint,
+            masked_key=mask(credentials.public_id),
+            sealed=sealed,
+            report=report,
+        )
+        await self.store.record_run(connection_id, "connect", report)
+        await self.store.audit(
+            owner_id,
+            connection_id,
+            "connect",
+            {"exchange": request.exchange.value, "status": report.status, "key": mask(credentials.public_id)},
+        )
+        return Outcome(report.status, _report_dict(report, connection_id), connection_id, stored=True)
+
+    # --- check ----------------------------------------------------------------------------------------------
+
+    async def check(self, connection_id: str) -> Outcome:
+        owner_id = await self._owner()
+        row = await self.store.connections.get(owner_id, connection_id)
+        credentials = await self._open(owner_id, row)
+        report = await run_verification(self.ctx.access, self.ctx.settings, credentials, records.target_of(row))
+        await self.store.apply_report(owner_id, row, report)
+        await self.store.record_run(connection_id, "check", report)
+        await self.store.audit(owner_id, connection_id, "check", {"status": report.status})
+        return Outcome(report.status, _report_dict(report, connection_id), connection_id, stored=True)
+
+    async def check_all(self) -> list[Outcome]:
+        rows = await self.store.connections.list_for_owner(await self._owner())
+        return [await self.check(row.id) for row in rows]
+
+    # --- replace --------------------------------------------------------------------------------------------
+
+    async def replace(
+        self, connection_id: str, new_credentials: Mapping[str, str], *, allow_account_change: bool = False
+    ) -> Outcome:
+        owner_id = await self._owner()
+        row = await self.store.connections.get(owner_id, connection_id)
+        exchange = ExchangeId(row.exchange)
+        credentials, trimmed = _credentials(exchange, new_credentials)
+        fingerprint = self.ctx.vault.fingerprint(exchange.value, credentials.public_id)
+        if fingerprint != row.key_fingerprint and await self.store.fingerprint_taken(fingerprint):
+            raise AlreadyConnectedError(
+                "this key is already connected", fix="Create a new key on the exchange for this connection."
+            )
+        report = await run_verification(
+            self.ctx.access, self.ctx.settings, credentials, records.target_of(row), trimmed_fields=trimmed
+        )
+        if report.status in NOT_STORED:
+            await self.store.audit(owner_id, connection_id, "replace_rejected", {"status": report.status})
+            note = "The new key was not stored; the connection keeps its current key, untouched."
+            return Outcome(report.status, _report_dict(report, connection_id), connection_id, stored=False, note=note)
+        new_uid = report.facts.uid
+        if row.account_uid and new_uid and new_uid != row.account_uid and not allow_account_change:
+            await self.store.audit(owner_id, connection_id, "replace_refused", {"reason": "account_changed"})
+            raise AccountChangedError(
+                f"the new key belongs to another {exchange.value} account (uid {new_uid}, "
+                f"this connection is uid {row.account_uid}); the old key was kept",
+                fix="Use a key of the same account, or confirm the change with --allow-account-change.",
+            )
+        sealed = self.ctx.vault.seal(dict(credentials.fields), SealContext(owner_id, connection_id, exchange.value))
+        await self.store.connections.replace_secrets(
+            owner_id,
+            connection_id,
+            sealed,
+            key_fingerprint=fingerprint,
+            masked_key=mask(credentials.public_id),
+            **records.report_facts(report, self.ctx.clock.now()),
+        )
+        await self.store.record_run(connection_id, "replace", report)
+        await self.store.audit(
+            owner_id, connection_id, "replace", {"status": report.status, "key": mask(credentials.public_id)}
+        )
+        return Outcome(report.status, _report_dict(report, connection_id), connection_id, stored=True)
+
+    # --- remove, list, show, balances -----------------------------------------------------------------------
+
+    async def remove(self, connection_id: str) -> dict[str, Any]:
+        owner_id = await self._owner()
+        row = await self.store.connections.get(owner_id, connection_id)
+        view = records.connection_view(row)
+        await self.store.connections.delete(owner_id, connection_id)
+        await self.store.audit(
+            owner_id, connection_id, "remove", {"exchange": row.exchange, "key": row.masked_key, "label": row.label}
+        )
+        return {"removed": view, "secrets_destroyed": True}
+
+    async def list(self) -> list[dict[str, Any]]:
+        rows = await self.store.connections.list_for_owner(await self._owner())
+        return [records.connection_view(row) for row in rows]
+
+    async def show(self, connection_id: str) -> dict[str, Any]:
+        owner_id = await self._owner()
+        row = await self.store.connections.get(owner_id, connection_id)
+        view = records.connection_view(row)
+        view["last_report"] = await self.store.latest_run(owner_id, connection_id)
+        return view
+
+    async def balances(self, connection_id: str) -> dict[str, Any]:
+        owner_id = await self._owner()
+        row = await self.store.connections.get(owner_id, connection_id)
+        credentials = await self._open(owner_id, row)
+        target = records.target_of(row)
+        access = self.ctx.access
+        flavor, _ = access.flavors(credentials.exchange, target.environment)
+        adapter = access.adapter(credentials, target.environment, flavor)
+        try:
+            balances = await adapter.balances()
+        finally:
+            await adapter.aclose()
+        view = records.balances_view(connection_id, balances)
+        await self.store.save_balances(owner_id, row, balances)
+        return view
+
+    async def _open(self, owner_id: str, row: Connection) -> Credentials:
+        """Decrypt a connection's credentials for the length of one call (only services do this)."""
+        sealed = await self.store.sealed(owner_id, row.id)
+        fields = self.ctx.vault.open(sealed, SealContext(owner_id, row.id, row.exchange))
+        return Credentials(ExchangeId(row.exchange), fields)

@@ -1,0 +1,69 @@
+"""The composition root: settings, clock, database, vault and exchange access wired together once per process.
+
+What belongs here: `open_app()` (migrate the database, open the vault, run the startup canary and fail loudly on
+a wrong or missing master key) and `AppContext.transaction()` which shells use to own a unit of work. What does
+not: business rules (those are in `services.connections`), or anything built at import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from tradedock.clock import Clock, SystemClock
+from tradedock.config import Settings, ensure_home, load_settings
+from tradedock.db import make_engine, make_sessionmaker, migrate
+from tradedock.domain import ExchangeId
+from tradedock.services.exchange_access import ExchangeAccess
+from tradedock.services.vault_admin import check_vault
+from tradedock.vault import Vault, open_vault
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    clock: Clock
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    vault: Vault
+    access: ExchangeAccess
+    notes: list[str] = field(default_factory=list)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work: commit on success, roll back on any exception (including cancellation)."""
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    async def aclose(self) -> None:
+        await self.engine.dispose()
+
+
+async def open_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    transports: Mapping[ExchangeId, httpx.AsyncBaseTransport] | None = None,
+) -> AppContext:
+    """Open TradeDock: data dir, migrations, vault, startup canary. Raises `MasterKeyError` loudly."""
+    settings = settings or load_settings()
+    ensure_home(settings)
+    clock = clock or SystemClock()
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        await migrate(engine)
+        vault = open_vault(settings)
+        sessions = make_sessionmaker(engine)
+        async with sessions() as session:
+            health = await check_vault(session, vault)
+            await session.commit()
+        health.raise_for_problems()
+    except BaseException:
+        await engine.dispose()
+        raise
+    access = ExchangeAccess(settings=settings, clock=clock, transports=dict(transports or {}))
+    return AppContext(settings, clock, engine, sessions, vault, access)

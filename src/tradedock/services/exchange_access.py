@@ -1,0 +1,80 @@
+"""Building exchange adapters for a connection: which URL, which environment flavour, which alternatives to probe.
+
+What belongs here: the mapping from a user's environment (live/demo/testnet/sandbox) to an adapter flavour and
+base URL, including the simulated exchanges' URLs from settings. What does not: verification logic or any
+exchange-specific code (that is in `tradedock.exchanges.<x>`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import httpx
+
+from tradedock.clock import Clock
+from tradedock.config import Settings
+from tradedock.domain import Credentials, Environment, ExchangeId
+from tradedock.errors import InvalidInputError
+from tradedock.exchanges.base import ExchangeAdapter, ExchangeSpec, HttpOptions
+from tradedock.exchanges.registry import get_exchange
+
+
+@dataclass(frozen=True)
+class ExchangeAccess:
+    """Everything needed to build adapters; ``transports`` is the test seam (exchange → ASGI transport)."""
+
+    settings: Settings
+    clock: Clock
+    transports: Mapping[ExchangeId, httpx.AsyncBaseTransport] = field(default_factory=dict)
+
+    def spec(self, exchange: ExchangeId) -> ExchangeSpec:
+        return get_exchange(exchange).spec
+
+    def flavors(self, exchange: ExchangeId, environment: Environment) -> tuple[Environment, tuple[Environment, ...]]:
+        """The flavour to speak for ``environment`` and the other flavours worth probing on an unknown key."""
+        spec = self.spec(exchange)
+        if environment is Environment.SANDBOX:
+            offered = tuple(spec.sandbox_paths)
+            primary = Environment.LIVE
+        else:
+            offered = tuple(spec.base_urls)
+            primary = environment
+            if environment not in offered:
+                names = ", ".join(e.value for e in offered) + ", sandbox"
+                raise InvalidInputError(
+                    "environment",
+                    f"{spec.name} has no {environment.value} environment",
+                    fix=f"Use one of: {names}.",
+                )
+        return primary, tuple(e for e in offered if e is not primary)
+
+    def base_url(self, exchange: ExchangeId, environment: Environment, flavor: Environment) -> str | None:
+        """``None`` means the exchange's official URL for ``flavor``; sandbox returns the simulator's URL."""
+        if environment is not Environment.SANDBOX:
+            return None
+        root = self.settings.effective_sandbox_urls().get(exchange.value)
+        if not root:
+            raise InvalidInputError(
+                "environment",
+                f"the sandbox has no URL for {exchange.value}",
+                fix="Start the simulators with `tradedock sandbox` (or set TRADEDOCK_SANDBOX_URLS).",
+            )
+        return root.rstrip("/") + self.spec(exchange).sandbox_paths.get(flavor, "")
+
+    def http_options(self, exchange: ExchangeId) -> HttpOptions:
+        return HttpOptions(
+            timeout_s=self.settings.http_timeout_s,
+            connect_timeout_s=self.settings.http_connect_timeout_s,
+            transport=self.transports.get(exchange),
+            clock=self.clock,
+        )
+
+    def adapter(self, credentials: Credentials, environment: Environment, flavor: Environment) -> ExchangeAdapter:
+        exchange = credentials.exchange
+        return get_exchange(exchange).create_adapter(
+            credentials,
+            flavor=flavor,
+            base_url=self.base_url(exchange, environment, flavor),
+            http=self.http_options(exchange),
+        )

@@ -1,0 +1,223 @@
+"""The connection service's persistence helpers: repositories → views, reports → stored runs and facts.
+
+What belongs here: translating between domain/verification values and the database repositories (owner ids,
+facts from a report, balances snapshots, JSON views that never hold a secret). What does not: SQL (that is in
+`tradedock.db.repositories`) or the rules of a connection's life (`services.connections`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tradedock.clock import Clock
+from tradedock.db.models import Connection, VerificationRun
+from tradedock.db.repositories import (
+    AuditRepository,
+    ConnectionRepository,
+    UserRepository,
+    VerificationRunRepository,
+)
+from tradedock.db.repositories.secrets import StoredSecrets
+from tradedock.db.repositories.verification_runs import NewCheckResult
+from tradedock.domain import Balance, ContractType, Environment, Scope
+from tradedock.services.verifying import Target
+from tradedock.vault import SealedSecrets
+from tradedock.verification import Report
+
+#: The owner name the CLI acts as (single-operator installs).
+LOCAL_OWNER = "local"
+
+_STABLECOINS = frozenset({"USDT", "USDC", "USD", "BUSD", "FDUSD", "DAI", "USDE"})
+
+
+def target_of(row: Connection) -> Target:
+    contract = ContractType(row.contract_type) if row.contract_type else None
+    return Target(Environment(row.environment), Scope(row.scope), contract)
+
+
+def _iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.isoformat()
+
+
+def connection_view(row: Connection) -> dict[str, Any]:
+    """A connection as shells show it: label, masked key, status, facts. Never a secret."""
+    return {
+        "id": row.id,
+        "exchange": row.exchange,
+        "environment": row.environment,
+        "label": row.label,
+        "scope": row.scope,
+        "contract": row.contract_type,
+        "status": row.status,
+        "masked_key": row.masked_key,
+        "fingerprint": row.key_fingerprint[:8],
+        "account_uid": row.account_uid,
+        "account_mode": row.account_mode,
+        "position_mode": row.position_mode,
+        "margin_mode": row.margin_mode,
+        "key_expires_at": _iso(row.key_expires_at),
+        "last_checked_at": _iso(row.last_checked_at),
+        "balance_usd": str(row.last_balance_usd) if row.last_balance_usd is not None else None,
+        "created_at": _iso(row.created_at),
+    }
+
+
+def usd_value(balance: Balance) -> Decimal | None:
+    if balance.usd_value is not None:
+        return balance.usd_value
+    if balance.coin.upper() in _STABLECOINS:
+        return balance.total
+    return None
+
+
+def balances_total(balances: Iterable[Balance]) -> Decimal:
+    return sum((usd_value(b) or Decimal(0) for b in balances), Decimal(0))
+
+
+def balances_rows(balances: Iterable[Balance]) -> list[dict[str, Any]]:
+    rows = []
+    for b in balances:
+        value = usd_value(b)
+        rows.append(
+            {
+                "wallet": b.wallet,
+                "coin": b.coin,
+                "total": str(b.total),
+                "available": str(b.available),
+                "usd_value": str(value) if value is not None else None,
+            }
+        )
+    return rows
+
+
+def balances_view(connection_id: str, balances: Iterable[Balance]) -> dict[str, Any]:
+    items = tuple(balances)
+    return {
+        "connection_id": connection_id,
+        "balances": balances_rows(items),
+        "total_usd": str(balances_total(items)),
+        "unpriced_coins": sorted({b.coin for b in items if usd_value(b) is None}),
+    }
+
+
+def report_facts(report: Report, now: datetime) -> dict[str, Any]:
+    """The connection columns a verification report updates. Unknown facts keep their stored value."""
+    facts = report.facts
+    out: dict[str, Any] = {"status": report.status.value, "last_checked_at": now}
+    if facts.uid:
+        out["account_uid"] = facts.uid
+    if facts.account_mode is not None:
+        out["account_mode"] = facts.account_mode.value
+    if facts.position_mode is not None:
+        out["position_mode"] = facts.position_mode.value
+    if facts.margin_mode is not None:
+        out["margin_mode"] = facts.margin_mode.value
+    if facts.key_info is not None:
+        out["key_expires_at"] = facts.key_info.expires_at
+    if facts.balances is not None:
+        out["last_balance_usd"] = balances_total(facts.balances)
+        out["balances_json"] = {"balances": balances_rows(facts.balances)}
+    return out
+
+
+def run_view(run: VerificationRun) -> dict[str, Any]:
+    return {
+        "status": run.status,
+        "trigger": run.trigger,
+        "started_at": _iso(run.started_at),
+        "duration_ms": run.duration_ms,
+        "checks": [
+            {"id": r.check_id, "outcome": r.outcome, "message": r.message, "fix": list(r.fix), "evidence": r.evidence}
+            for r in run.results
+        ],
+    }
+
+
+class Store:
+    """The repositories one service call needs, sharing its session."""
+
+    def __init__(self, session: AsyncSession, clock: Clock):
+        self.clock = clock
+        self.users = UserRepository(session, clock)
+        self.connections = ConnectionRepository(session, clock)
+        self.runs = VerificationRunRepository(session)
+        self.audit_log = AuditRepository(session, clock)
+
+    async def owner_id(self, name: str) -> str:
+        return (await self.users.get_or_create(name)).id
+
+    async def fingerprint_taken(self, fingerprint: str) -> bool:
+        return await self.connections.get_by_fingerprint(fingerprint) is not None
+
+    async def add_connection(
+        self,
+        *,
+        connection_id: str,
+        owner_id: str,
+        request_exchange: str,
+        environment: Environment,
+        label: str,
+        scope: Scope,
+        contract: ContractType | None,
+        fingerprint: str,
+        masked_key: str,
+        sealed: SealedSecrets,
+        report: Report,
+    ) -> Connection:
+        facts = report_facts(report, self.clock.now())
+        status = facts.pop("status")
+        return await self.connections.add(
+            connection_id=connection_id,
+            owner_id=owner_id,
+            exchange=request_exchange,
+            environment=environment.value,
+            label=label,
+            scope=scope.value,
+            status=status,
+            key_fingerprint=fingerprint,
+            masked_key=masked_key,
+            sealed=sealed,
+            contract_type=contract.value if contract else None,
+            **facts,
+        )
+
+    async def apply_report(self, owner_id: str, row: Connection, report: Report) -> None:
+        await self.connections.update_facts(owner_id, row.id, **report_facts(report, self.clock.now()))
+
+    async def record_run(self, connection_id: str, trigger: str, report: Report) -> None:
+        await self.runs.add(
+            connection_id=connection_id,
+            trigger=trigger,
+            status=report.status.value,
+            started_at=report.started_at,
+            duration_ms=report.duration_ms,
+            results=[NewCheckResult(c.id, c.outcome.value, c.message, c.fix, dict(c.evidence)) for c in report.checks],
+        )
+
+    async def latest_run(self, owner_id: str, connection_id: str) -> dict[str, Any] | None:
+        run = await self.runs.latest(owner_id, connection_id)
+        return run_view(run) if run is not None else None
+
+    async def sealed(self, owner_id: str, connection_id: str) -> StoredSecrets:
+        return await self.connections.get_sealed(owner_id, connection_id)
+
+    async def save_balances(self, owner_id: str, row: Connection, balances: Iterable[Balance]) -> None:
+        items = tuple(balances)
+        await self.connections.update_facts(
+            owner_id,
+            row.id,
+            last_balance_usd=balances_total(items),
+            balances_json={"balances": balances_rows(items)},
+        )
+
+    async def audit(self, owner_id: str, connection_id: str | None, action: str, detail: Mapping[str, Any]) -> None:
+        await self.audit_log.append(owner_id=owner_id, connection_id=connection_id, action=action, detail=dict(detail))

@@ -1,0 +1,79 @@
+"""Running one verification for given credentials: build adapters, call the checklist engine, close adapters.
+
+What belongs here: the glue between `ExchangeAccess` (which adapter, which URL) and `tradedock.verification`
+(the checklist), including closing every adapter the engine asked for. What does not: persistence or vaulting
+(see `services.connections`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tradedock.config import Settings
+from tradedock.domain import ContractType, Credentials, Environment, Scope
+from tradedock.exchanges.base import ExchangeAdapter
+from tradedock.services.exchange_access import ExchangeAccess
+from tradedock.verification import Policy, Report, VerificationRequest, verify
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a key is verified for."""
+
+    environment: Environment
+    scope: Scope
+    contract: ContractType | None
+
+
+class _AdapterPool:
+    """Creates adapters on demand (one per flavour) and closes them all afterwards."""
+
+    def __init__(self, access: ExchangeAccess, credentials: Credentials, environment: Environment):
+        self._access = access
+        self._credentials = credentials
+        self._environment = environment
+        self._adapters: dict[Environment, ExchangeAdapter] = {}
+
+    def __call__(self, flavor: Environment) -> ExchangeAdapter:
+        if flavor not in self._adapters:
+            self._adapters[flavor] = self._access.adapter(self._credentials, self._environment, flavor)
+        return self._adapters[flavor]
+
+    async def aclose(self) -> None:
+        for adapter in self._adapters.values():
+            await adapter.aclose()
+        self._adapters.clear()
+
+
+async def run_verification(
+    access: ExchangeAccess,
+    settings: Settings,
+    credentials: Credentials,
+    target: Target,
+    *,
+    trimmed_fields: tuple[str, ...] = (),
+) -> Report:
+    """Verify trimmed ``credentials`` for ``target``; every adapter used is closed before returning."""
+    exchange = credentials.exchange
+    flavor, alternatives = access.flavors(exchange, target.environment)
+    pool = _AdapterPool(access, credentials, target.environment)
+    request = VerificationRequest(
+        exchange=exchange,
+        environment=target.environment,
+        scope=target.scope,
+        contract=target.contract,
+        credentials=credentials,
+        trimmed_fields=trimmed_fields,
+    )
+    try:
+        return await verify(
+            request,
+            spec=access.spec(exchange),
+            adapter_for=pool,
+            flavor=flavor,
+            alternative_flavors=alternatives,
+            policy=Policy.from_settings(settings),
+            clock=access.clock,
+        )
+    finally:
+        await pool.aclose()

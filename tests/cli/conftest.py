@@ -1,0 +1,95 @@
+"""Fixtures for CLI tests: the simulators on real loopback ports, and a runner for the real `tradedock` command.
+
+Every CLI test runs the installed console entry point (`python -m tradedock`) in a subprocess with a temporary
+TRADEDOCK_HOME and TRADEDOCK_SANDBOX_URLS pointing at the simulators.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tradedock_sim.server import BackgroundSims, start_background
+
+
+@pytest.fixture(scope="session")
+def sims() -> Iterator[BackgroundSims]:
+    with start_background() as running:
+        yield running
+
+
+@dataclass
+class Result:
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+@dataclass
+class Cli:
+    env: dict[str, str]
+    home: Path
+    urls: dict[str, str]
+
+    def run(self, *args: str, stdin: str | None = None, timeout: float = 60) -> Result:
+        proc = subprocess.run(
+            [sys.executable, "-m", "tradedock", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=self.env,
+            timeout=timeout,
+        )
+        return Result(proc.returncode, proc.stdout, proc.stderr)
+
+    def popen(self, *args: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "tradedock", *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=self.env,
+        )
+
+    def scenario(self, exchange: str, name: str) -> dict[str, Any]:
+        response = httpx.post(f"{self.urls[exchange]}/_sim/scenarios/{name}", json={}, timeout=10)
+        response.raise_for_status()
+        data: dict[str, Any] = response.json()
+        return data
+
+    def sim(self, exchange: str, path: str, payload: dict[str, Any]) -> dict[str, Any]:
+        response = httpx.post(f"{self.urls[exchange]}{path}", json=payload, timeout=10)
+        response.raise_for_status()
+        data: dict[str, Any] = response.json()
+        return data
+
+
+@pytest.fixture
+def cli(sims: BackgroundSims, tmp_path: Path) -> Iterator[Cli]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRADEDOCK_")}
+    home = tmp_path / "home"
+    env.update(
+        TRADEDOCK_HOME=str(home),
+        TRADEDOCK_SANDBOX_URLS=json.dumps(sims.urls),
+        TRADEDOCK_EGRESS_IPS="127.0.0.1",
+        TRADEDOCK_HTTP_TIMEOUT_S="3",
+        COLUMNS="160",
+    )
+    for url in sims.urls.values():
+        httpx.post(f"{url}/_sim/reset", json={}, timeout=10)
+    yield Cli(env, home, sims.urls)
+    for url in sims.urls.values():
+        httpx.post(f"{url}/_sim/reset", json={}, timeout=10)
