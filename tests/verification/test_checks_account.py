@@ -99,13 +99,31 @@ class TestBalanceMinimum:
 
     def test_bitget_150_in_the_contract_wallet(self) -> None:
         facts = gathered(
-            balances=ok((usdt("USDT-FUTURES", "149.99"), usdt("spot", "400"), usdt("USDC-FUTURES", "300")))
+            account=ok(AccountInfo("1", AccountMode.CLASSIC)),
+            balances=ok((usdt("USDT-FUTURES", "149.99"), usdt("spot", "400"), usdt("USDC-FUTURES", "300"))),
         )
         result = run("balance.minimum", context(exchange=ExchangeId.BITGET, facts=facts))
         assert result.outcome is Outcome.FAIL
         assert result.fix == ("On Bitget, open Assets → Transfer and move 1 USDT from Spot to USDT-M Futures",)
         usdc = context(exchange=ExchangeId.BITGET, contract=ContractType.USDC_M, facts=facts)
         assert run("balance.minimum", usdc).outcome is Outcome.PASS
+
+    def test_unified_bitget_uses_the_unified_wallet(self) -> None:
+        facts = gathered(balances=ok((usdt("unified", "200"),)))
+        result = run("balance.minimum", context(exchange=ExchangeId.BITGET, facts=facts))
+        assert (result.outcome, result.message) == (
+            Outcome.PASS,
+            "Your Unified account wallet holds ≈ $200 (minimum $150).",
+        )
+
+    def test_empty_futures_wallet_warns_even_without_a_minimum(self) -> None:
+        facts = gathered(balances=ok((usdt("spot", "500"),)))
+        result = run("balance.minimum", context(exchange=ExchangeId.ASTER, facts=facts))
+        assert result.outcome is Outcome.WARN
+        assert result.message == (
+            "Your Perpetual (futures) wallet is empty, so TradeDock cannot trade yet. Your Spot wallet holds 500 USDT."
+        )
+        assert result.fix == ("On Aster, open Transfer and move 500 USDT from Spot to Perpetual (futures)",)
 
     def test_classic_bybit_uses_the_contract_wallet(self) -> None:
         facts = gathered(

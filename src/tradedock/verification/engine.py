@@ -21,11 +21,11 @@ from typing import Any, TypeVar
 
 from tradedock.clock import Clock
 from tradedock.domain import ContractType, Environment
-from tradedock.errors import TimestampRejectedError, UnknownKeyError, WrongEnvironmentError
+from tradedock.errors import TimestampRejectedError
 from tradedock.exchanges.base import ExchangeAdapter, ExchangeSpec
 from tradedock.verification.checks import ALL_CHECKS, Check, CheckContext
 from tradedock.verification.checks.base import NOT_RUN_MESSAGE
-from tradedock.verification.gathered import NOT_RUN, Gathered, Read
+from tradedock.verification.gathered import NOT_RUN, PROBE_TRIGGERS, Gathered, Read
 from tradedock.verification.profiles import profile_for
 from tradedock.verification.report import CheckResult, Facts, Outcome, Report, status_from
 from tradedock.verification.request import AdapterProvider, Policy, VerificationRequest
@@ -135,9 +135,7 @@ async def _gather(ctx: CheckContext, adapter: ExchangeAdapter, adapter_for: Adap
     # Round 2, only when needed: retry timestamp-refused reads with the measured offset; probe other environments.
     rejected = tuple(name for name, read in reads.items() if read.failed_with(TimestampRejectedError))
     retry = rejected if server_time.ok and server_time.value is not None else ()
-    probe_flavors = (
-        ctx.alternative_flavors if reads["key_info"].failed_with(UnknownKeyError, WrongEnvironmentError) else ()
-    )
+    probe_flavors = ctx.alternative_flavors if reads["key_info"].failed_with(*PROBE_TRIGGERS) else ()
     offset_applied: int | None = None
     probes: tuple[tuple[Environment, Read[Any]], ...] = ()
     if retry or probe_flavors:

@@ -63,8 +63,11 @@ KEY_KNOWN_ERRORS: tuple[type[Exception], ...] = (
     BadSignatureError,
     WrongPassphraseError,
     KeyExpiredError,
-    AgentNotApprovedError,
 )
+
+#: Errors on key_info that mean "this key is not known here" and make the engine probe the other environments.
+#: Aster answers an API wallet unknown in this environment as "not an agent of this main wallet" (-1000).
+PROBE_TRIGGERS: tuple[type[Exception], ...] = (UnknownKeyError, WrongEnvironmentError, AgentNotApprovedError)
 
 
 @dataclass(frozen=True)
@@ -127,9 +130,9 @@ def auth_state(gathered: Gathered | None) -> tuple[AuthState, Exception | None]:
         return next((e for e in errors if isinstance(e, kinds)), None)
 
     wrong_env = first(WrongEnvironmentError)
-    unknown = first(UnknownKeyError)
-    if wrong_env is not None or (unknown is not None and gathered.found_in is not None):
-        return AuthState.WRONG_ENVIRONMENT, wrong_env or unknown
+    unknown_here = first(*PROBE_TRIGGERS)
+    if wrong_env is not None or (unknown_here is not None and gathered.found_in is not None):
+        return AuthState.WRONG_ENVIRONMENT, wrong_env or unknown_here
     for kinds, state in (
         ((CredentialsRejectedError, AgentNotApprovedError), AuthState.REJECTED),
         ((IpNotAllowedError,), AuthState.IP_REFUSED),

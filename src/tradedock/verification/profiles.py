@@ -168,6 +168,9 @@ BITGET = ExchangeProfile(
             "futures:usdc_m": "USDC-FUTURES",
             "futures:coin_m": "COIN-FUTURES",
             "spot": "spot",
+            # A unified (UTA) account holds every market in one wallet (V3 /api/v3/account/assets).
+            "unified:futures": "unified",
+            "unified:spot": "unified",
         }
     ),
     wallet_names=MappingProxyType(
@@ -177,6 +180,7 @@ BITGET = ExchangeProfile(
             "USDC-FUTURES": "USDC-M Futures",
             "COIN-FUTURES": "Coin-M Futures",
             "funding": "Funding",
+            "unified": "Unified account",
         }
     ),
     supported_account_modes=frozenset({AccountMode.UNIFIED, AccountMode.CLASSIC, None}),
@@ -220,7 +224,8 @@ ASTER = ExchangeProfile(
     # so the fix is always a new API wallet.
     edit_key="Authorize a new API wallet with the right settings (Authorize new API wallet) and connect that one",
     new_key="Click Authorize new API wallet",
-    transfer_page="On Aster, use Transfer to move funds between Spot and Perpetual",
+    # The menu name of Aster's Spot ↔ Perpetual transfer is UNCONFIRMED (no seed names it).
+    transfer_page="On Aster, open Transfer",
     secret_field="private_key",
     ip_field="IP Restrictions",
 )

@@ -29,7 +29,7 @@ def _not_futures(ctx: CheckContext) -> Verdict | None:
 
 def _missing_capability(ctx: CheckContext, capability: str, what: str) -> Verdict | None:
     if not getattr(ctx.spec.capabilities, capability):
-        reason = ctx.spec.capabilities.notes.get(capability, f"{ctx.name} does not report {what}")
+        reason = ctx.spec.capabilities.notes.get(capability, f"{ctx.name} does not report {what}").rstrip(". ")
         return Verdict(Outcome.SKIP, f"Not available: {reason}.", (), {"capability": capability})
     return None
 

@@ -69,22 +69,15 @@ def balance_minimum(ctx: CheckContext) -> Verdict:
     }
     holds = f"Your {wallet_label} wallet holds ≈ ${amount(held)}"
     if minimum is None:
+        if futures and held <= 0:  # no minimum, but nothing to trade with
+            elsewhere, fix = _where_to_get(ctx, read.value, wallet, None)
+            message = f"Your {wallet_label} wallet is empty, so TradeDock cannot trade yet.{elsewhere}"
+            return Verdict(Outcome.WARN, message, fix, evidence)
         return Verdict(Outcome.PASS, f"{holds}. No minimum balance applies here.", (), evidence)
     target = minimum.warn_below or minimum.fail_below
     if held >= target:
         return Verdict(Outcome.PASS, f"{holds} (minimum ${amount(minimum.fail_below)}).", (), evidence)
-    shortfall = Decimal(math.ceil(target - held))
-    source = _best_source(read.value, wallet)
-    if source is not None:
-        where = p.wallet_name(source.wallet)
-        move = min(shortfall, source.available)
-        elsewhere = f" Your {where} wallet holds {amount(source.available)} {source.coin}."
-        fix = (f"{p.transfer_page} and move {amount(move)} {source.coin} from {where} to {wallet_label}",)
-    else:
-        elsewhere = ""
-        fix = (
-            f"Deposit at least {amount(shortfall)} USDT (or another USD stablecoin) into your {wallet_label} wallet",
-        )
+    elsewhere, fix = _where_to_get(ctx, read.value, wallet, Decimal(math.ceil(target - held)))
     if held < minimum.fail_below:
         message = (
             f"{holds}; TradeDock needs at least ${amount(minimum.fail_below)} there for {p.name} futures.{elsewhere}"
@@ -92,6 +85,24 @@ def balance_minimum(ctx: CheckContext) -> Verdict:
         return Verdict(Outcome.FAIL, message, fix, evidence)
     message = f"{holds}; keep at least ${amount(target)} there for {p.name} futures to trade comfortably.{elsewhere}"
     return Verdict(Outcome.WARN, message, fix, evidence)
+
+
+def _where_to_get(
+    ctx: CheckContext, balances: Iterable[Balance], wallet: str, shortfall: Decimal | None
+) -> tuple[str, tuple[str, ...]]:
+    """A sentence saying where the money sits, and the fix: a transfer from that wallet, else a deposit."""
+    p = ctx.profile
+    label = p.wallet_name(wallet)
+    source = _best_source(balances, wallet)
+    if source is not None:
+        where = p.wallet_name(source.wallet)
+        move = source.available if shortfall is None else min(shortfall, source.available)
+        return (
+            f" Your {where} wallet holds {amount(source.available)} {source.coin}.",
+            (f"{p.transfer_page} and move {amount(move)} {source.coin} from {where} to {label}",),
+        )
+    least = "" if shortfall is None else f"at least {amount(shortfall)} "
+    return "", (f"Deposit {least}USDT (or another USD stablecoin) into your {label} wallet",)
 
 
 def _best_source(balances: Iterable[Balance], trading_wallet: str) -> Balance | None:

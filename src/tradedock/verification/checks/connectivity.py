@@ -27,7 +27,7 @@ from tradedock.verification.checks.base import (
     seconds,
     unavailable,
 )
-from tradedock.verification.gathered import KEY_KNOWN_ERRORS, AuthState, Gathered, auth_state
+from tradedock.verification.gathered import KEY_KNOWN_ERRORS, PROBE_TRIGGERS, AuthState, Gathered, auth_state
 from tradedock.verification.report import Outcome
 
 _NTP_FIX = (
@@ -126,11 +126,11 @@ def _rejected(ctx: CheckContext, error: Exception, gathered: Gathered) -> Verdic
     secret = ctx.spec.field(p.secret_field).label if p.secret_field else "secret"
     public = ctx.spec.credential_fields[0].label
     evidence = evidence_of(error)
+    elsewhere = ""
+    probed = [env for env, _ in gathered.probes]
+    if probed:
+        elsewhere = f" We also looked in {names(p.environment_name(e) for e in probed)}: it is not there either."
     if isinstance(error, UnknownKeyError):
-        elsewhere = ""
-        probed = [env for env, _ in gathered.probes]
-        if probed:
-            elsewhere = f" We also looked in {names(p.environment_name(e) for e in probed)}: it is not there either."
         return Verdict(
             Outcome.FAIL,
             f"{ctx.name} does not know this {public}.{elsewhere}",
@@ -176,7 +176,8 @@ def _rejected(ctx: CheckContext, error: Exception, gathered: Gathered) -> Verdic
         main = ctx.request.credentials.get("main_wallet")
         return Verdict(
             Outcome.FAIL,
-            f"This API wallet is not an approved API wallet of the main wallet {main}.",
+            f"This API wallet is not an approved API wallet of the main wallet {main} (or its approval expired)."
+            f"{elsewhere}",
             (
                 "Check the main wallet address: on Aster click your email in the top-right corner and copy the "
                 "Main Wallet (Main Account) address",
@@ -272,7 +273,7 @@ def environment_match(ctx: CheckContext) -> Verdict:
         )
     if state is AuthState.PASSED:
         return Verdict(Outcome.PASS, f"The key belongs to {chosen}, as chosen.", (), evidence)
-    if state is AuthState.REJECTED and isinstance(error, UnknownKeyError) and gathered.probes:
+    if state is AuthState.REJECTED and isinstance(error, PROBE_TRIGGERS) and gathered.probes:
         others = names(p.environment_name(env) for env, _ in gathered.probes)
         return Verdict(Outcome.SKIP, f"Not decided: the key is not in {others} either.", (), evidence)
     return unavailable(ctx, gathered.key_info, "the key's environment")

@@ -21,7 +21,7 @@ _ORDER = (Permission.READ, Permission.SPOT_TRADE, Permission.FUTURES_TRADE, Perm
 def key_info_or_verdict(ctx: CheckContext, what: str, capability: str = "key_info") -> KeyInfo | Verdict:
     """The key's info, or the verdict explaining why it is not available (capability missing, read failed)."""
     if not getattr(ctx.spec.capabilities, capability, True):
-        reason = ctx.spec.capabilities.notes.get(capability, f"{ctx.name} does not report {what}")
+        reason = ctx.spec.capabilities.notes.get(capability, f"{ctx.name} does not report {what}").rstrip(". ")
         return Verdict(Outcome.SKIP, f"Not available: {reason}.", (), {"capability": capability})
     if ctx.gathered is None:
         raise RuntimeError("remote check run without gathered facts")

@@ -50,10 +50,10 @@ def ip_whitelist(ctx: CheckContext) -> Verdict:
     )
     if refusal is not None:
         ip = _refused_ip(refusal)
-        where = f" {ip}" if ip else ""
+        whom = f"our IP {ip}" if ip else "requests from this server's IP address"
         return Verdict(
             Outcome.FAIL,
-            f"{ctx.name} refused our IP{where}: it is not on this key's IP whitelist.",
+            f"{ctx.name} refused {whom}: it is not on this key's IP whitelist.",
             (p.api_page, p.edit_key, add_ours, "Save, then verify the connection again"),
             {**evidence_of(refusal), "refused_ip": ip, "egress_ips": list(egress)},
         )
@@ -116,16 +116,17 @@ def key_expiry(ctx: CheckContext) -> Verdict:
         return Verdict(Outcome.PASS, "The key does not expire.", (), {"expires_at": None})
     left = key.expires_at - ctx.now
     day = key.expires_at.date().isoformat()
-    evidence = {"expires_at": key.expires_at.isoformat(), "days_left": left.days}
+    evidence = {"expires_at": key.expires_at.isoformat(), "days_left": round(left.total_seconds() / 86_400, 2)}
     if left.total_seconds() <= 0:
         return Verdict(Outcome.FAIL, f"The key expired on {day}.", renew, evidence)
-    if left.days >= 1:
-        countdown = f"{left.days} day{'s' if left.days != 1 else ''}"
+    days = round(left.total_seconds() / 86_400)  # "5 days" for a key created to last 5 days, not "4 days"
+    if days >= 1:
+        countdown = f"{days} day{'s' if days != 1 else ''}"
     else:
         hours = max(1, int(left.total_seconds() // 3600))
         countdown = f"{hours} hour{'s' if hours != 1 else ''}"
     message = f"The key expires in {countdown} ({day})."
-    if left.days < ctx.policy.expiry_warn_days:
+    if left.total_seconds() < ctx.policy.expiry_warn_days * 86_400:
         fix = list(renew)
         if p.unbound_ip_note and not key.ip_bound:
             fix.append("Bind TradeDock's IP addresses to the new key: keys with a bound IP do not expire")
