@@ -53,6 +53,7 @@ class Endpoint:
     handler: Handler
     signed: bool = False
     permission: str | None = None
+    doc: str = ""  # the doc section the endpoint follows
 
 
 def _boolean_param(params: Mapping[str, str], name: str) -> bool:
@@ -197,23 +198,87 @@ def spot_account(call: Call) -> Any:
     return payloads.spot_account(call.signed_account(), call.now_ms)
 
 
+def _futures(section: str) -> str:
+    return f'{errors.FUTURES_DOC} "{section}"'
+
+
+def _spot(section: str) -> str:
+    return f'{errors.SPOT_DOC} "{section}"'
+
+
 ENDPOINTS: tuple[Endpoint, ...] = (
-    Endpoint("GET", "/fapi/v3/ping", 1, ping),
-    Endpoint("GET", "/fapi/v3/time", 1, server_time),
-    Endpoint("GET", "/fapi/v3/exchangeInfo", 1, futures_exchange_info),
-    Endpoint("GET", "/fapi/v3/agent", 5, agents, signed=True),
-    Endpoint("GET", "/fapi/v3/balance", 5, balance, signed=True, permission="canRead"),
-    Endpoint("GET", "/fapi/v3/accountWithJoinMargin", 5, account_with_join_margin, signed=True, permission="canRead"),
-    Endpoint("GET", "/fapi/v3/positionRisk", 5, position_risk, signed=True, permission="canRead"),
-    Endpoint("GET", "/fapi/v3/positionSide/dual", 30, get_position_mode, signed=True, permission="canRead"),
-    Endpoint("POST", "/fapi/v3/positionSide/dual", 1, set_position_mode, signed=True, permission="canPerpTrade"),
-    Endpoint("GET", "/fapi/v3/multiAssetsMargin", 30, get_multi_assets, signed=True, permission="canRead"),
-    Endpoint("POST", "/fapi/v3/multiAssetsMargin", 1, set_multi_assets, signed=True, permission="canPerpTrade"),
-    Endpoint("POST", "/fapi/v3/marginType", 1, set_margin_type, signed=True, permission="canPerpTrade"),
-    Endpoint("POST", "/fapi/v3/leverage", 1, set_leverage, signed=True, permission="canPerpTrade"),
-    Endpoint("POST", "/fapi/v3/order/test", 1, order_test, signed=True, permission="canPerpTrade"),
-    Endpoint("GET", "/api/v3/ping", 1, ping),
-    Endpoint("GET", "/api/v3/time", 1, server_time),
-    Endpoint("GET", "/api/v3/exchangeInfo", 1, spot_exchange_info),
-    Endpoint("GET", "/api/v3/account", 5, spot_account, signed=True, permission="canRead"),
+    Endpoint("GET", "/fapi/v3/ping", 1, ping, doc=_futures("Test Connectivity")),
+    Endpoint("GET", "/fapi/v3/time", 1, server_time, doc=_futures("Check Server Time")),
+    Endpoint("GET", "/fapi/v3/exchangeInfo", 1, futures_exchange_info, doc=_futures("Exchange Information")),
+    # aster-api-website docs/asterCode/endpoints.en.md "Get Agents" (weight TBD there).
+    Endpoint("GET", "/fapi/v3/agent", 5, agents, signed=True, doc="asterCode endpoints: Get Agents (USER_DATA)"),
+    Endpoint(
+        "GET", "/fapi/v3/balance", 5, balance, True, "canRead", _futures("Futures Account Balance v3 (USER_DATA)")
+    ),
+    Endpoint(
+        "GET",
+        "/fapi/v3/accountWithJoinMargin",
+        5,
+        account_with_join_margin,
+        True,
+        "canRead",
+        _futures("Account Information v3 (USER_DATA), renamed from /fapi/v3/account on 2026-03-28"),
+    ),
+    Endpoint(
+        "GET",
+        "/fapi/v3/positionRisk",
+        5,
+        position_risk,
+        True,
+        "canRead",
+        _futures("Position Information v3 (USER_DATA)"),
+    ),
+    Endpoint(
+        "GET",
+        "/fapi/v3/positionSide/dual",
+        30,
+        get_position_mode,
+        True,
+        "canRead",
+        _futures("Get Current Position Mode (USER_DATA)"),
+    ),
+    Endpoint(
+        "POST",
+        "/fapi/v3/positionSide/dual",
+        1,
+        set_position_mode,
+        True,
+        "canPerpTrade",
+        _futures("Change Position Mode (TRADE)"),
+    ),
+    Endpoint(
+        "GET",
+        "/fapi/v3/multiAssetsMargin",
+        30,
+        get_multi_assets,
+        True,
+        "canRead",
+        _futures("Get Current Multi-Assets Mode (USER_DATA)"),
+    ),
+    Endpoint(
+        "POST",
+        "/fapi/v3/multiAssetsMargin",
+        1,
+        set_multi_assets,
+        True,
+        "canPerpTrade",
+        _futures("Change Multi-Assets Mode (TRADE)"),
+    ),
+    Endpoint(
+        "POST", "/fapi/v3/marginType", 1, set_margin_type, True, "canPerpTrade", _futures("Change Margin Type (TRADE)")
+    ),
+    Endpoint(
+        "POST", "/fapi/v3/leverage", 1, set_leverage, True, "canPerpTrade", _futures("Change Initial Leverage (TRADE)")
+    ),
+    # Not in the docs; asterdex/API-demo futures-v3-demo/50_orderTest.js and ccxt list it (aster.md §4).
+    Endpoint("POST", "/fapi/v3/order/test", 1, order_test, True, "canPerpTrade", "API-demo 50_orderTest.js"),
+    Endpoint("GET", "/api/v3/ping", 1, ping, doc=_spot("Test Connectivity")),
+    Endpoint("GET", "/api/v3/time", 1, server_time, doc=_spot("Check Server Time")),
+    Endpoint("GET", "/api/v3/exchangeInfo", 1, spot_exchange_info, doc=_spot("Exchange Information")),
+    Endpoint("GET", "/api/v3/account", 5, spot_account, True, "canRead", _spot("Account information (USER_DATA)")),
 )
