@@ -111,6 +111,7 @@ class TestKeyInfo:
         assert info.label == "ross0001"
         assert info.uid == doc_keys.main_wallet  # EIP-55 form of the main wallet
         assert info.account_mode is None
+        assert info.is_master is None  # not reported; False would mean "sub-account"
         assert not info.read_only
         assert info.native_permissions["canWithdraw"] is False
         assert info.native_permissions["source"] == "builder"

@@ -241,7 +241,8 @@ class AsterAdapter:
             read_only=Permission.READ in permissions and not (permissions & trading),
             ips=parse_ip_whitelist(entry.get("ipWhitelist")),
             expires_at=expires_at,
-            is_master=False,  # an agent of the main wallet, never the main wallet itself
+            # Main vs sub-account: the agent list does not say (is_master=False would read as "sub-account").
+            is_master=None,
             parent_uid=None,
             account_mode=None,  # not applicable on Aster
             label=name if isinstance(name, str) and name else None,
