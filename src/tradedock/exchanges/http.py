@@ -48,10 +48,20 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None
 
 
+def silence_transport_loggers() -> None:
+    """httpx and httpcore log full request URLs at INFO, which for signed GETs include the signature and
+    account addresses; only our own redacted ``tradedock.http`` lines may describe requests."""
+    for name in ("httpx", "httpcore"):
+        logger = logging.getLogger(name)
+        if logger.getEffectiveLevel() < logging.WARNING:
+            logger.setLevel(logging.WARNING)
+
+
 class ExchangeHttp:
     """An ``httpx.AsyncClient`` bound to one base URL, for one adapter."""
 
     def __init__(self, exchange: str, base_url: str, options: HttpOptions | None = None, *, retries: int = 1):
+        silence_transport_loggers()
         self.exchange = exchange
         self.options = options or HttpOptions()
         self.retries = retries
