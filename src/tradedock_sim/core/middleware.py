@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tradedock_sim.core.faults import generic_fault_response, hang
 from tradedock_sim.core.plugin import ExchangeSim
-from tradedock_sim.core.state import SimState
+from tradedock_sim.core.state import LoggedRequest, SimState
 
 ENVIRONMENT_SCOPE_KEY = "tradedock_sim.environment"
 CONTROL_PREFIX = "/_sim"
@@ -50,6 +50,14 @@ class SimMiddleware:
         if path.startswith(CONTROL_PREFIX + "/") or path == CONTROL_PREFIX:
             await self.app(scope, receive, send)
             return
+        self.state.requests.append(
+            LoggedRequest(
+                method=scope["method"],
+                path=path,
+                query=scope.get("query_string", b"").decode("latin-1"),
+                environment=scope[ENVIRONMENT_SCOPE_KEY],
+            )
+        )
         faults = self.state.faults
         if faults.applies_to(path):
             if faults.latency_ms:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import secrets
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 from tradedock_sim.core.ratelimit import SlidingWindowLimiter
 
 ENVIRONMENTS = ("live", "demo", "testnet")
+REQUEST_LOG_SIZE = 1000
 ACCOUNT_MODES = ("unified", "classic")
 POSITION_MODES = ("one_way", "hedge")
 
@@ -106,6 +108,16 @@ def wall_clock_ms() -> int:
     return int(time.time() * 1000)
 
 
+@dataclass(frozen=True)
+class LoggedRequest:
+    """One exchange request as received (control calls are not logged). `query` is the raw query string."""
+
+    method: str
+    path: str
+    query: str
+    environment: str
+
+
 @dataclass
 class SimState:
     """Everything one simulated exchange remembers. Reset by `POST /_sim/reset`."""
@@ -121,6 +133,7 @@ class SimState:
     generation: int = 0
     rng: random.Random = field(init=False, repr=False)
     extra: dict[str, Any] = field(default_factory=dict)
+    requests: deque[LoggedRequest] = field(default_factory=lambda: deque(maxlen=REQUEST_LOG_SIZE))
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed) if self.seed is not None else secrets.SystemRandom()
@@ -138,6 +151,7 @@ class SimState:
         self.faults = FaultConfig()
         self.limiter = SlidingWindowLimiter()
         self.extra.clear()
+        self.requests.clear()
         self.generation += 1  # wakes requests stuck in an injected timeout
         self.rng = random.Random(self.seed) if self.seed is not None else secrets.SystemRandom()
 

@@ -50,6 +50,10 @@ def test_serve_prints_one_json_line_writes_urls_file_and_exits_on_sigterm(tmp_pa
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
+        if not line:
+            process.wait(timeout=15)
+            assert process.stderr is not None
+            pytest.fail(f"serve exited with {process.returncode} before ready: {process.stderr.read()}")
         urls = json.loads(line)
         assert list(urls) == ["bybit"]
         assert urls["bybit"].startswith("http://127.0.0.1:")
