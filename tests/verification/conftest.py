@@ -34,7 +34,7 @@ EGRESS_IP = "203.0.113.7"
 class SimExchange:
     exchange: ExchangeId
     root: str
-    transport: httpx.AsyncBaseTransport
+    transport: httpx.AsyncBaseTransport | None  # None: real loopback HTTP
     control: SimControl
     timeout_s: float = 2.0
     adapters: list[ExchangeAdapter] = field(default_factory=list)
@@ -107,7 +107,7 @@ async def sim_exchange() -> AsyncIterator[Callable[[str], Awaitable[SimExchange]
 
     async def make(exchange: str) -> SimExchange:
         root = f"http://{exchange}.sim"
-        transport = httpx.ASGITransport(app=create_app(exchange, seed=11), client=(EGRESS_IP, 40123))
+        transport = httpx.ASGITransport(app=create_app(exchange), client=(EGRESS_IP, 40123))
         http = httpx.AsyncClient(transport=transport, base_url=root)
         sim = SimExchange(ExchangeId(exchange), root, transport, SimControl(http))
         opened.append((sim, http))

@@ -1,0 +1,70 @@
+"""Timing scenarios: a hanging exchange (real loopback HTTP, since ASGITransport enforces no timeout) is
+`unreachable`, and — the one timed assertion the lead asked for — a full verification under 300 ms of injected
+latency per request costs one round: less than two round trips in wall time."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import httpx
+import pytest
+
+from tradedock.domain import ConnectionStatus, ExchangeId
+from tradedock_sim.client import SimControl
+from tradedock_sim.server import BackgroundSims
+
+from .conftest import SimExchange
+from .scenario_support import assert_unreachable
+
+SimFactory = Callable[[str], Awaitable[SimExchange]]
+TIMEOUT_SCENARIO = {"bybit": "exchange_timeout", "bitget": "timeout", "aster": "exchange_timeout"}
+LATENCY_MS = 300
+
+
+@pytest.fixture
+async def loopback(loopback_sims: BackgroundSims) -> AsyncIterator[Callable[[str], SimExchange]]:
+    opened: list[tuple[SimExchange, httpx.AsyncClient]] = []
+
+    def make(exchange: str) -> SimExchange:
+        url = loopback_sims.urls[exchange]
+        http = httpx.AsyncClient(base_url=url)
+        sim = SimExchange(ExchangeId(exchange), url, None, SimControl(http), timeout_s=0.3)
+        opened.append((sim, http))
+        return sim
+
+    yield make
+    for sim, http in opened:
+        await sim.control.reset()  # release requests still hanging in the simulator
+        await sim.aclose()
+        await http.aclose()
+
+
+@pytest.mark.parametrize("exchange", sorted(TIMEOUT_SCENARIO))
+async def test_a_hanging_exchange_is_unreachable(loopback: Callable[[str], SimExchange], exchange: str) -> None:
+    sim = loopback(exchange)
+    creds = await sim.scenario(TIMEOUT_SCENARIO[exchange])
+    report = await sim.verify(creds)
+    assert_unreachable(report, "did not answer in time (timeout or connection refused)")
+
+
+# The Bybit adapter reads /v5/account/info before the wallet and position reads (it needs the account mode to
+# pick the wallet and category), so balances() and position_settings() cost two sequential round trips each.
+# The engine's round is still one; the adapter's internal dependency is what this catches.
+BYBIT_SEQUENTIAL = pytest.mark.xfail(
+    strict=True,
+    reason="Bybit adapter: balances()/position_settings() await account info first (2 sequential round trips)",
+)
+
+
+@pytest.mark.parametrize("exchange", [pytest.param("bybit", marks=BYBIT_SEQUENTIAL), "bitget", "aster"])
+async def test_verification_takes_one_round_under_latency(sim_exchange: SimFactory, exchange: str) -> None:
+    sim = await sim_exchange(exchange)
+    creds = await sim.scenario("healthy")
+    await sim.control.set_faults(latency_ms=LATENCY_MS)
+    started = time.perf_counter()
+    report = await sim.verify(creds)
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    assert report.status is ConnectionStatus.CONNECTED, [(c.id, c.message) for c in report.checks]
+    assert report.rounds == 1
+    assert LATENCY_MS <= elapsed_ms < 2 * LATENCY_MS, elapsed_ms
