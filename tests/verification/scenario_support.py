@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from tradedock.domain import ConnectionStatus
 from tradedock.verification import Outcome, Report
 
@@ -23,6 +25,12 @@ def assert_report(
         for result in report.checks:
             if result.id not in expected:
                 assert result.outcome is others, (result.id, result.outcome, result.message)
+
+
+def assert_no_secret(report: Report, credentials: dict[str, str], secret_fields: tuple[str, ...]) -> None:
+    text = json.dumps(report.to_dict())
+    for name in secret_fields:
+        assert credentials[name] not in text, name
 
 
 def assert_unreachable(report: Report, reason: str) -> None:

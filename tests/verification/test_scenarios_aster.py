@@ -11,7 +11,7 @@ from tradedock.domain import ConnectionStatus, Environment
 from tradedock.verification import Outcome
 
 from .conftest import SimExchange
-from .scenario_support import assert_report, assert_unreachable
+from .scenario_support import assert_no_secret, assert_report, assert_unreachable
 
 F, W, P, S = Outcome.FAIL, Outcome.WARN, Outcome.PASS, Outcome.SKIP
 SimFactory = Callable[[str], Awaitable[SimExchange]]
@@ -24,7 +24,9 @@ async def aster(sim_exchange: SimFactory) -> SimExchange:
 
 class TestKeys:
     async def test_healthy_api_wallet(self, aster: SimExchange) -> None:
-        report = await aster.verify(await aster.scenario("healthy"))
+        creds = await aster.scenario("healthy")
+        report = await aster.verify(creds)
+        assert_no_secret(report, creds, ("private_key",))
         assert_report(
             report,
             ConnectionStatus.CONNECTED,

@@ -11,7 +11,7 @@ from tradedock.domain import AccountMode, ConnectionStatus, ContractType, Enviro
 from tradedock.verification import Outcome
 
 from .conftest import SimExchange
-from .scenario_support import assert_report, assert_unreachable
+from .scenario_support import assert_no_secret, assert_report, assert_unreachable
 
 F, W, P, S = Outcome.FAIL, Outcome.WARN, Outcome.PASS, Outcome.SKIP
 SimFactory = Callable[[str], Awaitable[SimExchange]]
@@ -25,7 +25,9 @@ async def bitget(sim_exchange: SimFactory) -> SimExchange:
 
 class TestKeys:
     async def test_healthy_key(self, bitget: SimExchange) -> None:
-        report = await bitget.verify(await bitget.scenario("healthy"))
+        creds = await bitget.scenario("healthy")
+        report = await bitget.verify(creds)
+        assert_no_secret(report, creds, ("secret", "passphrase"))
         assert_report(
             report,
             ConnectionStatus.CONNECTED,

@@ -11,7 +11,7 @@ from tradedock.domain import AccountMode, ConnectionStatus, Environment, Scope
 from tradedock.verification import Outcome
 
 from .conftest import SimExchange
-from .scenario_support import assert_report, assert_unreachable
+from .scenario_support import assert_no_secret, assert_report, assert_unreachable
 
 F, W, P, S = Outcome.FAIL, Outcome.WARN, Outcome.PASS, Outcome.SKIP
 SimFactory = Callable[[str], Awaitable[SimExchange]]
@@ -24,7 +24,9 @@ async def bybit(sim_exchange: SimFactory) -> SimExchange:
 
 class TestKeys:
     async def test_healthy_key_is_connected_in_one_round(self, bybit: SimExchange) -> None:
-        report = await bybit.verify(await bybit.scenario("healthy"))
+        creds = await bybit.scenario("healthy")
+        report = await bybit.verify(creds)
+        assert_no_secret(report, creds, ("secret",))
         assert_report(
             report,
             ConnectionStatus.CONNECTED,
