@@ -70,6 +70,11 @@ class Cli:
         data: dict[str, Any] = response.json()
         return data
 
+    def new_key(self, exchange: str, payload: dict[str, Any]) -> dict[str, str]:
+        """Create a key on the simulator; return only the credential fields."""
+        answer = self.sim(exchange, "/_sim/keys", payload)
+        return {k: v for k, v in answer.items() if k not in ("uid", "environment", "expires_at", "key_id")}
+
     def sim(self, exchange: str, path: str, payload: dict[str, Any]) -> dict[str, Any]:
         response = httpx.post(f"{self.urls[exchange]}{path}", json=payload, timeout=10)
         response.raise_for_status()

@@ -115,9 +115,8 @@ def test_replace_with_a_new_key_of_the_same_account(cli: Cli) -> None:
     code, report = _connect(cli, "bybit", first["credentials"])
     assert code == 0
     connection_id = report["connection_id"]
-    new_key = cli.sim(
+    new_key = cli.new_key(
         "bybit",
-        "/_sim/keys",
         {"uid": first["uid"], "permissions": {"ContractTrade": ["Order", "Position"]}, "ips": ["127.0.0.1"]},
     )
     result = cli.run("replace", connection_id, "--credentials", "-", "--json", stdin=json.dumps(new_key))

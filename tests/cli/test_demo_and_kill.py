@@ -51,9 +51,8 @@ def test_killing_replace_midway_leaves_the_old_key_working(cli: Cli, kill_after_
     )
     assert code.code == 0, code.stdout
     connection_id = code.json()["connection_id"]
-    new_key = cli.sim(
+    new_key = cli.new_key(
         "bybit",
-        "/_sim/keys",
         {"uid": first["uid"], "permissions": {"ContractTrade": ["Order", "Position"]}, "ips": ["127.0.0.1"]},
     )
     # Slow exchange: the replace is still verifying (or writing) when it is killed.
