@@ -63,7 +63,7 @@ class TestExchangeReachable:
         facts = gathered(balances=err(ExchangeTimeoutError("t")))
         result = run("exchange.reachable", context(facts=facts))
         assert result.outcome is Outcome.WARN
-        assert "when we read balances" in result.message
+        assert "when we read the balances" in result.message
 
     def test_preflight_down_but_key_judged_is_a_warning(self) -> None:
         facts = gathered(server=err(ExchangeTimeoutError("t")), **all_signed(UnknownKeyError("10003")))

@@ -11,7 +11,7 @@ from tradedock.domain import AccountMode, ConnectionStatus, Environment, Scope
 from tradedock.verification import Outcome
 
 from .conftest import SimExchange
-from .scenario_support import assert_no_secret, assert_report, assert_unreachable
+from .scenario_support import assert_no_secret, assert_report
 
 F, W, P, S = Outcome.FAIL, Outcome.WARN, Outcome.PASS, Outcome.SKIP
 SimFactory = Callable[[str], Awaitable[SimExchange]]
@@ -248,17 +248,3 @@ class TestAccount:
     async def test_isolated_margin_is_recorded(self, bybit: SimExchange) -> None:
         report = await bybit.verify(await bybit.scenario("isolated_margin"))
         assert_report(report, ConnectionStatus.CONNECTED, {"margin.mode": (P, "Margin mode: isolated margin")})
-
-
-class TestExchangeFaults:
-    @pytest.mark.parametrize(
-        ("scenario", "reason"),
-        [
-            ("exchange_http_500", "Bybit answered with an error page (an outage or maintenance)"),
-            ("exchange_maintenance", "Bybit answered with an error page (an outage or maintenance)"),
-            ("exchange_rate_limit", "Bybit is rate-limiting this server (too many requests)"),
-            ("geo_block", "Bybit blocks requests from this server's location"),
-        ],
-    )
-    async def test_faults_are_unreachable_never_invalid(self, bybit: SimExchange, scenario: str, reason: str) -> None:
-        assert_unreachable(await bybit.verify(await bybit.scenario(scenario)), reason)

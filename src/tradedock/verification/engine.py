@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from tradedock.clock import Clock
 from tradedock.domain import ContractType, Environment
-from tradedock.errors import TimestampRejectedError
+from tradedock.errors import TimestampRejectedError, TradeDockError
 from tradedock.exchanges.base import ExchangeAdapter, ExchangeSpec
 from tradedock.verification.checks import ALL_CHECKS, Check, CheckContext
 from tradedock.verification.checks.base import NOT_RUN_MESSAGE
@@ -103,10 +103,13 @@ def _skipped(check: Check) -> CheckResult:
     return CheckResult(check.id, Outcome.SKIP, check.title, NOT_RUN_MESSAGE, (), {})
 
 
-async def _capture(call: Callable[[], Awaitable[T]]) -> Read[T]:
+async def _capture(call: Callable[[], Awaitable[T]], name: str) -> Read[T]:
     try:
         return Read(value=await call())
-    except Exception as exc:  # every outcome is data for the checks; CancelledError still propagates
+    except TradeDockError as exc:  # every outcome is data for the checks; CancelledError still propagates
+        return Read(error=exc)
+    except Exception as exc:  # an adapter bug: the checks turn it into `error`; the traceback goes to the log
+        log.error("exchange read %s raised %s", name, type(exc).__name__, exc_info=True)
         return Read(error=exc)
 
 
@@ -127,7 +130,9 @@ async def _gather(ctx: CheckContext, adapter: ExchangeAdapter, adapter_for: Adap
         signed["position_settings"] = position
 
     # Round 1: everything at once, so verification costs about one round trip.
-    first = await asyncio.gather(_capture(adapter.server_time), *(_capture(call) for call in signed.values()))
+    first = await asyncio.gather(
+        _capture(adapter.server_time, "server_time"), *(_capture(call, name) for name, call in signed.items())
+    )
     server_time = first[0]
     reads: dict[str, Read[Any]] = dict(zip(signed, first[1:], strict=True))
     rounds = 1
@@ -144,8 +149,8 @@ async def _gather(ctx: CheckContext, adapter: ExchangeAdapter, adapter_for: Adap
             offset_applied = server_time.value.offset_ms
             adapter.time_offset_ms = offset_applied
         second = await asyncio.gather(
-            *(_capture(signed[name]) for name in retry),
-            *(_capture(_probe_call(adapter_for, flavor)) for flavor in probe_flavors),
+            *(_capture(signed[name], name) for name in retry),
+            *(_capture(_probe_call(adapter_for, flavor), f"key_info ({flavor.value})") for flavor in probe_flavors),
         )
         reads.update(zip(retry, second[: len(retry)], strict=True))
         probes = tuple(zip(probe_flavors, second[len(retry) :], strict=True))

@@ -36,6 +36,15 @@ _NTP_FIX = (
 )
 
 
+_READ_WORDS = {
+    "server_time": "the server time",
+    "key_info": "the key's details",
+    "account_info": "the account",
+    "balances": "the balances",
+    "position_settings": "the position settings",
+}
+
+
 def _gathered(ctx: CheckContext) -> Gathered:
     if ctx.gathered is None:  # the engine never runs a remote check without gathered facts
         raise RuntimeError("remote check run without gathered facts")
@@ -46,12 +55,12 @@ def _gathered(ctx: CheckContext) -> Gathered:
 def exchange_reachable(ctx: CheckContext) -> Verdict:
     gathered = _gathered(ctx)
     state, deciding = auth_state(gathered)
-    reads = [("server time", gathered.server_time), *gathered.signed_reads()]
+    reads = [("server_time", gathered.server_time), *gathered.signed_reads()]
     faults = [(name, read.error) for name, read in reads if isinstance(read.error, ExchangeUnreachableError)]
     if state is AuthState.UNREACHABLE or (
         state is AuthState.UNEXPECTED and isinstance(gathered.server_time.error, ExchangeUnreachableError)
     ):
-        error = gathered.server_time.error if faults and faults[0][0] == "server time" else deciding
+        error = gathered.server_time.error if faults and faults[0][0] == "server_time" else deciding
         reason = fault_reason(error, ctx.name) if error is not None else f"{ctx.name} did not answer"
         return Verdict(
             Outcome.FAIL,
@@ -65,7 +74,7 @@ def exchange_reachable(ctx: CheckContext) -> Verdict:
         return Verdict(
             Outcome.WARN,
             f"{ctx.name} answered, but not every read: {reason} when we read "
-            f"{names(n for n, _ in faults)}. We will check again later.",
+            f"{names(_READ_WORDS.get(n, n) for n, _ in faults)}. We will check again later.",
             (),
             {**evidence_of(error), "failed_reads": [n for n, _ in faults]},
         )
