@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tradedock_sim.app import SIMULATORS, UnknownExchangeError
+from tradedock_sim.core.scenarios import all_scenarios
 from tradedock_sim.server import SimCluster, check_exchanges, serve
 
 
@@ -83,7 +84,7 @@ def _scenarios(args: argparse.Namespace) -> int:
     if plugin is None:
         print(f"tradedock-sim: {UnknownExchangeError(args.exchange)}", file=sys.stderr)
         return 2
-    for name, scenario in plugin.scenarios().items():
+    for name, scenario in all_scenarios(plugin).items():
         print(f"{name:28} {scenario.description}")
     return 0
 

@@ -51,6 +51,7 @@ class BybitSim(ExchangeSim):
     # 600 requests per 5 s per IP; breach -> HTTP 403 and a ban of at least 10 minutes
     # (https://bybit-exchange.github.io/docs/v5/rate-limit).
     ip_rate_limit: ClassVar[RateLimit | None] = RateLimit(limit=600, window_ms=5_000, ban_ms=600_000)
+    standard_fault_presets: ClassVar[bool] = True
 
     def routes(self) -> list[BaseRoute]:
         return [*market.routes(), *routes.routes()]

@@ -2,7 +2,8 @@
 
 Belongs here: data only (`Scenario` values). Applying them is `tradedock_sim.core.scenarios`. Every key is
 bound to "$caller" (the IP applying the scenario) unless the scenario is about IPs, so a healthy key has no
-90-day expiry and passes the IP check from the machine that set it up.
+90-day expiry and passes the IP check from the machine that set it up. The fault presets (`http_500`,
+`http_503_html`, `timeout`, `rate_limit`, `geo_block`) come from the core (healthy + that fault).
 """
 
 from __future__ import annotations
@@ -133,40 +134,5 @@ SCENARIOS: dict[str, Scenario] = {
         account={"balances": FUNDED},
         key=_key(),
         clock_offset_ms=20_000,
-    ),
-    "exchange_http_500": Scenario(
-        "every exchange request answers HTTP 500 without JSON",
-        "unreachable (never invalid)",
-        account={"balances": FUNDED},
-        key=_key(),
-        faults={"error": "http_500"},
-    ),
-    "exchange_maintenance": Scenario(
-        "every exchange request answers an HTML 503 maintenance page",
-        "unreachable (never invalid)",
-        account={"balances": FUNDED},
-        key=_key(),
-        faults={"error": "http_503_html"},
-    ),
-    "exchange_timeout": Scenario(
-        "every exchange request hangs (60 s)",
-        "unreachable after the client timeout",
-        account={"balances": FUNDED},
-        key=_key(),
-        faults={"error": "timeout"},
-    ),
-    "exchange_rate_limit": Scenario(
-        "every exchange request answers retCode 10006 Too many visits!",
-        "unreachable (rate limited), retry later",
-        account={"balances": FUNDED},
-        key=_key(),
-        faults={"error": "rate_limit"},
-    ),
-    "geo_block": Scenario(
-        "every exchange request answers a CloudFront HTML 403 (blocked country)",
-        "unreachable: the exchange blocks this server's location",
-        account={"balances": FUNDED},
-        key=_key(),
-        faults={"error": "geo_block"},
     ),
 }

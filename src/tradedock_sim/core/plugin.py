@@ -26,6 +26,8 @@ Class attributes a plugin sets (ClassVar):
     environments          non-live environment -> path prefix, e.g. {"demo": "/demo", "testnet": "/testnet"};
                           requests under the prefix see `request_environment(request) == "demo"`
     ip_rate_limit         `RateLimit` per client IP over all exchange paths, or None
+    standard_fault_presets  True = also offer presets named after the fault types (http_500, http_503_html,
+                          timeout, rate_limit, geo_block) = `healthy` + that fault (see core/scenarios.py)
 
 Methods a plugin implements (abstract) or may override (defaults shown in the code):
     routes()                          -> list of Starlette routes (abstract)
@@ -104,6 +106,7 @@ class ExchangeSim(ABC):
     account_modes: ClassVar[tuple[str, ...]] = ACCOUNT_MODES
     environments: ClassVar[Mapping[str, str]] = {}
     ip_rate_limit: ClassVar[RateLimit | None] = None
+    standard_fault_presets: ClassVar[bool] = False
 
     @abstractmethod
     def routes(self) -> list[BaseRoute]:

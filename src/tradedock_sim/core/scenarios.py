@@ -6,10 +6,16 @@ validation as the control API. The presets themselves live with each exchange (`
 `POST /_sim/scenarios/{name}` body (all optional): `{"reset": true}` to forget everything first,
 `"ip": "203.0.113.7"` to use as "$caller" in the preset's key IPs (default: the IP the exchange sees for this
 request). The answer: `{scenario, description, expect, uid, environment, credentials, key_id, ...}`.
+
+A plugin with `standard_fault_presets = True` also gets one preset per fault type, named exactly like the fault
+(`http_500`, `http_503_html`, `timeout`, `rate_limit`, `geo_block`): its `healthy` preset (or a default account
+and key) plus that fault on every exchange request. A plugin preset with the same name wins.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.requests import Request
@@ -26,17 +32,44 @@ from tradedock_sim.core.control import (
     sim_plugin,
     sim_state,
 )
-from tradedock_sim.core.faults import parse_faults
+from tradedock_sim.core.faults import FAULT_TYPES, parse_faults
 from tradedock_sim.core.middleware import client_ip
 from tradedock_sim.core.plugin import ExchangeSim, Scenario
 from tradedock_sim.core.state import ControlInputError, SimState
 
 CALLER_IP = "$caller"
 
+FAULT_WIRE = {
+    "http_500": "HTTP 500 without JSON",
+    "http_503_html": "an HTML 503 maintenance page",
+    "timeout": "nothing for 60 s (the client times out)",
+    "rate_limit": "the exchange's own rate-limit answer",
+    "geo_block": "a CloudFront HTML 403 (country blocked)",
+}
+
+
+def all_scenarios(plugin: ExchangeSim) -> dict[str, Scenario]:
+    """The plugin's presets plus the standard fault presets (plugin names win)."""
+    presets = dict(plugin.scenarios())
+    if not plugin.standard_fault_presets:
+        return presets
+    base = presets.get("healthy", Scenario("", ""))
+    for kind in FAULT_TYPES:
+        presets.setdefault(
+            kind,
+            dataclasses.replace(
+                base,
+                description=f"healthy account and key; every exchange request answers {FAULT_WIRE[kind]}",
+                expect="unreachable (an exchange fault, never invalid)",
+                faults={"error": kind},
+            ),
+        )
+    return presets
+
 
 def apply_scenario(state: SimState, plugin: ExchangeSim, name: str, caller_ip: str) -> dict[str, Any]:
     """Create what the preset describes; return the credentials and what a verifier should report."""
-    scenario: Scenario | None = plugin.scenarios().get(name)
+    scenario: Scenario | None = all_scenarios(plugin).get(name)
     if scenario is None:
         raise ControlInputError("name", f"unknown scenario {name!r}; GET /_sim/scenarios lists them")
     account = create_account(state, plugin, scenario.account)
@@ -77,7 +110,7 @@ def apply_scenario(state: SimState, plugin: ExchangeSim, name: str, caller_ip: s
 
 
 async def _list(request: Request) -> Response:
-    presets = sim_plugin(request).scenarios()
+    presets: Mapping[str, Scenario] = all_scenarios(sim_plugin(request))
     return JSONResponse(
         {name: {"description": s.description, "expect": s.expect} for name, s in presets.items()},
     )

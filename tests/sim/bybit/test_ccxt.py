@@ -125,7 +125,7 @@ async def test_demo_key_works_only_on_the_demo_prefix(bybit_sim, ccxt_bybit) -> 
 
 
 async def test_maintenance_page_is_exchange_not_available(bybit_sim, ccxt_bybit) -> None:
-    scenario = await apply(bybit_sim, "exchange_maintenance")
+    scenario = await apply(bybit_sim, "http_503_html")
     exchange = await ccxt_bybit(scenario["credentials"])
     with pytest.raises(ccxt.ExchangeNotAvailable):
         await exchange.fetch_balance()

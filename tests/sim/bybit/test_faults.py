@@ -10,7 +10,7 @@ QUERY_API = "/v5/user/query-api"
 
 
 async def test_rate_limit_fault_is_bybit_10006_with_limit_headers(bybit: Any) -> None:
-    creds = await bybit.scenario("exchange_rate_limit")
+    creds = await bybit.scenario("rate_limit")
     response = await bybit.get(creds, QUERY_API)
     assert response.status_code == 200
     assert (response.json()["retCode"], response.json()["retMsg"]) == (10006, "Too many visits!")
@@ -21,8 +21,8 @@ async def test_rate_limit_fault_is_bybit_10006_with_limit_headers(bybit: Any) ->
 @pytest.mark.parametrize(
     ("scenario", "status", "marker"),
     [
-        ("exchange_http_500", 500, "500 Internal Server Error"),
-        ("exchange_maintenance", 503, "maintenance"),
+        ("http_500", 500, "500 Internal Server Error"),
+        ("http_503_html", 503, "maintenance"),
         ("geo_block", 403, "CloudFront"),
     ],
 )
@@ -43,5 +43,5 @@ async def test_fault_limited_to_a_path_leaves_the_rest_working(bybit: Any) -> No
 
 
 async def test_timeout_scenario_configures_a_hang(bybit: Any) -> None:
-    await bybit.scenario("exchange_timeout")
+    await bybit.scenario("timeout")
     assert (bybit.state.faults.error, bybit.state.faults.error_rate) == ("timeout", 1.0)

@@ -185,3 +185,14 @@ class TestScenarios:
 def test_unknown_exchange_names_the_registered_ones() -> None:
     with pytest.raises(UnknownExchangeError, match=r"registered: .*bybit"):
         create_app("krakenish")
+
+
+class TestStandardFaultPresets:
+    async def test_every_fault_type_has_a_preset_built_on_healthy(self, sim_client) -> None:
+        client = await sim_client("toy")
+        listing = (await client.get("/_sim/scenarios")).json()
+        assert {"http_500", "http_503_html", "timeout", "rate_limit", "geo_block"} <= set(listing)
+        result = (await client.post("/_sim/scenarios/geo_block")).json()
+        assert result["faults"] == {"error": "geo_block"}
+        assert "credentials" in result
+        assert (await client.get("/api/whoami")).status_code == 403

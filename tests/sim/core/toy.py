@@ -42,6 +42,7 @@ class ToySim(ExchangeSim):
     default_margin_mode: ClassVar[str] = "cross"
     environments: ClassVar[Mapping[str, str]] = {"demo": "/demo"}
     ip_rate_limit: ClassVar[RateLimit | None] = RateLimit(limit=5, window_ms=60_000)
+    standard_fault_presets: ClassVar[bool] = True
 
     def routes(self) -> list[BaseRoute]:
         return [Route("/api/whoami", whoami, methods=["GET"])]
