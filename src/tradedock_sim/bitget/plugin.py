@@ -65,6 +65,9 @@ class BitgetSim(ExchangeSim):
     environments: ClassVar[Mapping[str, str]] = {"demo": "/demo"}
     # "6000 requests/min per IP" over all endpoints (Common docs "Frequency Limiting Rules", bitget.md §8).
     ip_rate_limit: ClassVar[RateLimit | None] = RateLimit(limit=6000, window_ms=60_000)
+    # Also offer the core's http_500 / http_503_html / rate_limit / geo_block presets (same names on every
+    # exchange); Bitget's own fault presets (exchange_down, maintenance, timeout, ...) stay as well.
+    standard_fault_presets: ClassVar[bool] = True
 
     def routes(self) -> list[BaseRoute]:
         return routes.routes()

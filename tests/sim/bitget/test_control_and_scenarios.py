@@ -184,6 +184,7 @@ async def test_scenario_list_names_every_preset(client: httpx.AsyncClient) -> No
         "withdraw_enabled", "transfer_enabled", "read_only", "spot_only", "ip_not_whitelisted", "no_ip_whitelist",
         "low_balance", "funds_in_spot_wallet", "hedge_mode", "clock_skew", "exchange_down", "maintenance",
         "timeout", "rate_limited", "geo_blocked",
+        "http_500", "http_503_html", "rate_limit", "geo_block",  # the core's standard fault presets
     }  # fmt: skip
     assert required <= set(listed)
     assert all(entry["expect"] for entry in listed.values())
@@ -250,7 +251,10 @@ async def test_balance_presets(client: httpx.AsyncClient, name: str, usdt_future
     assert [(row["coin"], row["available"]) for row in rows] == [tuple(item) for item in spot]
 
 
-@pytest.mark.parametrize(("name", "status"), [("exchange_down", 500), ("maintenance", 503), ("geo_blocked", 403)])
+@pytest.mark.parametrize(
+    ("name", "status"),
+    [("exchange_down", 500), ("maintenance", 503), ("geo_blocked", 403), ("http_500", 500), ("geo_block", 403)],
+)
 async def test_fault_presets_answer_non_json_errors(client: httpx.AsyncClient, name: str, status: int) -> None:
     await scenario(client, name)
     answer = await client.get("/api/v2/public/time")
