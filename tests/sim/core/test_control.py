@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tradedock_sim.app import UnknownExchangeError, create_app
+from tradedock_sim.client import SimControlError
 
 
 class TestAccounts:
@@ -196,3 +197,20 @@ class TestStandardFaultPresets:
         assert result["faults"] == {"error": "geo_block"}
         assert "credentials" in result
         assert (await client.get("/api/whoami")).status_code == 403
+
+
+class TestSimControlClient:
+    async def test_wraps_the_control_api_and_raises_with_the_field(self, sim_client, sim_control) -> None:
+        control = sim_control(await sim_client("toy"))
+        uid = await control.create_account(balances={"main": {"USDT": 3}})
+        creds = await control.create_key(uid, ["read", "trade"], ips=["*"])
+        assert creds["uid"] == uid
+        await control.set_faults(latency_ms=0)
+        await control.set_clock_offset(-5)
+        await control.set_client_ip("192.0.2.5")
+        assert "bound" in await control.scenarios()
+        await control.delete_key(creds["api_key"])
+        with pytest.raises(SimControlError) as raised:
+            await control.create_key(uid, ["withdraw"])
+        assert (raised.value.status, raised.value.field) == (400, "permissions")
+        await control.reset()

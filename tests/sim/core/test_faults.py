@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import httpx
@@ -105,3 +106,25 @@ def test_timeout_hangs_until_the_client_gives_up(sim_servers) -> None:
         httpx.get(f"{base}/api/whoami", timeout=0.3)
     httpx.post(f"{base}/_sim/reset")  # releases the hanging request; the server stops promptly at teardown
     assert httpx.get(f"{base}/api/whoami").status_code == 200
+
+
+def test_stopping_releases_a_hanging_request(sim_servers) -> None:
+    sims = sim_servers("toy")
+    base = sims.urls["toy"]
+    httpx.post(f"{base}/_sim/faults", json={"error": "timeout"})
+    outcome: list[object] = []
+
+    def call() -> None:
+        try:
+            outcome.append(httpx.get(f"{base}/api/whoami", timeout=30).status_code)
+        except httpx.HTTPError as exc:
+            outcome.append(type(exc).__name__)
+
+    caller = threading.Thread(target=call)
+    caller.start()
+    while not sims.apps["toy"].state.sim.requests:  # wait until the request is inside the simulator
+        threading.Event().wait(0.01)
+    sims.stop()
+    caller.join(timeout=20)
+    assert not caller.is_alive()
+    assert outcome in ([504], ["RemoteProtocolError"], ["ReadError"])
