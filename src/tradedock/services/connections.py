@@ -28,7 +28,7 @@ from tradedock.domain import (
     Scope,
     mask,
 )
-from tradedock.errors import AccountChangedError, AlreadyConnectedError, InvalidInputError
+from tradedock.errors import AccountChangedError, AlreadyConnectedError, InvalidInputError, TimestampRejectedError
 from tradedock.services import records
 from tradedock.services.context import AppContext
 from tradedock.services.verifying import Target, run_verification
@@ -284,7 +284,12 @@ class ConnectionService:
         flavor, _ = access.flavors(credentials.exchange, target.environment)
         adapter = access.adapter(credentials, target.environment, flavor)
         try:
-            balances = await adapter.balances()
+            try:
+                balances = await adapter.balances()
+            except TimestampRejectedError:
+                # This server's clock is off: measure the exchange's clock once and sign with the offset.
+                adapter.time_offset_ms = (await adapter.server_time()).offset_ms
+                balances = await adapter.balances()
         finally:
             await adapter.aclose()
         view = records.balances_view(connection_id, balances)

@@ -1,0 +1,79 @@
+"""Fixtures for service tests: a real AppContext (SQLite in a temp HOME, real vault) whose adapters talk to the
+real simulators in-process over ``httpx.ASGITransport``. Nothing of our own is mocked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tradedock.config import load_settings
+from tradedock.domain import ContractType, Environment, ExchangeId, Scope
+from tradedock.services.connections import ConnectionService, ConnectRequest, Outcome
+from tradedock.services.context import AppContext, open_app
+from tradedock_sim.app import create_app
+from tradedock_sim.client import SimControl
+
+#: The IP the simulators see for TradeDock's requests, and the operator's configured egress IP.
+EGRESS_IP = "203.0.113.7"
+
+
+@dataclass
+class Harness:
+    ctx: AppContext
+    controls: dict[ExchangeId, SimControl]
+    home: Path
+
+    async def scenario(self, exchange: ExchangeId, name: str) -> dict[str, Any]:
+        return await self.controls[exchange].apply_scenario(name)
+
+    async def connect(
+        self,
+        exchange: ExchangeId,
+        credentials: dict[str, str],
+        *,
+        owner: str = "local",
+        scope: Scope = Scope.FUTURES,
+        contract: ContractType | None = None,
+        label: str | None = None,
+    ) -> Outcome:
+        request = ConnectRequest(exchange, Environment.SANDBOX, scope, contract, label, credentials)
+        async with self.ctx.transaction() as session:
+            return await ConnectionService(self.ctx, session, owner).connect(request)
+
+    def service(self, session: Any, owner: str = "local") -> ConnectionService:
+        return ConnectionService(self.ctx, session, owner)
+
+
+@pytest.fixture
+async def harness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Harness]:
+    transports: dict[ExchangeId, httpx.AsyncBaseTransport] = {}
+    controls: dict[ExchangeId, SimControl] = {}
+    clients: list[httpx.AsyncClient] = []
+    for exchange in ExchangeId:
+        transport = httpx.ASGITransport(app=create_app(exchange.value), client=(EGRESS_IP, 40123))
+        transports[exchange] = transport
+        client = httpx.AsyncClient(transport=transport, base_url=f"http://{exchange.value}.sim")
+        clients.append(client)
+        controls[exchange] = SimControl(client)
+    home = tmp_path / "home"
+    settings = load_settings(
+        home=home,
+        database_url=None,
+        master_key=None,
+        master_key_file=None,
+        sandbox_urls={e.value: f"http://{e.value}.sim" for e in ExchangeId},
+        egress_ips=(EGRESS_IP,),
+    )
+    ctx = await open_app(settings, transports=transports)
+    try:
+        yield Harness(ctx, controls, home)
+    finally:
+        await ctx.aclose()
+        for client in clients:
+            await client.aclose()

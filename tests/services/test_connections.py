@@ -1,0 +1,162 @@
+"""The connection service over SQLite + the in-process simulators: what is stored, refused, replaced, removed."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from tradedock.db.models import AuditEntry, ConnectionSecret, ConnectionSecretField
+from tradedock.domain import ConnectionStatus, ExchangeId
+from tradedock.errors import AccountChangedError, AlreadyConnectedError, NotFoundError
+
+from .conftest import Harness
+
+
+async def test_healthy_key_is_verified_sealed_and_stored(harness: Harness) -> None:
+    preset = await harness.scenario(ExchangeId.BYBIT, "healthy")
+    outcome = await harness.connect(ExchangeId.BYBIT, preset["credentials"], label="main")
+    assert outcome.stored and outcome.status is ConnectionStatus.CONNECTED
+    async with harness.ctx.transaction() as session:
+        view = await harness.service(session).show(outcome.connection_id or "")
+        fields = (await session.execute(select(ConnectionSecretField.field))).scalars().all()
+    assert view["label"] == "main"
+    assert view["account_uid"] == preset["uid"]
+    assert view["last_report"]["status"] == "connected"
+    assert sorted(fields) == ["api_key", "secret"]
+
+
+async def test_invalid_key_is_not_stored(harness: Harness) -> None:
+    preset = await harness.scenario(ExchangeId.BITGET, "wrong_passphrase")
+    outcome = await harness.connect(ExchangeId.BITGET, preset["credentials"])
+    assert outcome.status is ConnectionStatus.INVALID
+    assert not outcome.stored and outcome.connection_id is None
+    async with harness.ctx.transaction() as session:
+        assert await harness.service(session).list() == []
+        assert (await session.execute(select(ConnectionSecret))).first() is None
+
+
+async def test_action_required_is_stored_and_flagged(harness: Harness) -> None:
+    preset = await harness.scenario(ExchangeId.BYBIT, "withdraw_enabled")
+    outcome = await harness.connect(ExchangeId.BYBIT, preset["credentials"])
+    assert outcome.stored and outcome.status is ConnectionStatus.ACTION_REQUIRED
+    forbidden = next(c for c in outcome.report["checks"] if c["id"] == "permissions.forbidden")
+    assert forbidden["outcome"] == "fail"
+
+
+async def test_a_key_connected_by_another_owner_is_refused_without_saying_whose(harness: Harness) -> None:
+    preset = await harness.scenario(ExchangeId.BYBIT, "healthy")
+    first = await harness.connect(ExchangeId.BYBIT, preset["credentials"], owner="alice")
+    assert first.stored
+    # The same key pasted with stray whitespace by someone else.
+    sloppy = {name: f"  {value}\n" for name, value in preset["credentials"].items()}
+    with pytest.raises(AlreadyConnectedError) as refused:
+        await harness.connect(ExchangeId.BYBIT, sloppy, owner="bob")
+    assert "alice" not in str(refused.value) and "already connected" in str(refused.value)
+    async with harness.ctx.transaction() as session:
+        assert await harness.service(session, "bob").list() == []
+
+
+async def test_owner_scoping_hides_other_owners_connections(harness: Harness) -> None:
+    preset = await harness.scenario(ExchangeId.BYBIT, "healthy")
+    outcome = await harness.connect(ExchangeId.BYBIT, preset["credentials"], owner="alice")
+    async with harness.ctx.transaction() as session:
+        with pytest.raises(NotFoundError):
+            await harness.service(session, "bob").show(outcome.connection_id or "")
+        with pytest.raises(NotFoundError):
+            await harness.service(session, "bob").remove(outcome.connection_id or "")
+
+
+async def _sealed_bytes(harness: Harness, connection_id: str) -> tuple[bytes, list[bytes]]:
+    async with harness.ctx.transaction() as session:
+        secret = (
+            await session.execute(select(ConnectionSecret).where(ConnectionSecret.connection_id == connection_id))
+        ).scalar_one()
+        fields = (
+            (
+                await session.execute(
+                    select(ConnectionSecretField.ciphertext)
+                    .where(ConnectionSecretField.connection_id == connection_id)
+                    .order_by(ConnectionSecretField.field)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        return secret.wrapped_dek, list(fields)
+
+
+async def test_replace_refuses_another_account_and_leaves_the_old_key_byte_for_byte(harness: Harness) -> None:
+    first = await harness.scenario(ExchangeId.BYBIT, "healthy")
+    outcome = await harness.connect(ExchangeId.BYBIT, first["credentials"])
+    connection_id = outcome.connection_id or ""
+    before = await _sealed_bytes(harness, connection_id)
+    other = await harness.scenario(ExchangeId.BYBIT, "healthy")
+    with pytest.raises(AccountChangedError) as refused:
+        async with harness.ctx.transaction() as session:
+            await harness.service(session).replace(connection_id, other["credentials"])
+    assert other["uid"] in str(refused.value)
+    assert await _sealed_bytes(harness, connection_id) == before
+
+    # An invalid replacement is not stored either.
+    bad = await harness.scenario(ExchangeId.BYBIT, "healthy")
+    broken = {**bad["credentials"], "secret": "X" * 36}
+    async with harness.ctx.transaction() as session:
+        result = await harness.service(session).replace(connection_id, broken)
+    assert result.status is ConnectionStatus.INVALID and not result.stored
+    assert await _sealed_bytes(harness, connection_id) == before
+
+
+async def test_replace_with_a_key_of_the_same_account_swaps_in_place(harness: Harness) -> None:
+    first = await harness.scenario(ExchangeId.BYBIT, "healthy")
+    outcome = await harness.connect(ExchangeId.BYBIT, first["credentials"])
+    connection_id = outcome.connection_id or ""
+    new = await harness.controls[ExchangeId.BYBIT].create_key(
+        first["uid"], {"ContractTrade": ["Order", "Position"]}, ips=[first["ips"][0]]
+    )
+    creds = {"api_key": new["api_key"], "secret": new["secret"]}
+    async with harness.ctx.transaction() as session:
+        result = await harness.service(session).replace(connection_id, creds)
+    assert result.stored and result.connection_id == connection_id
+    async with harness.ctx.transaction() as session:
+        view = await harness.service(session).show(connection_id)
+        checked = await harness.service(session).check(connection_id)
+    assert view["masked_key"] == "…" + new["api_key"][-4:]
+    assert checked.status is ConnectionStatus.CONNECTED
+
+
+async def test_remove_destroys_secrets_and_keeps_an_audit_record(harness: Harness) -> None:
+    preset = await harness.scenario(ExchangeId.ASTER, "healthy")
+    outcome = await harness.connect(ExchangeId.ASTER, preset["credentials"])
+    connection_id = outcome.connection_id or ""
+    async with harness.ctx.transaction() as session:
+        await harness.service(session).remove(connection_id)
+    async with harness.ctx.transaction() as session:
+        assert (await session.execute(select(ConnectionSecret))).first() is None
+        assert (await session.execute(select(ConnectionSecretField))).first() is None
+        actions = (
+            (await session.execute(select(AuditEntry.action).where(AuditEntry.connection_id == connection_id)))
+            .scalars()
+            .all()
+        )
+    assert set(actions) >= {"connect", "remove"}
+
+
+async def test_balances_sum_every_wallet_in_usd(harness: Harness) -> None:
+    preset = await harness.scenario(ExchangeId.BYBIT, "funds_in_funding_wallet")
+    outcome = await harness.connect(ExchangeId.BYBIT, preset["credentials"])
+    assert outcome.stored, outcome.report
+    async with harness.ctx.transaction() as session:
+        view = await harness.service(session).balances(outcome.connection_id or "")
+    wallets = {row["wallet"] for row in view["balances"]}
+    assert "FUND" in wallets
+    total = sum(float(row["usd_value"] or 0) for row in view["balances"])
+    assert float(view["total_usd"]) == pytest.approx(total)
+    balance = next(c for c in outcome.report["checks"] if c["id"] == "balance.minimum")
+    assert "Funding" in balance["message"] or any("Funding" in step for step in balance["fix"])
+
+
+async def test_unreachable_exchange_stores_nothing(harness: Harness) -> None:
+    preset = await harness.scenario(ExchangeId.BITGET, "healthy")
+    await harness.controls[ExchangeId.BITGET].set_faults(error="http_500")
+    outcome = await harness.connect(ExchangeId.BITGET, preset["credentials"])
+    assert outcome.status is ConnectionStatus.UNREACHABLE and not outcome.stored
