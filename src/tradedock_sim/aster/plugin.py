@@ -102,6 +102,9 @@ class AsterSim(ExchangeSim):
     environments: ClassVar[Mapping[str, str]] = {"testnet": "/testnet"}
     # Aster limits by request *weight* per IP; `routes.py` charges weights itself (the core counts requests).
     ip_rate_limit: ClassVar[RateLimit | None] = None
+    # Also offer the core's http_500 / http_503_html / timeout / rate_limit / geo_block presets (same names on
+    # every exchange); Aster's own fault presets (exchange_down, exchange_500, ...) stay as well.
+    standard_fault_presets: ClassVar[bool] = True
 
     def routes(self) -> list[BaseRoute]:
         return routes.routes()

@@ -193,6 +193,16 @@ async def test_preset(aster: AsterTestClient, name: str) -> None:
     await CHECKS[name](aster, key_of(result), result)
 
 
-async def test_presets_are_listed(aster: AsterTestClient) -> None:
+STANDARD_FAULT_PRESETS = {"http_500", "http_503_html", "timeout", "rate_limit", "geo_block"}
+
+
+async def test_presets_are_listed_with_the_standard_fault_presets(aster: AsterTestClient) -> None:
     listed = (await aster.http.get("/_sim/scenarios")).json()
-    assert set(listed) == set(SCENARIOS)
+    assert set(listed) == set(SCENARIOS) | STANDARD_FAULT_PRESETS
+
+
+async def test_standard_fault_preset_answers_in_aster_wording(aster: AsterTestClient) -> None:
+    result = await aster.scenario("rate_limit")
+    assert error_of(await balance(aster, key_of(result))) == (429, -1003)
+    assert (await aster.control("faults", {})).status_code == 200
+    assert await usdt(aster, key_of(result)) == "1000.00000000"  # the healthy preset underneath
