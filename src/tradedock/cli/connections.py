@@ -13,6 +13,7 @@ import typer
 
 from tradedock.domain import ConnectionStatus, ContractType, Environment, Scope
 from tradedock.services.connections import (
+    CHECK_IDS,
     ConnectionService,
     ConnectRequest,
     Outcome,
@@ -22,7 +23,7 @@ from tradedock.services.connections import (
 from tradedock.services.context import AppContext, open_app
 
 from .common import EXIT_OK, exit_code_for, run, worst_exit_code
-from .output import make_console, print_json, render_balances, render_connections, render_report
+from .output import live_checklist, make_console, print_json, render_balances, render_connections, render_report
 from .prompts import prompt_credentials, read_credentials_json
 
 T = TypeVar("T")
@@ -77,12 +78,12 @@ def connect(
             exchange_id = parse_exchange(exchange)
             prompts = credential_prompts(ctx, exchange_id)
             given = read_credentials_json(credentials, prompts) if credentials else prompt_credentials(prompts)
-            if not as_json:
-                make_console().print(f"Verifying with {exchange_id.value} ({environment.value})…")
+            heading = f"Verifying with {exchange_id.value} ({environment.value}): one concurrent round of checks"
             async with ctx.transaction() as session:
                 service = ConnectionService(ctx, session)
                 request = ConnectRequest(exchange_id, environment, scope, contract, label, given)
-                outcome = await service.connect(request)
+                with live_checklist(make_console(), heading, () if as_json else CHECK_IDS):
+                    outcome = await service.connect(request)
         finally:
             await ctx.aclose()
         _print_outcome(outcome, as_json=as_json)
@@ -176,9 +177,10 @@ def replace(
                 prompts = credential_prompts(ctx, ExchangeId(view["exchange"]))
             given = read_credentials_json(credentials, prompts) if credentials else prompt_credentials(prompts)
             async with ctx.transaction() as session:
-                outcome = await ConnectionService(ctx, session).replace(
-                    connection_id, given, allow_account_change=allow_account_change
-                )
+                with live_checklist(make_console(), "Verifying the new key", () if as_json else CHECK_IDS):
+                    outcome = await ConnectionService(ctx, session).replace(
+                        connection_id, given, allow_account_change=allow_account_change
+                    )
         finally:
             await ctx.aclose()
         _print_outcome(outcome, as_json=as_json, title=f"Replace key of {connection_id}")

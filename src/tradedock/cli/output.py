@@ -7,12 +7,15 @@ deciding anything (statuses, exit codes come from services and `cli.main`), or r
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Console, Group
+from rich.live import Live
 from rich.panel import Panel
+from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
 
@@ -47,6 +50,19 @@ def make_console(*, stderr: bool = False) -> Console:
     if not console.is_terminal:
         console.width = max(console.width, 110)  # piped output: wide enough for the tables
     return console
+
+
+@contextmanager
+def live_checklist(console: Console, heading: str, check_ids: Sequence[str]) -> Iterator[None]:
+    """While verifying, show every check as pending under a spinner (terminals only; replaced by the report)."""
+    if not console.is_terminal:
+        yield
+        return
+    table = Table.grid(padding=(0, 1))
+    for check_id in check_ids:
+        table.add_row(Text("…", style="dim"), Text(check_id, style="dim"))
+    with Live(Group(Spinner("dots", text=heading), table), console=console, transient=True, refresh_per_second=12):
+        yield
 
 
 def print_json(data: Any) -> None:

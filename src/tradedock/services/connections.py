@@ -33,7 +33,9 @@ from tradedock.services import records
 from tradedock.services.context import AppContext
 from tradedock.services.verifying import Target, run_verification
 from tradedock.vault import SealContext
-from tradedock.verification import Report
+from tradedock.verification import CHECK_IDS, Report
+
+__all__ = ["CHECK_IDS", "ConnectRequest", "ConnectionService", "CredentialPrompt", "Outcome"]
 
 NOT_STORED = (ConnectionStatus.INVALID, ConnectionStatus.UNREACHABLE)
 
