@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tradedock_sim.aster import auth
 from tradedock_sim.aster.errors import AsterError
@@ -144,3 +146,21 @@ class TestAuthenticateVectors:
         with pytest.raises(AsterError) as refused:
             check(query, "live", eleven_seconds_later, demo_agent("live"))
         assert refused.value.code == -4225
+
+
+class TestRoundTripProperty:
+    """Any message signed per the docs (eth-account, test side) verifies; any change to it does not."""
+
+    @settings(max_examples=25, deadline=None)
+    @given(msg=st.text(max_size=200), secret=st.integers(min_value=1, max_value=2**255), testnet=st.booleans())
+    def test_signed_message_recovers_and_tampering_breaks_it(self, msg: str, secret: int, testnet: bool) -> None:
+        from eth_account import Account
+
+        from tests.sim.aster.signing import sign_msg
+
+        private_key = "0x" + secret.to_bytes(32, "big").hex()
+        chain_id = 714 if testnet else 1666
+        signature = sign_msg(msg, private_key, chain_id)
+        address = Account.from_key(private_key).address
+        assert auth.recover_signer(msg, signature, chain_id) == address
+        assert auth.recover_signer(msg + "&", signature, chain_id) != address

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import httpx
 import pytest
 
 from tests.sim.aster.conftest import AsterKey, AsterTestClient, error_of
@@ -186,3 +189,18 @@ class TestRateLimit:
     async def test_rate_limit_fault_speaks_aster(self, aster: AsterTestClient) -> None:
         await aster.control("faults", {"error": "rate_limit"})
         assert error_of(await aster.http.get("/fapi/v3/time")) == (429, -1003)
+
+
+class TestOverLoopback:
+    async def test_signed_calls_over_real_http(self, sim_servers: Any) -> None:
+        """Through uvicorn and a TCP socket the raw query string reaches the verifier byte for byte."""
+        sims = sim_servers("aster")
+        async with httpx.AsyncClient(base_url=sims.urls["aster"]) as http:
+            aster = AsterTestClient(http)
+            key = await perp_key(aster, balances={"futures": {"USDT": "42"}})
+            balance = await aster.signed("GET", "/fapi/v3/balance", key)
+            switched = await aster.signed(
+                "POST", "/fapi/v3/positionSide/dual", key, [("dualSidePosition", "true")], in_body=True
+            )
+        assert balance.json()[0]["balance"] == "42.00000000"
+        assert switched.json() == {"code": 200, "msg": "success"}
