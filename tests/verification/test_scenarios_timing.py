@@ -48,16 +48,7 @@ async def test_a_hanging_exchange_is_unreachable(loopback: Callable[[str], SimEx
     assert_unreachable(report, "did not answer in time (timeout or connection refused)")
 
 
-# The Bybit adapter reads /v5/account/info before the wallet and position reads (it needs the account mode to
-# pick the wallet and category), so balances() and position_settings() cost two sequential round trips each.
-# The engine's round is still one; the adapter's internal dependency is what this catches.
-BYBIT_SEQUENTIAL = pytest.mark.xfail(
-    strict=True,
-    reason="Bybit adapter: balances()/position_settings() await account info first (2 sequential round trips)",
-)
-
-
-@pytest.mark.parametrize("exchange", [pytest.param("bybit", marks=BYBIT_SEQUENTIAL), "bitget", "aster"])
+@pytest.mark.parametrize("exchange", ["bybit", "bitget", "aster"])
 async def test_verification_takes_one_round_under_latency(sim_exchange: SimFactory, exchange: str) -> None:
     sim = await sim_exchange(exchange)
     creds = await sim.scenario("healthy")

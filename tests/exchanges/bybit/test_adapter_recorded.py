@@ -147,7 +147,9 @@ class TestCalls:
         adapter, recorder = make(routes(status=6))
         settings = await adapter.position_settings(ContractType.USDC_M)
         assert settings.position_mode is PositionMode.ONE_WAY and settings.margin_mode is MarginMode.CROSS
-        assert all(r.url.path != "/v5/position/list" for r in recorder.requests)
+        # The position list is asked for alongside the account mode (one round trip) but not used here.
+        assert settings.native["rule"] == "UTA 2.0: only USDT perpetuals support hedge mode"
+        assert [r.url.path for r in recorder.requests].count("/v5/account/info") == 1
         await adapter.aclose()
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from tradedock.clock import Clock, SystemClock
@@ -70,6 +70,8 @@ class BybitAdapter:
         self._http = http
         self._clock: Clock = clock or SystemClock()
         self._key_info: KeyInfo | None = None
+        # Reads several calls need, shared while in flight so one verification round sends each once.
+        self._shared: dict[str, asyncio.Future[Any]] = {}
 
     def __repr__(self) -> str:
         return f"BybitAdapter({self._http.base_url}, key={self._credentials.public_id[-4:]!r})"
@@ -100,7 +102,7 @@ class BybitAdapter:
 
     async def key_info(self) -> KeyInfo:
         """GET /v5/user/query-api: permissions, IPs, expiry, uid, master/sub, UTA flag."""
-        body = await self._call(endpoints.KEY_INFO)
+        body = await self._once("key_info", lambda: self._call(endpoints.KEY_INFO))
         info = parsing.parse_key_info(parsing.as_mapping(body.get("result"), "key info"), self._clock.now())
         self._key_info = info
         return info
@@ -127,21 +129,36 @@ class BybitAdapter:
         them. FUND is skipped when the key may not read it (ccxt says the endpoint needs a transfer permission;
         UNCONFIRMED), so a least-privilege key still shows its trading balances.
         """
-        status = parsing.unified_margin_status(await self._account_result())
+        # Most accounts are unified: ask for UNIFIED and FUND alongside the account mode, and spend another
+        # round trip only for classic or UTA 1.0 accounts, whose other wallets depend on the mode.
+        account, unified, funding = await asyncio.gather(
+            self._account_result(),
+            self._wallet(endpoints.WALLET_UNIFIED, False),
+            self._funding(),
+            return_exceptions=True,
+        )
+        if isinstance(account, BaseException):
+            raise account
+        status = parsing.unified_margin_status(account)
+        if isinstance(funding, BaseException):
+            raise funding
         if status == parsing.CLASSIC_STATUS:
-            trading = [self._wallet(endpoints.WALLET_CONTRACT, True), self._wallet(endpoints.WALLET_SPOT, True)]
-        else:
-            trading = [self._wallet(endpoints.WALLET_UNIFIED, False)]
-            if status in parsing.UTA1_STATUSES:
-                trading.append(self._wallet(endpoints.WALLET_CONTRACT, True))
-        groups = await asyncio.gather(*trading, self._funding())
-        legacy_results = groups[:-1]
-        if status == parsing.CLASSIC_STATUS and all(g is None for g in legacy_results):
-            raise AccountModeMismatchError(
-                "Bybit answered neither classic wallet (CONTRACT, SPOT) for this classic account.",
-                exchange="Bybit",
-                fix="Upgrade the account to a Unified Trading Account in Bybit, then check again.",
+            legacy = await asyncio.gather(
+                self._wallet(endpoints.WALLET_CONTRACT, True), self._wallet(endpoints.WALLET_SPOT, True)
             )
+            if all(g is None for g in legacy):
+                raise AccountModeMismatchError(
+                    "Bybit answered neither classic wallet (CONTRACT, SPOT) for this classic account.",
+                    exchange="Bybit",
+                    fix="Upgrade the account to a Unified Trading Account in Bybit, then check again.",
+                )
+            groups = [*legacy, funding]
+        else:
+            if isinstance(unified, BaseException):
+                raise unified
+            groups = [unified, funding]
+            if status in parsing.UTA1_STATUSES:
+                groups.append(await self._wallet(endpoints.WALLET_CONTRACT, True))
         return tuple(b for group in groups if group for b in group)
 
     async def position_settings(self, contract: ContractType) -> PositionSettings:
@@ -152,7 +169,12 @@ class BybitAdapter:
         (https://bybit-exchange.github.io/docs/v5/position/position-mode) and no position call is made.
         """
         market = endpoints.CONTRACT_MARKETS[contract]
-        account = await self._account_result()
+        # The position list and the account mode are read together (one round trip).
+        account, positions = await asyncio.gather(
+            self._account_result(), self._call(endpoints.POSITION_LIST, market.params()), return_exceptions=True
+        )
+        if isinstance(account, BaseException):
+            raise account
         status = parsing.unified_margin_status(account)
         native: dict[str, object] = {
             "unifiedMarginStatus": status,
@@ -162,7 +184,9 @@ class BybitAdapter:
         if status in parsing.UTA2_STATUSES and contract is not ContractType.USDT_M:
             native["rule"] = "UTA 2.0: only USDT perpetuals support hedge mode"
             return PositionSettings(PositionMode.ONE_WAY, parsing.margin_mode(account), native)
-        body = await self._call(endpoints.POSITION_LIST, market.params())
+        if isinstance(positions, BaseException):
+            raise positions
+        body = positions
         rows = parsing.as_mapping(body.get("result"), "position list").get("list") or []
         if not isinstance(rows, list):
             raise UnexpectedResponseError("Bybit answered with an unreadable position list", exchange="Bybit")
@@ -176,8 +200,17 @@ class BybitAdapter:
     # --- helpers ---------------------------------------------------------------------------------------------
 
     async def _account_result(self) -> Mapping[str, Any]:
-        body = await self._call(endpoints.ACCOUNT_INFO)
+        body = await self._once("account_info", lambda: self._call(endpoints.ACCOUNT_INFO))
         return parsing.as_mapping(body.get("result"), "account info")
+
+    async def _once(self, name: str, call: Callable[[], Awaitable[Any]]) -> Any:
+        """Share one in-flight or successful request among concurrent callers; a failure is not kept, so a
+        retry (e.g. after the clock offset is corrected) asks again."""
+        shared = self._shared.get(name)
+        if shared is None or (shared.done() and (shared.cancelled() or shared.exception() is not None)):
+            shared = asyncio.ensure_future(call())
+            self._shared[name] = shared
+        return await asyncio.shield(shared)
 
     async def _wallet(self, account_type: str, legacy: bool) -> list[Balance] | None:
         try:
