@@ -1,0 +1,80 @@
+"""`tradedock connect` in a real terminal: hidden prompts that say what each field is, then the report."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import re
+import select
+import subprocess
+import sys
+import termios
+import time
+
+from tests.cli.conftest import Cli
+
+ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def _run_in_terminal(cli: Cli, args: list[str], answers: list[str], timeout_s: float = 60) -> tuple[int, str]:
+    """Run the command with a pseudo-terminal as its controlling terminal, answering each prompt once it is
+    fully written (click prints the label, then getpass turns echo off and prints the final space)."""
+    master, slave = pty.openpty()
+
+    def controlling_terminal() -> None:
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tradedock", *args],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env={**cli.env, "COLUMNS": "120"},
+        preexec_fn=controlling_terminal,
+    )
+    os.close(slave)
+    output = b""
+    pending = list(answers)
+    deadline = time.monotonic() + timeout_s
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.2)
+            if ready:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:  # the child closed the terminal
+                    break
+                if not chunk:
+                    break
+                output += chunk
+            if pending and output.endswith(b": "):
+                time.sleep(0.3)
+                os.write(master, (pending.pop(0) + "\r").encode())
+                output += b"\n"
+            if proc.poll() is not None and not ready:
+                break
+        code = proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(master)
+    return code, ANSI.sub(b"", output).decode(errors="replace")
+
+
+def test_connect_prompts_for_each_field_hidden_and_connects(cli: Cli) -> None:
+    preset = cli.scenario("bitget", "healthy")
+    creds = preset["credentials"]
+    code, screen = _run_in_terminal(
+        cli,
+        ["connect", "bitget", "--environment", "sandbox", "--label", "terminal"],
+        [f"  {creds['api_key']} ", creds["secret"], creds["passphrase"]],
+    )
+    assert code == 0, screen
+    assert "not your login password" in screen  # the passphrase is explained
+    assert creds["secret"] not in screen and creds["passphrase"] not in screen  # hidden input
+    assert "Verdict: Connected" in screen
+    assert "pasted spaces" in screen
+    listed = cli.run("list", "--json").json()
+    assert [row["label"] for row in listed] == ["terminal"]
