@@ -71,7 +71,7 @@ class TestKeys:
                     F,
                     f"This API wallet is not an approved API wallet of the main wallet {creds['main_wallet']}",
                 ),
-                "environment.match": (S, "the key is not in Aster testnet either"),
+                "environment.match": (S, "the key is not in Aster testnet (simulated) either"),
             },
         )
 
@@ -94,7 +94,7 @@ class TestKeys:
             report,
             ConnectionStatus.INVALID,
             {
-                "environment.match": (F, "This key belongs to Aster testnet, not Aster (live)."),
+                "environment.match": (F, "This key belongs to Aster testnet (simulated), not the Aster sandbox."),
                 "auth.signature": (S, "another environment"),
             },
         )

@@ -107,7 +107,10 @@ class TestKeys:
             report,
             ConnectionStatus.INVALID,
             {
-                "environment.match": (F, "This key belongs to Bitget demo trading, not Bitget (live)."),
+                "environment.match": (
+                    F,
+                    "This key belongs to Bitget demo trading (simulated), not the Bitget sandbox.",
+                ),
                 "auth.signature": (S, "another environment"),
             },
         )

@@ -84,7 +84,10 @@ class TestKeys:
                     F,
                     "Bybit does not know this API key. We also looked in Bybit demo trading and Bybit testnet",
                 ),
-                "environment.match": (S, "the key is not in Bybit demo trading and Bybit testnet either"),
+                "environment.match": (
+                    S,
+                    "the key is not in Bybit demo trading (simulated) and Bybit testnet (simulated) either",
+                ),
             },
         )
         assert report.rounds == 2
@@ -119,7 +122,7 @@ class TestKeys:
             report,
             ConnectionStatus.INVALID,
             {
-                "environment.match": (F, "This key belongs to Bybit demo trading, not Bybit (live)."),
+                "environment.match": (F, "This key belongs to Bybit demo trading (simulated), not the Bybit sandbox."),
                 "auth.signature": (S, "the key belongs to another environment"),
             },
         )

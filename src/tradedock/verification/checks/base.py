@@ -59,6 +59,14 @@ class CheckContext:
     def name(self) -> str:
         return self.profile.name
 
+    def environment_name(self, flavor: Environment) -> str:
+        """How to name an environment flavour; against the simulators (``sandbox``) say so."""
+        if self.request.environment is not Environment.SANDBOX:
+            return self.profile.environment_name(flavor)
+        if flavor is Environment.LIVE:
+            return self.profile.environment_name(Environment.SANDBOX)
+        return f"{self.profile.environment_name(flavor)} (simulated)"
+
     @property
     def auth(self) -> AuthState:
         return auth_state(self.gathered)[0]

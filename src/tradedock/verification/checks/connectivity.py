@@ -256,7 +256,7 @@ def environment_match(ctx: CheckContext) -> Verdict:
     gathered = _gathered(ctx)
     state, error = auth_state(gathered)
     p = ctx.profile
-    chosen = p.environment_name(ctx.flavor)
+    chosen = ctx.environment_name(ctx.flavor)
     probes = [
         {"environment": env.value, "found": read.ok or read.failed_with(*KEY_KNOWN_ERRORS)}
         for env, read in gathered.probes
@@ -267,7 +267,7 @@ def environment_match(ctx: CheckContext) -> Verdict:
         if found is not None:
             return Verdict(
                 Outcome.FAIL,
-                f"This key belongs to {p.environment_name(found)}, not {chosen}.",
+                f"This key belongs to {ctx.environment_name(found)}, not {chosen}.",
                 (
                     f"Connect it again choosing the environment “{found.value}”",
                     f"Or create a key for {chosen}: {p.api_page} → {p.new_key}",
@@ -283,6 +283,6 @@ def environment_match(ctx: CheckContext) -> Verdict:
     if state is AuthState.PASSED:
         return Verdict(Outcome.PASS, f"The key belongs to {chosen}, as chosen.", (), evidence)
     if state is AuthState.REJECTED and isinstance(error, PROBE_TRIGGERS) and gathered.probes:
-        others = names(p.environment_name(env) for env, _ in gathered.probes)
+        others = names(ctx.environment_name(env) for env, _ in gathered.probes)
         return Verdict(Outcome.SKIP, f"Not decided: the key is not in {others} either.", (), evidence)
     return unavailable(ctx, gathered.key_info, "the key's environment")
