@@ -54,6 +54,20 @@ class Cli:
         )
         return Result(proc.returncode, proc.stdout, proc.stderr)
 
+    def connect(self, exchange: str, credentials: dict[str, str], *extra: str) -> Result:
+        """`tradedock connect EXCHANGE --environment sandbox --credentials - --json` with the fields on stdin."""
+        return self.run(
+            "connect",
+            exchange,
+            "--environment",
+            "sandbox",
+            "--credentials",
+            "-",
+            "--json",
+            *extra,
+            stdin=json.dumps(credentials),
+        )
+
     def popen(self, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
             [sys.executable, "-m", "tradedock", *args],

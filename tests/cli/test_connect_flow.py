@@ -8,17 +8,7 @@ from tests.cli.conftest import Cli
 
 
 def _connect(cli: Cli, exchange: str, credentials: dict[str, str], *extra: str) -> tuple[int, dict]:
-    result = cli.run(
-        "connect",
-        exchange,
-        "--environment",
-        "sandbox",
-        "--credentials",
-        "-",
-        "--json",
-        *extra,
-        stdin=json.dumps(credentials),
-    )
+    result = cli.connect(exchange, credentials, *extra)
     assert result.stdout, result.stderr
     return result.code, result.json()
 

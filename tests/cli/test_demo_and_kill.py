@@ -39,16 +39,7 @@ def test_demo_prints_reports_for_people(cli: Cli) -> None:
 @pytest.mark.parametrize("kill_after_s", [0.3, 0.9, 1.6])
 def test_killing_replace_midway_leaves_the_old_key_working(cli: Cli, kill_after_s: float) -> None:
     first = cli.scenario("bybit", "healthy")
-    code = cli.run(
-        "connect",
-        "bybit",
-        "--environment",
-        "sandbox",
-        "--credentials",
-        "-",
-        "--json",
-        stdin=json.dumps(first["credentials"]),
-    )
+    code = cli.connect("bybit", first["credentials"])
     assert code.code == 0, code.stdout
     connection_id = code.json()["connection_id"]
     new_key = cli.new_key(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 import os
 
 from tests.cli.conftest import Cli
@@ -15,16 +14,7 @@ def _key(name: str) -> str:
 
 def _connect_healthy(cli: Cli) -> str:
     preset = cli.scenario("bybit", "healthy")
-    result = cli.run(
-        "connect",
-        "bybit",
-        "--environment",
-        "sandbox",
-        "--credentials",
-        "-",
-        "--json",
-        stdin=json.dumps(preset["credentials"]),
-    )
+    result = cli.connect("bybit", preset["credentials"])
     assert result.code == 0, result.stdout + result.stderr
     connection_id: str = result.json()["connection_id"]
     return connection_id
