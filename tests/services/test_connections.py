@@ -54,6 +54,12 @@ async def test_a_key_connected_by_another_owner_is_refused_without_saying_whose(
     assert "alice" not in str(refused.value) and "already connected" in str(refused.value)
     async with harness.ctx.transaction() as session:
         assert await harness.service(session, "bob").list() == []
+        refusals = (
+            (await session.execute(select(AuditEntry.action).where(AuditEntry.action == "connect_refused")))
+            .scalars()
+            .all()
+        )
+    assert refusals == ["connect_refused"]  # kept although the refused call rolled back
 
 
 async def test_owner_scoping_hides_other_owners_connections(harness: Harness) -> None:
@@ -96,6 +102,13 @@ async def test_replace_refuses_another_account_and_leaves_the_old_key_byte_for_b
             await harness.service(session).replace(connection_id, other["credentials"])
     assert other["uid"] in str(refused.value)
     assert await _sealed_bytes(harness, connection_id) == before
+    async with harness.ctx.transaction() as session:
+        actions = (
+            (await session.execute(select(AuditEntry.action).where(AuditEntry.connection_id == connection_id)))
+            .scalars()
+            .all()
+        )
+    assert "replace_refused" in actions
 
     # An invalid replacement is not stored either.
     bad = await harness.scenario(ExchangeId.BYBIT, "healthy")

@@ -137,6 +137,13 @@ class ConnectionService:
         self.store = records.Store(session, ctx.clock)
         self._owner_id: str | None = None
 
+    async def _audit_refusal(self, connection_id: str | None, action: str, detail: dict[str, Any]) -> None:
+        """Record a refused attempt in its own transaction: the caller's rolls back when the refusal is raised,
+        and a refused key (e.g. someone registering a key that is already connected) must stay on record."""
+        async with self.ctx.transaction() as session:
+            store = records.Store(session, self.ctx.clock)
+            await store.audit(await store.owner_id(self.owner), connection_id, action, detail)
+
     async def _owner(self) -> str:
         if self._owner_id is None:
             self._owner_id = await self.store.owner_id(self.owner)
@@ -151,13 +158,13 @@ class ConnectionService:
         label = _label(request.label, request.exchange)
         credentials, trimmed = _credentials(request.exchange, request.credentials)
         fingerprint = ctx.vault.fingerprint(request.exchange.value, credentials.public_id)
-        owner_id = await self._owner()
         if await self.store.fingerprint_taken(fingerprint):
-            await self.store.audit(owner_id, None, "connect_refused", {"reason": "already_connected"})
+            await self._audit_refusal(None, "connect_refused", {"exchange": request.exchange.value})
             raise AlreadyConnectedError(
                 "this key is already connected",
                 fix="Use the existing connection, or create a new key on the exchange for this connection.",
             )
+        owner_id = await self._owner()
         target = Target(request.environment, request.scope, contract)
         report = await run_verification(ctx.access, ctx.settings, credentials, target, trimmed_fields=trimmed)
         if report.status in NOT_STORED:
@@ -233,7 +240,7 @@ class ConnectionService:
             return Outcome(report.status, _report_dict(report, connection_id), connection_id, stored=False, note=note)
         new_uid = report.facts.uid
         if row.account_uid and new_uid and new_uid != row.account_uid and not allow_account_change:
-            await self.store.audit(owner_id, connection_id, "replace_refused", {"reason": "account_changed"})
+            await self._audit_refusal(connection_id, "replace_refused", {"reason": "account_changed"})
             raise AccountChangedError(
                 f"the new key belongs to another {exchange.value} account (uid {new_uid}, "
                 f"this connection is uid {row.account_uid}); the old key was kept",
