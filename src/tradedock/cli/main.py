@@ -6,6 +6,7 @@ business rules (services).
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 
@@ -30,9 +31,9 @@ def _configure(
 
 
 @app.command()
-def version() -> None:
+def version(as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON.")) -> None:
     """Print the TradeDock version."""
-    typer.echo(__version__)
+    typer.echo(json.dumps({"version": __version__}) if as_json else __version__)
 
 
 connections.register(app)
