@@ -107,3 +107,13 @@ def test_frozen_clock_moves_only_when_told() -> None:
     clock.advance(seconds=1.5)
     assert clock.now_ms() == before + 1500
     assert clock.now_us() == (before + 1500) * 1000
+
+
+def test_echoed_signed_strings_are_cut_from_exchange_messages() -> None:
+    from tradedock.errors import BadSignatureError
+    from tradedock.exchanges.bybit.errors import ERROR_TABLE
+
+    with pytest.raises(BadSignatureError) as error:
+        ERROR_TABLE.raise_for(10004, "error sign! origin_string[1700000000000FULLAPIKEY12345675000category=linear]")
+    assert "FULLAPIKEY" not in str(error.value.evidence())
+    assert error.value.native_message == "error sign! origin_string[…]"

@@ -7,11 +7,21 @@ after a response's envelope says "not OK". What does not: any exchange's codes �
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import NoReturn
 
 from tradedock.errors import TradeDockError, UnexpectedResponseError
+
+#: Bybit echoes the whole signed string ("error sign! origin_string[<timestamp><api key>…]"); it holds the full API
+#: key and the query, which TradeDock never stores or shows (only the last 4 characters of a key).
+_ECHOED_REQUEST = re.compile(r"(origin_string)\[[^\]]*\]", re.IGNORECASE)
+
+
+def public_message(message: str) -> str:
+    """An exchange's error message with any echoed request (and the API key in it) cut out."""
+    return _ECHOED_REQUEST.sub(r"\1[…]", message)
 
 
 @dataclass(frozen=True)
@@ -41,6 +51,7 @@ class ErrorTable:
     def raise_for(self, code: object, message: str) -> NoReturn:
         """Raise the domain error for an exchange error answer; unknown codes are `UnexpectedResponseError`."""
         code_text = str(code)
+        message = public_message(message)
         rule = self.lookup(code_text, message)
         if rule is None:
             raise UnexpectedResponseError(
