@@ -7,7 +7,9 @@ from sqlalchemy import select
 
 from tradedock.db.models import AuditEntry, ConnectionSecret, ConnectionSecretField
 from tradedock.domain import ConnectionStatus, ExchangeId
-from tradedock.errors import AccountChangedError, AlreadyConnectedError, NotFoundError
+from tradedock.errors import AccountChangedError, AlreadyConnectedError, InvalidInputError, NotFoundError
+from tradedock.services.records import Store
+from tradedock.vault import SealContext
 
 from .conftest import Harness
 
@@ -173,3 +175,35 @@ async def test_unreachable_exchange_stores_nothing(harness: Harness) -> None:
     await harness.controls[ExchangeId.BITGET].set_faults(error="http_500")
     outcome = await harness.connect(ExchangeId.BITGET, preset["credentials"])
     assert outcome.status is ConnectionStatus.UNREACHABLE and not outcome.stored
+
+
+async def test_a_unique_id_prefix_finds_the_connection_and_an_ambiguous_one_is_refused(harness: Harness) -> None:
+    ids = ("abcd0000-0000-4000-8000-000000000001", "abcd1111-0000-4000-8000-000000000002")
+    async with harness.ctx.transaction() as session:
+        store = Store(session, harness.ctx.clock)
+        owner = await store.owner_id("local")
+        for number, connection_id in enumerate(ids):
+            fields = {"api_key": f"KEY{number:015d}", "secret": "S" * 36}
+            await store.connections.add(
+                connection_id=connection_id,
+                owner_id=owner,
+                exchange="bybit",
+                environment="sandbox",
+                label=f"c{number}",
+                scope="futures",
+                status="connected",
+                key_fingerprint=harness.ctx.vault.fingerprint("bybit", fields["api_key"]),
+                masked_key="…0000",
+                sealed=harness.ctx.vault.seal(fields, SealContext(owner, connection_id, "bybit")),
+            )
+    async with harness.ctx.transaction() as session:
+        service = harness.service(session)
+        assert (await service.show("abcd1"))["id"] == ids[1]
+        assert (await service.show(ids[0].upper()))["id"] == ids[0]
+        with pytest.raises(InvalidInputError) as ambiguous:
+            await service.show("abcd")
+        assert ambiguous.value.field == "id"
+        with pytest.raises(NotFoundError):
+            await service.show("abc")  # too short to be a prefix
+        with pytest.raises(NotFoundError):
+            await harness.service(session, "bob").show("abcd1")  # another owner's

@@ -60,7 +60,7 @@ def create_scenario_key(base_url: str, scenario: str) -> dict[str, Any]:
 
 
 def sandbox(as_json: bool = typer.Option(False, "--json", help="Print the URLs and keys as JSON.")) -> None:
-    """Start the simulated exchanges (foreground) and point environment ``sandbox`` at them; Ctrl-C stops."""
+    """Start the simulated exchanges (foreground) and point environment "sandbox" at them; Ctrl-C stops."""
     settings = load_settings()
     ensure_home(settings)
     sims = start_background()

@@ -205,7 +205,8 @@ class ConnectionService:
 
     async def check(self, connection_id: str) -> Outcome:
         owner_id = await self._owner()
-        row = await self.store.connections.get(owner_id, connection_id)
+        row = await self.store.connection(owner_id, connection_id)
+        connection_id = row.id
         credentials = await self._open(owner_id, row)
         report = await run_verification(self.ctx.access, self.ctx.settings, credentials, records.target_of(row))
         await self.store.apply_report(owner_id, row, report)
@@ -223,7 +224,8 @@ class ConnectionService:
         self, connection_id: str, new_credentials: Mapping[str, str], *, allow_account_change: bool = False
     ) -> Outcome:
         owner_id = await self._owner()
-        row = await self.store.connections.get(owner_id, connection_id)
+        row = await self.store.connection(owner_id, connection_id)
+        connection_id = row.id
         exchange = ExchangeId(row.exchange)
         credentials, trimmed = _credentials(exchange, new_credentials)
         fingerprint = self.ctx.vault.fingerprint(exchange.value, credentials.public_id)
@@ -265,7 +267,8 @@ class ConnectionService:
 
     async def remove(self, connection_id: str) -> dict[str, Any]:
         owner_id = await self._owner()
-        row = await self.store.connections.get(owner_id, connection_id)
+        row = await self.store.connection(owner_id, connection_id)
+        connection_id = row.id
         view = records.connection_view(row)
         await self.store.connections.delete(owner_id, connection_id)
         await self.store.audit(
@@ -279,14 +282,16 @@ class ConnectionService:
 
     async def show(self, connection_id: str) -> dict[str, Any]:
         owner_id = await self._owner()
-        row = await self.store.connections.get(owner_id, connection_id)
+        row = await self.store.connection(owner_id, connection_id)
+        connection_id = row.id
         view = records.connection_view(row)
         view["last_report"] = await self.store.latest_run(owner_id, connection_id)
         return view
 
     async def balances(self, connection_id: str) -> dict[str, Any]:
         owner_id = await self._owner()
-        row = await self.store.connections.get(owner_id, connection_id)
+        row = await self.store.connection(owner_id, connection_id)
+        connection_id = row.id
         credentials = await self._open(owner_id, row)
         target = records.target_of(row)
         access = self.ctx.access

@@ -25,12 +25,16 @@ from tradedock.db.repositories import (
 from tradedock.db.repositories.secrets import StoredSecrets
 from tradedock.db.repositories.verification_runs import NewCheckResult
 from tradedock.domain import Balance, ContractType, Environment, Scope
+from tradedock.errors import InvalidInputError
 from tradedock.services.verifying import Target
 from tradedock.vault import SealedSecrets
 from tradedock.verification import Report
 
 #: The owner name the CLI acts as (single-operator installs).
 LOCAL_OWNER = "local"
+#: Connection ids are UUIDs (36 characters); shells may show and accept a unique prefix of at least 4.
+FULL_ID = 36
+MIN_PREFIX = 4
 
 _STABLECOINS = frozenset({"USDT", "USDC", "USD", "BUSD", "FDUSD", "DAI", "USDE"})
 
@@ -154,6 +158,19 @@ class Store:
 
     async def owner_id(self, name: str) -> str:
         return (await self.users.get_or_create(name)).id
+
+    async def connection(self, owner_id: str, id_or_prefix: str) -> Connection:
+        """The owner's connection by full id, or by a unique prefix of at least 4 characters (as `list` shows)."""
+        wanted = id_or_prefix.strip().lower()
+        found = await self.connections.find(owner_id, wanted)
+        if found is not None or not MIN_PREFIX <= len(wanted) < FULL_ID:
+            return found or await self.connections.get(owner_id, wanted)
+        matches = [row for row in await self.connections.list_for_owner(owner_id) if row.id.startswith(wanted)]
+        if len(matches) > 1:
+            raise InvalidInputError(
+                "id", f"{id_or_prefix!r} matches {len(matches)} connections", fix="Give more characters of the id."
+            )
+        return matches[0] if matches else await self.connections.get(owner_id, wanted)
 
     async def fingerprint_taken(self, fingerprint: str) -> bool:
         return await self.connections.get_by_fingerprint(fingerprint) is not None
