@@ -169,7 +169,7 @@ class AsterSim(ExchangeSim):
     def default_key_expiry(self, state: SimState, ip_bound: bool) -> int | None:
         return state.now_ms() + DEFAULT_AGENT_LIFETIME_MS
 
-    def mint_credentials(self, state: SimState, account: Account) -> MintedKey:
+    def mint_credentials(self, state: SimState, account: Account, extra: dict[str, Any]) -> MintedKey:
         """A new API wallet for `account`; what is handed out depends on the account's `sim_credentials`."""
         agent = _fresh_wallet(state)
         credentials = {"api_wallet": agent.address, "private_key": agent.private_key, "main_wallet": account.uid}

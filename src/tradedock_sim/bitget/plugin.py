@@ -19,7 +19,6 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Mapping
-from contextvars import ContextVar
 from typing import Any, ClassVar
 
 from starlette.requests import Request
@@ -51,7 +50,6 @@ TAMPER_FIELDS = ("secret", "passphrase", "api_key")
 
 #: Extras validated for the key being created, handed from `validate_key_extra` to `mint_credentials`: the core
 #: calls the two back to back inside one synchronous `create_key`, and `mint_credentials` gets no payload.
-_PENDING_KEY_EXTRA: ContextVar[dict[str, Any] | None] = ContextVar("bitget_pending_key_extra", default=None)
 
 
 class BitgetSim(ExchangeSim):
@@ -109,12 +107,9 @@ class BitgetSim(ExchangeSim):
                 extra["tamper"] = value
             else:
                 raise ControlInputError(name, "unknown field for bitget keys (extra: passphrase, tamper)")
-        _PENDING_KEY_EXTRA.set(extra)
         return extra
 
-    def mint_credentials(self, state: SimState, account: Account) -> MintedKey:
-        extra = _PENDING_KEY_EXTRA.get() or {}
-        _PENDING_KEY_EXTRA.set(None)
+    def mint_credentials(self, state: SimState, account: Account, extra: dict[str, Any]) -> MintedKey:
         api_key = self._new_api_key(state)
         secret = state.random_string(SECRET_LENGTH, HEX)
         passphrase = extra.pop("requested_passphrase", None) or self._new_passphrase(state)

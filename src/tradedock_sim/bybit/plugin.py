@@ -64,7 +64,7 @@ class BybitSim(ExchangeSim):
             raise ControlInputError("uid", "Bybit UIDs are digits, e.g. 123456789")
         return uid
 
-    def mint_credentials(self, state: SimState, account: Account) -> MintedKey:
+    def mint_credentials(self, state: SimState, account: Account, extra: dict[str, Any]) -> MintedKey:
         api_key = state.random_string(API_KEY_LENGTH, ALPHANUMERIC)
         while api_key in state.keys:
             api_key = state.random_string(API_KEY_LENGTH, ALPHANUMERIC)

@@ -147,7 +147,7 @@ def create_key(state: SimState, plugin: ExchangeSim, payload: Mapping[str, Any])
         raise ControlInputError("label", "must be a string")
     extra = plugin.validate_key_extra({k: v for k, v in payload.items() if k not in KEY_FIELDS})
     account = state.accounts[str(uid)]
-    minted = plugin.mint_credentials(state, account)
+    minted = plugin.mint_credentials(state, account, extra)
     key = ApiKey(
         key_id=minted.key_id,
         uid=account.uid,

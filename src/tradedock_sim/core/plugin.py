@@ -32,7 +32,7 @@ Class attributes a plugin sets (ClassVar):
 Methods a plugin implements (abstract) or may override (defaults shown in the code):
     routes()                          -> list of Starlette routes (abstract)
     new_uid(state)                    -> a fresh uid in the exchange's format (abstract)
-    mint_credentials(state, account)  -> MintedKey(key_id, credentials with DESIGN field names) (abstract)
+    mint_credentials(state, account, extra) -> MintedKey(key_id, credentials with DESIGN field names) (abstract)
     validate_permissions(raw)         -> the permissions to store, in the exchange's own vocabulary; raise
                                          ControlInputError("permissions.<x>", "...") on bad input (abstract)
     default_permissions()             -> permissions for scenario keys that give none
@@ -117,8 +117,9 @@ class ExchangeSim(ABC):
         """A fresh account id in the exchange's format (use `state.rng` so seeded apps are reproducible)."""
 
     @abstractmethod
-    def mint_credentials(self, state: SimState, account: Account) -> MintedKey:
-        """New credentials for a key on `account`."""
+    def mint_credentials(self, state: SimState, account: Account, extra: dict[str, Any]) -> MintedKey:
+        """New credentials for a key on `account`. ``extra`` is what `validate_key_extra` returned for this key
+        (it is stored with the key; the plugin may add to it, e.g. the true secret behind tampered credentials)."""
 
     @abstractmethod
     def validate_permissions(self, raw: object) -> object:

@@ -50,7 +50,7 @@ class ToySim(ExchangeSim):
     def new_uid(self, state: SimState) -> str:
         return f"u{state.rng.randint(1000, 9999)}"
 
-    def mint_credentials(self, state: SimState, account: Account) -> MintedKey:
+    def mint_credentials(self, state: SimState, account: Account, extra: dict[str, Any]) -> MintedKey:
         key = state.random_string(8, "abcdef")
         return MintedKey(key, {"api_key": key, "secret": state.random_string(16, "0123456789")})
 
