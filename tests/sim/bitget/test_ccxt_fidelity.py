@@ -8,6 +8,7 @@ reaches the internet.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -129,6 +130,9 @@ def test_clock_skew_is_invalid_nonce_until_ccxt_adjusts(bitget_sim: str) -> None
     credentials = preset(bitget_sim, "clock_skew")["credentials"]
     with pytest.raises(ccxt.InvalidNonce):
         Bitget(bitget_sim, credentials, uta=False).exchange.fetch_balance({"type": "swap"})
+    # A second cold client loads the markets again (~10 public calls); wait out the simulator's 20/s public
+    # budget per IP so this test is about the nonce, not the rate limit.
+    time.sleep(1.05)
     adjusted = Bitget(bitget_sim, credentials, uta=False, adjustForTimeDifference=True)
     assert adjusted.exchange.fetch_balance({"type": "swap"})["total"] == {"USDT": 200.0}
     assert "GET /api/v2/public/time" in adjusted.calls
