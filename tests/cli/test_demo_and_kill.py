@@ -66,3 +66,19 @@ def test_killing_replace_midway_leaves_the_old_key_working(cli: Cli, kill_after_
     assert checked.code == 0, checked.stdout + checked.stderr
     auth = next(c for c in checked.json()["checks"] if c["id"] == "auth.signature")
     assert auth["outcome"] == "pass"
+
+
+def test_sandbox_records_its_urls_and_stops_cleanly_on_sigterm(cli: Cli) -> None:
+    proc = cli.popen("sandbox", "--json")
+    assert proc.stdout is not None
+    started = json.loads(proc.stdout.readline())
+    urls_file = cli.home / "sandbox-urls.json"
+    assert json.loads(urls_file.read_text()) == started["urls"]
+    assert set(started["healthy_keys"]) == {"bybit", "bitget", "aster"}
+    # the recorded URLs are what `--environment sandbox` uses when TRADEDOCK_SANDBOX_URLS is not set
+    env_without_urls = {k: v for k, v in cli.env.items() if k != "TRADEDOCK_SANDBOX_URLS"}
+    connected = Cli(env_without_urls, cli.home, started["urls"]).connect("bybit", started["healthy_keys"]["bybit"])
+    assert connected.code == 0, connected.stdout + connected.stderr
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=15) == 0
+    assert not urls_file.exists()

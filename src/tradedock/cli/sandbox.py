@@ -10,6 +10,7 @@ shows the reports and the list.
 from __future__ import annotations
 
 import json
+import signal
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -59,17 +60,22 @@ def create_scenario_key(base_url: str, scenario: str) -> dict[str, Any]:
     return data
 
 
-def sandbox(as_json: bool = typer.Option(False, "--json", help="Print the URLs and keys as JSON.")) -> None:
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def sandbox(as_json: bool = typer.Option(False, "--json", help="Print the URLs and keys as one JSON line.")) -> None:
     """Start the simulated exchanges (foreground) and point environment "sandbox" at them; Ctrl-C stops."""
     settings = load_settings()
     ensure_home(settings)
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)  # `kill` stops it as cleanly as Ctrl-C
     sims = start_background()
     urls_file = settings.sandbox_urls_file
     try:
         urls_file.write_text(json.dumps(sims.urls), encoding="utf-8")
         keys = {name: create_scenario_key(url, "healthy")["credentials"] for name, url in sims.urls.items()}
-        if as_json:
-            print_json({"urls": sims.urls, "healthy_keys": keys})
+        if as_json:  # one line, flushed: scripts read it while the simulators keep running
+            print(json.dumps({"urls": sims.urls, "healthy_keys": keys}), flush=True)
         else:
             console = make_console()
             console.print("[bold]Simulated exchanges are running[/] (Ctrl-C to stop):")
