@@ -23,11 +23,29 @@ from tradedock_sim.client import SimControl
 EGRESS_IP = "203.0.113.7"
 
 
+class CountingTransport(httpx.AsyncBaseTransport):
+    """Passes requests to the simulator and records how many were in flight at once (the exchange's view)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.in_flight = 0
+        self.max_in_flight = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return await self.inner.handle_async_request(request)
+        finally:
+            self.in_flight -= 1
+
+
 @dataclass
 class Harness:
     ctx: AppContext
     controls: dict[ExchangeId, SimControl]
     home: Path
+    transports: dict[ExchangeId, CountingTransport]
 
     async def scenario(self, exchange: ExchangeId, name: str) -> dict[str, Any]:
         return await self.controls[exchange].apply_scenario(name)
@@ -52,12 +70,12 @@ class Harness:
 
 @pytest.fixture
 async def harness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Harness]:
-    transports: dict[ExchangeId, httpx.AsyncBaseTransport] = {}
+    transports: dict[ExchangeId, CountingTransport] = {}
     controls: dict[ExchangeId, SimControl] = {}
     clients: list[httpx.AsyncClient] = []
     for exchange in ExchangeId:
         transport = httpx.ASGITransport(app=create_app(exchange.value), client=(EGRESS_IP, 40123))
-        transports[exchange] = transport
+        transports[exchange] = CountingTransport(transport)
         client = httpx.AsyncClient(transport=transport, base_url=f"http://{exchange.value}.sim")
         clients.append(client)
         controls[exchange] = SimControl(client)
@@ -70,9 +88,9 @@ async def harness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncItera
         sandbox_urls={e.value: f"http://{e.value}.sim" for e in ExchangeId},
         egress_ips=(EGRESS_IP,),
     )
-    ctx = await open_app(settings, transports=transports)
+    ctx = await open_app(settings, transports=dict(transports))
     try:
-        yield Harness(ctx, controls, home)
+        yield Harness(ctx, controls, home, transports)
     finally:
         await ctx.aclose()
         for client in clients:

@@ -207,3 +207,25 @@ async def test_a_unique_id_prefix_finds_the_connection_and_an_ambiguous_one_is_r
             await service.show("abc")  # too short to be a prefix
         with pytest.raises(NotFoundError):
             await harness.service(session, "bob").show("abcd1")  # another owner's
+
+
+async def test_check_all_verifies_connections_concurrently_and_records_each(harness: Harness) -> None:
+    ids = []
+    for _ in range(4):
+        preset = await harness.scenario(ExchangeId.BYBIT, "healthy")
+        ids.append((await harness.connect(ExchangeId.BYBIT, preset["credentials"])).connection_id)
+    counter = harness.transports[ExchangeId.BYBIT]
+    await harness.controls[ExchangeId.BYBIT].set_faults(latency_ms=50)
+    counter.max_in_flight = 0
+    async with harness.ctx.transaction() as session:
+        await harness.service(session).check(ids[0] or "")
+    single_verification = counter.max_in_flight  # the most one verification has in flight at once
+    counter.max_in_flight = 0
+    async with harness.ctx.transaction() as session:
+        outcomes = await harness.service(session).check_all()
+    assert [o.connection_id for o in outcomes] == ids
+    assert all(o.status is ConnectionStatus.CONNECTED for o in outcomes)
+    assert counter.max_in_flight > single_verification  # several verifications overlapped
+    async with harness.ctx.transaction() as session:
+        for connection_id in ids:
+            assert (await harness.service(session).show(connection_id))["last_report"]["trigger"] == "check"

@@ -10,6 +10,7 @@ audited without secrets. Services flush; the shell commits (see `AppContext.tran
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradedock.db.models import Connection
+from tradedock.db.repositories import StoredSecrets
 from tradedock.domain import (
     CREDENTIAL_FIELDS,
     ConnectionStatus,
@@ -36,6 +38,9 @@ from tradedock.vault import SealContext
 from tradedock.verification import CHECK_IDS, Report
 
 __all__ = ["CHECK_IDS", "ConnectRequest", "ConnectionService", "CredentialPrompt", "Outcome"]
+
+#: How many stored connections `check_all` verifies at once.
+CHECK_CONCURRENCY = 8
 
 NOT_STORED = (ConnectionStatus.INVALID, ConnectionStatus.UNREACHABLE)
 
@@ -206,17 +211,36 @@ class ConnectionService:
     async def check(self, connection_id: str) -> Outcome:
         owner_id = await self._owner()
         row = await self.store.connection(owner_id, connection_id)
-        connection_id = row.id
-        credentials = await self._open(owner_id, row)
-        report = await run_verification(self.ctx.access, self.ctx.settings, credentials, records.target_of(row))
-        await self.store.apply_report(owner_id, row, report)
-        await self.store.record_run(connection_id, "check", report)
-        await self.store.audit(owner_id, connection_id, "check", {"status": report.status})
-        return Outcome(report.status, _report_dict(report, connection_id), connection_id, stored=True)
+        sealed = await self.store.sealed(owner_id, row.id)
+        report = await self._verify_stored(owner_id, row, sealed)
+        return await self._record_check(owner_id, row, report)
 
-    async def check_all(self) -> list[Outcome]:
-        rows = await self.store.connections.list_for_owner(await self._owner())
-        return [await self.check(row.id) for row in rows]
+    async def check_all(self, *, concurrency: int = CHECK_CONCURRENCY) -> list[Outcome]:
+        """Re-verify every connection, ``concurrency`` at a time (the exchange round trips overlap; the database
+        work stays on this one session, before and after)."""
+        owner_id = await self._owner()
+        rows = await self.store.connections.list_for_owner(owner_id)
+        sealed = [await self.store.sealed(owner_id, row.id) for row in rows]
+        gate = asyncio.Semaphore(concurrency)
+
+        async def verify_one(row: Connection, material: StoredSecrets) -> Report:
+            async with gate:
+                return await self._verify_stored(owner_id, row, material)
+
+        reports = await asyncio.gather(*(verify_one(row, material) for row, material in zip(rows, sealed, strict=True)))
+        return [await self._record_check(owner_id, row, report) for row, report in zip(rows, reports, strict=True)]
+
+    async def _verify_stored(self, owner_id: str, row: Connection, sealed: StoredSecrets) -> Report:
+        """Decrypt just before verifying; the plaintext lives only for this call."""
+        fields = self.ctx.vault.open(sealed, SealContext(owner_id, row.id, row.exchange))
+        credentials = Credentials(ExchangeId(row.exchange), fields)
+        return await run_verification(self.ctx.access, self.ctx.settings, credentials, records.target_of(row))
+
+    async def _record_check(self, owner_id: str, row: Connection, report: Report) -> Outcome:
+        await self.store.apply_report(owner_id, row, report)
+        await self.store.record_run(row.id, "check", report)
+        await self.store.audit(owner_id, row.id, "check", {"status": report.status})
+        return Outcome(report.status, _report_dict(report, row.id), row.id, stored=True)
 
     # --- replace --------------------------------------------------------------------------------------------
 
@@ -313,5 +337,6 @@ class ConnectionService:
     async def _open(self, owner_id: str, row: Connection) -> Credentials:
         """Decrypt a connection's credentials for the length of one call (only services do this)."""
         sealed = await self.store.sealed(owner_id, row.id)
-        fields = self.ctx.vault.open(sealed, SealContext(owner_id, row.id, row.exchange))
-        return Credentials(ExchangeId(row.exchange), fields)
+        return Credentials(
+            ExchangeId(row.exchange), self.ctx.vault.open(sealed, SealContext(owner_id, row.id, row.exchange))
+        )
