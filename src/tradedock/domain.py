@@ -9,7 +9,7 @@ network, a database or a vault, and any exchange-specific parsing. This module i
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -206,6 +206,10 @@ class AccountInfo:
     native: Mapping[str, object] = field(default_factory=dict)
 
 
+#: Coins valued 1:1 in USD when the exchange gives no USD value.
+USD_STABLECOINS = frozenset({"USDT", "USDC", "USD", "FDUSD", "BUSD", "USDE", "DAI", "TUSD"})
+
+
 @dataclass(frozen=True)
 class Balance:
     """One coin in one wallet, wallet named as the exchange names it (Bybit ``UNIFIED``, Bitget ``spot``…)."""
@@ -215,6 +219,20 @@ class Balance:
     total: Decimal
     available: Decimal
     usd_value: Decimal | None = None
+
+    @property
+    def usd_estimate(self) -> Decimal | None:
+        """The exchange's USD value, else the total for a USD stablecoin, else None (unpriced)."""
+        if self.usd_value is not None:
+            return self.usd_value
+        if self.coin.upper() in USD_STABLECOINS:
+            return self.total
+        return None
+
+
+def total_usd(balances: Iterable[Balance]) -> Decimal:
+    """Sum of the priced balances in USD (unpriced coins count as 0)."""
+    return sum((b.usd_estimate or Decimal(0) for b in balances), Decimal(0))
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,13 @@ the result as Rich output or ``--json``. What does not belong here: rules about 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import typer
 
-from tradedock.domain import ConnectionStatus, ContractType, Environment, Scope
+from tradedock.domain import ConnectionStatus, ContractType, Environment, ExchangeId, Scope
+from tradedock.errors import InvalidInputError
 from tradedock.services.connections import (
     CHECK_IDS,
     ConnectionService,
@@ -100,8 +102,6 @@ def list_connections(as_json: bool = JSON_OPTION) -> None:
         if as_json:
             print_json(rows)
         else:
-            from datetime import UTC, datetime
-
             render_connections(make_console(), rows, datetime.now(UTC))
         return EXIT_OK
 
@@ -136,8 +136,6 @@ def check(
 
     async def go() -> int:
         if all_ == (connection_id is not None):
-            from tradedock.errors import InvalidInputError
-
             raise InvalidInputError("id", "give a connection id or --all (not both)", fix="tradedock check --all")
 
         async def work(service: ConnectionService, _: AppContext) -> list[Outcome]:
@@ -172,8 +170,6 @@ def replace(
             async with ctx.transaction() as session:
                 service = ConnectionService(ctx, session)
                 view = await service.show(connection_id)
-                from tradedock.domain import ExchangeId
-
                 prompts = credential_prompts(ctx, ExchangeId(view["exchange"]))
             given = read_credentials_json(credentials, prompts) if credentials else prompt_credentials(prompts)
             async with ctx.transaction() as session:

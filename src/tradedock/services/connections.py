@@ -232,8 +232,7 @@ class ConnectionService:
 
     async def _verify_stored(self, owner_id: str, row: Connection, sealed: StoredSecrets) -> Report:
         """Decrypt just before verifying; the plaintext lives only for this call."""
-        fields = self.ctx.vault.open(sealed, SealContext(owner_id, row.id, row.exchange))
-        credentials = Credentials(ExchangeId(row.exchange), fields)
+        credentials = self._decrypt(owner_id, row, sealed)
         return await run_verification(self.ctx.access, self.ctx.settings, credentials, records.target_of(row))
 
     async def _record_check(self, owner_id: str, row: Connection, report: Report) -> Outcome:
@@ -336,7 +335,8 @@ class ConnectionService:
 
     async def _open(self, owner_id: str, row: Connection) -> Credentials:
         """Decrypt a connection's credentials for the length of one call (only services do this)."""
-        sealed = await self.store.sealed(owner_id, row.id)
-        return Credentials(
-            ExchangeId(row.exchange), self.ctx.vault.open(sealed, SealContext(owner_id, row.id, row.exchange))
-        )
+        return self._decrypt(owner_id, row, await self.store.sealed(owner_id, row.id))
+
+    def _decrypt(self, owner_id: str, row: Connection, sealed: StoredSecrets) -> Credentials:
+        fields = self.ctx.vault.open(sealed, SealContext(owner_id, row.id, row.exchange))
+        return Credentials(ExchangeId(row.exchange), fields)

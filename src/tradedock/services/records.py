@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,7 +23,7 @@ from tradedock.db.repositories import (
 )
 from tradedock.db.repositories.secrets import StoredSecrets
 from tradedock.db.repositories.verification_runs import NewCheckResult
-from tradedock.domain import Balance, ContractType, Environment, Scope
+from tradedock.domain import Balance, ContractType, Environment, Scope, total_usd
 from tradedock.errors import InvalidInputError
 from tradedock.services.verifying import Target
 from tradedock.vault import SealedSecrets
@@ -35,8 +34,6 @@ LOCAL_OWNER = "local"
 #: Connection ids are UUIDs (36 characters); shells may show and accept a unique prefix of at least 4.
 FULL_ID = 36
 MIN_PREFIX = 4
-
-_STABLECOINS = frozenset({"USDT", "USDC", "USD", "BUSD", "FDUSD", "DAI", "USDE"})
 
 
 def target_of(row: Connection) -> Target:
@@ -75,22 +72,10 @@ def connection_view(row: Connection) -> dict[str, Any]:
     }
 
 
-def usd_value(balance: Balance) -> Decimal | None:
-    if balance.usd_value is not None:
-        return balance.usd_value
-    if balance.coin.upper() in _STABLECOINS:
-        return balance.total
-    return None
-
-
-def balances_total(balances: Iterable[Balance]) -> Decimal:
-    return sum((usd_value(b) or Decimal(0) for b in balances), Decimal(0))
-
-
 def balances_rows(balances: Iterable[Balance]) -> list[dict[str, Any]]:
     rows = []
     for b in balances:
-        value = usd_value(b)
+        value = b.usd_estimate
         rows.append(
             {
                 "wallet": b.wallet,
@@ -108,8 +93,8 @@ def balances_view(connection_id: str, balances: Iterable[Balance]) -> dict[str, 
     return {
         "connection_id": connection_id,
         "balances": balances_rows(items),
-        "total_usd": str(balances_total(items)),
-        "unpriced_coins": sorted({b.coin for b in items if usd_value(b) is None}),
+        "total_usd": str(total_usd(items)),
+        "unpriced_coins": sorted({b.coin for b in items if b.usd_estimate is None}),
     }
 
 
@@ -128,7 +113,7 @@ def report_facts(report: Report, now: datetime) -> dict[str, Any]:
     if facts.key_info is not None:
         out["key_expires_at"] = facts.key_info.expires_at
     if facts.balances is not None:
-        out["last_balance_usd"] = balances_total(facts.balances)
+        out["last_balance_usd"] = total_usd(facts.balances)
         out["balances_json"] = {"balances": balances_rows(facts.balances)}
     return out
 
@@ -232,7 +217,7 @@ class Store:
         await self.connections.update_facts(
             owner_id,
             row.id,
-            last_balance_usd=balances_total(items),
+            last_balance_usd=total_usd(items),
             balances_json={"balances": balances_rows(items)},
         )
 

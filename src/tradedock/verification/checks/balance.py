@@ -11,25 +11,10 @@ import math
 from collections.abc import Iterable
 from decimal import Decimal
 
-from tradedock.domain import AccountMode, Balance
+from tradedock.domain import USD_STABLECOINS, AccountMode, Balance, total_usd
 from tradedock.verification.checks.base import CheckContext, Verdict, amount, check, unavailable
 from tradedock.verification.profiles import BalanceMinimum
 from tradedock.verification.report import Outcome
-
-#: Coins valued 1:1 in USD when the exchange gives no USD value.
-USD_STABLECOINS = frozenset({"USDT", "USDC", "USD", "FDUSD", "BUSD", "USDE", "DAI", "TUSD"})
-
-
-def usd_value(balance: Balance) -> Decimal | None:
-    if balance.usd_value is not None:
-        return balance.usd_value
-    if balance.coin.upper() in USD_STABLECOINS:
-        return balance.total
-    return None
-
-
-def _total_usd(balances: Iterable[Balance]) -> Decimal:
-    return sum((v for v in (usd_value(b) for b in balances) if v is not None), Decimal(0))
 
 
 def _account_mode(ctx: CheckContext) -> AccountMode | None:
@@ -57,7 +42,7 @@ def balance_minimum(ctx: CheckContext) -> Verdict:
     wallet = p.trading_wallet(futures=futures, contract=contract, mode=_account_mode(ctx))
     wallet_label = p.wallet_name(wallet)
     in_wallet = [b for b in read.value if b.wallet == wallet]
-    held = _total_usd(in_wallet)
+    held = total_usd(in_wallet)
     minimum = _minimum(ctx)
     evidence = {
         "trading_wallet": wallet,
@@ -65,7 +50,7 @@ def balance_minimum(ctx: CheckContext) -> Verdict:
         "minimum_usd": None if minimum is None else str(minimum.fail_below),
         "warn_below_usd": None if minimum is None or minimum.warn_below is None else str(minimum.warn_below),
         "wallets": _summary(read.value),
-        "unpriced": sorted({f"{b.wallet}:{b.coin}" for b in read.value if usd_value(b) is None and b.total}),
+        "unpriced": sorted({f"{b.wallet}:{b.coin}" for b in read.value if b.usd_estimate is None and b.total}),
     }
     holds = f"Your {wallet_label} wallet holds ≈ ${amount(held)}"
     if minimum is None:
