@@ -21,6 +21,9 @@ from starlette.applications import Starlette
 from tradedock_sim.app import SIMULATORS, UnknownExchangeError, create_app
 
 READY_TIMEOUT_SECONDS = 20.0
+#: How long an idle kept-alive connection stays open (uvicorn's default is 5 s). Exchanges' front ends keep idle
+#: connections for about a minute, so clients that pool connections stay warm between requests as they would there.
+KEEP_ALIVE_SECONDS = 60
 
 
 class _SignalFreeServer(uvicorn.Server):
@@ -45,8 +48,11 @@ class SimCluster:
 
 
 def _bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket. The protocol is named explicitly: accepted sockets inherit it, and asyncio sets
+    TCP_NODELAY only on sockets whose ``proto`` is IPPROTO_TCP — without it every kept-alive response waits
+    ~40 ms for the peer's delayed ACK (Nagle), which a real exchange does not do."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
@@ -90,7 +96,13 @@ async def serve(
             sock = _bind(host, port + offset if port else 0)
             sockets.append(sock)
             app = create_app(name, seed=seed)
-            config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=2)
+            config = uvicorn.Config(
+                app,
+                log_level="warning",
+                lifespan="off",
+                timeout_graceful_shutdown=2,
+                timeout_keep_alive=KEEP_ALIVE_SECONDS,
+            )
             cluster._servers.append(_SignalFreeServer(config))
             cluster.apps[name] = app
             cluster.urls[name] = _url(host, sock.getsockname()[1])

@@ -1,6 +1,6 @@
 """Control API served on every simulator port under `/_sim/` (DESIGN.md "Simulator").
 
-Belongs here: parsing/validating control payloads, creating accounts and keys, setting config/clock/faults,
+Belongs here: parsing/validating control payloads, creating accounts and keys, setting config/clock/faults/network,
 reset. Scenario endpoints live in `scenarios.py`. Does not belong here: exchange wire formats.
 Bad input -> HTTP 400 `{"error": "...", "field": "<dotted field>"}`. Control endpoints are exempt from faults
 and rate limits (see `middleware.py`).
@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tradedock_sim.core.faults import parse_faults
+from tradedock_sim.core.network import HANDSHAKE_ROUNDS, NetworkModel
 from tradedock_sim.core.plugin import ExchangeSim
 from tradedock_sim.core.state import ENVIRONMENTS, POSITION_MODES, Account, ApiKey, ControlInputError, SimState
 
@@ -232,6 +233,34 @@ async def _faults(request: Request) -> Response:
     return JSONResponse({"latency_ms": f.latency_ms, "error_rate": f.error_rate, "error": f.error, "paths": f.paths})
 
 
+def parse_network(payload: Mapping[str, Any], current: NetworkModel) -> NetworkModel:
+    """Apply a `POST /_sim/network` body to ``current`` once every field is valid (nothing changes otherwise);
+    fields left out keep their value, the connection count carries over."""
+    known = {"handshake", "round_trip_ms"}
+    for name in payload:
+        if name not in known:
+            raise ControlInputError(name, f"unknown field; use {', '.join(sorted(known))}")
+    handshake = payload.get("handshake", current.handshake)
+    if handshake not in HANDSHAKE_ROUNDS:
+        raise ControlInputError("handshake", f"must be one of {', '.join(HANDSHAKE_ROUNDS)} (got {handshake!r})")
+    rtt = payload.get("round_trip_ms", current.round_trip_ms)
+    if rtt is not None and (not isinstance(rtt, int | float) or isinstance(rtt, bool) or rtt < 0):
+        raise ControlInputError("round_trip_ms", "must be a non-negative number of milliseconds, or null")
+    current.handshake = str(handshake)
+    current.round_trip_ms = None if rtt is None else int(rtt)
+    return current
+
+
+async def _network(request: Request) -> Response:
+    state = sim_state(request)
+    if request.method == "POST":
+        try:
+            parse_network(await read_json_object(request), state.network)
+        except ControlInputError as exc:
+            return error_response(exc)
+    return JSONResponse(state.network.to_json(state.faults.latency_ms))
+
+
 async def _reset(request: Request) -> Response:
     sim_state(request).reset()
     return JSONResponse({"reset": True})
@@ -245,5 +274,6 @@ def control_routes() -> list[Route]:
         Route("/_sim/config", _config, methods=["POST"]),
         Route("/_sim/clock", _clock, methods=["POST"]),
         Route("/_sim/faults", _faults, methods=["POST"]),
+        Route("/_sim/network", _network, methods=["GET", "POST"]),
         Route("/_sim/reset", _reset, methods=["POST"]),
     ]

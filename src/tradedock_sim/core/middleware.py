@@ -1,4 +1,5 @@
-"""ASGI middleware shared by every simulator: environment prefixes, fault injection and the per-IP budget;
+"""ASGI middleware shared by every simulator: environment prefixes, the network model's handshake cost (see
+`network.py`), fault injection and the per-IP budget;
 plus the request helpers plugins use (`client_ip`, `request_environment`).
 
 Belongs here: per-request behaviour that is the same for every exchange. Does not belong here: auth,
@@ -59,19 +60,23 @@ class SimMiddleware:
             )
         )
         faults = self.state.faults
+        delay_ms = 0
+        if self.state.network.first_request(scope.get("client")):
+            delay_ms += self.state.network.handshake_ms(faults.latency_ms)
         if faults.applies_to(path):
-            if faults.latency_ms:
-                await asyncio.sleep(faults.latency_ms / 1000)
-            if faults.next_request_fails() and faults.error is not None:
-                request = Request(scope, receive)
-                if faults.error == "timeout":
-                    response = await hang(self.state)
-                elif faults.error == "rate_limit":
-                    response = self.plugin.rate_limit_response(request)
-                else:
-                    response = generic_fault_response(faults.error)
-                await response(scope, receive, send)
-                return
+            delay_ms += faults.latency_ms
+        if delay_ms:
+            await asyncio.sleep(delay_ms / 1000)
+        if faults.applies_to(path) and faults.next_request_fails() and faults.error is not None:
+            request = Request(scope, receive)
+            if faults.error == "timeout":
+                response = await hang(self.state)
+            elif faults.error == "rate_limit":
+                response = self.plugin.rate_limit_response(request)
+            else:
+                response = generic_fault_response(faults.error)
+            await response(scope, receive, send)
+            return
         rule = self.plugin.ip_rate_limit
         if rule is not None:
             request = Request(scope, receive)

@@ -1,4 +1,4 @@
-"""In-memory state of one simulated exchange: accounts, API keys, clock offset, client-IP override, faults.
+"""In-memory state of one simulated exchange: accounts, API keys, clock, client-IP override, faults, network.
 
 Belongs here: the data every simulator shares and the small helpers to look it up. Does not belong here:
 HTTP (see `control.py`, `middleware.py`), exchange-specific wire formats (see each exchange's folder).
@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from tradedock_sim.core.network import NetworkModel
 from tradedock_sim.core.ratelimit import SlidingWindowLimiter
 
 ENVIRONMENTS = ("live", "demo", "testnet")
@@ -129,6 +130,7 @@ class SimState:
     client_ip: str | None = None
     clock_offset_ms: int = 0
     faults: FaultConfig = field(default_factory=FaultConfig)
+    network: NetworkModel = field(default_factory=NetworkModel)
     limiter: SlidingWindowLimiter = field(default_factory=SlidingWindowLimiter)
     generation: int = 0
     rng: random.Random = field(init=False, repr=False)
@@ -143,12 +145,13 @@ class SimState:
         return wall_clock_ms() + self.clock_offset_ms
 
     def reset(self) -> None:
-        """Forget accounts, keys, config, clock offset, faults and rate-limit counters."""
+        """Forget accounts, keys, config, clock offset, faults, the network model and rate-limit counters."""
         self.accounts.clear()
         self.keys.clear()
         self.client_ip = None
         self.clock_offset_ms = 0
         self.faults = FaultConfig()
+        self.network = NetworkModel()
         self.limiter = SlidingWindowLimiter()
         self.extra.clear()
         self.requests.clear()
