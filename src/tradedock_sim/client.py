@@ -52,6 +52,11 @@ class SimControl:
     async def set_client_ip(self, client_ip: str | None) -> None:
         await self._call("POST", "/_sim/config", {"client_ip": client_ip})
 
+    async def set_rules(self, **rules: str) -> dict[str, str]:
+        """POST /_sim/config {"rules": ...}: pick a reading of UNCONFIRMED behaviour; returns the current rules."""
+        result: dict[str, str] = (await self._call("POST", "/_sim/config", {"rules": rules}))["rules"]
+        return result
+
     async def set_clock_offset(self, offset_ms: int) -> None:
         await self._call("POST", "/_sim/clock", {"offset_ms": offset_ms})
 

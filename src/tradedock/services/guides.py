@@ -87,6 +87,8 @@ def _bitget(egress_ips: Sequence[str]) -> Guide:
                 (
                     "Enable Read.",
                     "For futures: enable Futures trading (Orders and Holdings, read-write).",
+                    "Also tick Spot as read-only: Bitget shows a key its own permission list only when it may "
+                    "read Spot, and TradeDock reads that list to confirm Withdraw and Transfer are off.",
                     "For spot: enable Spot trading (read-write).",
                     "Leave Withdraw OFF and Transfer OFF. TradeDock refuses keys that can move funds out.",
                 ),

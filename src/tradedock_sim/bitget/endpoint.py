@@ -5,7 +5,8 @@ receive, the gate order, parameter helpers and turning `BitgetError` into Bitget
 any endpoint's own logic (`routes.py`) or the signature rule itself (`auth.py`).
 
 Gate order for a private request: Content-Type (POST) → signature/timestamp/key/environment/passphrase/IP
-(`auth.authenticate`) → per-UID limit → account system (UTA key on V2 → 40085, classic key on V3 → 40084).
+(`auth.authenticate`) → per-UID limit → account system (UTA key on V2 → 40085, classic key on V3 → 40084) →
+read permission of the endpoint's area (40014; `permissions.can_read`, switchable in `rules.py`).
 The order among these is not documented: UNCONFIRMED.
 """
 
@@ -21,12 +22,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tradedock_sim.bitget import errors
+from tradedock_sim.bitget import errors, permissions
 from tradedock_sim.bitget.auth import BitgetKey, SignedRequest, authenticate
 from tradedock_sim.bitget.errors import BitgetError, ErrorSpec
+from tradedock_sim.bitget.rules import read_enforced
 from tradedock_sim.core import Account, ApiKey, RateLimit, SimState, client_ip, sim_state
 
 Family = Literal["public", "classic", "uta"]
+#: Which permission area a classic read belongs to (None: no read permission checked).
+Area = Literal["spot", "futures"]
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,7 @@ class Endpoint:
     family: Family
     per_second: int
     handler: Handler = field(repr=False)
+    reads: Area | None = None
 
     def route(self) -> Route:
         async def serve(request: Request) -> Response:
@@ -165,6 +170,9 @@ async def handle(endpoint: Endpoint, request: Request) -> Response:
                 raise BitgetError(errors.UTA_KEY_ON_CLASSIC_API)
             if endpoint.family == "uta" and account.account_mode != "unified":
                 raise BitgetError(errors.CLASSIC_KEY_ON_UTA_API)
+            area = endpoint.reads
+            if area is not None and read_enforced(state, area) and not permissions.can_read(key.permissions, area):
+                raise BitgetError(errors.incorrect_permissions(permissions.READ_REFUSALS[area]))
             params = dict(parse_qsl(query, keep_blank_values=True))
             context = Context(state, now, params, _parse_body(endpoint.method, body_text), key, account)
         data = endpoint.handler(context)

@@ -13,7 +13,13 @@ Doc pages (bitget.md §2-§5):
 - mix accounts      https://www.bitget.com/api-doc/contract/account/Get-Account-List
 - mix account       https://www.bitget.com/api-doc/contract/account/Get-Single-Account
 - spot assets       https://www.bitget.com/api-doc/spot/account/Get-Account-Assets
-- positions         https://www.bitget.com/api-doc/contract/position/get-all-position
+- positions         https://www.bitget.com/api-doc/contract/position/get-all-position and get-single-position
+- V3 positions      https://www.bitget.com/api-doc/uta/trade/Get-Position (shape as quoted in ccxt bitget.py)
+- funding assets    https://www.bitget.com/api-doc/common/account/Funding-Assets (V2: coin, available, frozen,
+                    usdtValue) and https://www.bitget.com/api-doc/uta/account/Get-Account-Funding-Assets (V3: coin,
+                    balance, available, frozen); only coins with assets
+- all balances      https://www.bitget.com/api-doc/common/account/all-account-balance: [{accountType, usdtBalance}]
+                    for spot, futures, funding, earn, bots, margin (the list of types as ccxt reads it: UNCONFIRMED)
 """
 
 from __future__ import annotations
@@ -126,10 +132,16 @@ def uta_settings(account: Account) -> dict[str, Any]:
     }
 
 
+FUNDING_WALLET = "funding"
+FUTURES_WALLETS = ("USDT-FUTURES", "USDC-FUTURES", "COIN-FUTURES")
+
+
 def uta_holdings(account: Account) -> dict[str, Decimal]:
-    """A unified account trades from one pool: the simulator merges every wallet into it."""
+    """A unified account trades from one pool: the simulator merges every wallet but `funding` into it."""
     merged: dict[str, Decimal] = {}
-    for coins in account.balances.values():
+    for wallet, coins in account.balances.items():
+        if wallet == FUNDING_WALLET:
+            continue
         for coin, value in coins.items():
             merged[coin] = merged.get(coin, Decimal(0)) + value
     return merged
@@ -258,5 +270,57 @@ def positions(account: Account, product_type: str, now_ms: int) -> list[dict[str
             "keepMarginRate": "0.004", "markPrice": "65000", "breakEvenPrice": "65039", "totalFee": "0",
             "deductedFee": "0.39", "marginRatio": "0", "assetMode": "single", "autoMargin": "off",
             "cTime": str(now_ms), "uTime": str(now_ms),
+        }
+    ]  # fmt: skip
+
+
+def funding_rows(account: Account, coin: str | None, *, uta: bool) -> list[dict[str, Any]]:
+    """The funding wallet, coins with assets only (or the one `coin` asked for)."""
+    wallet = account.wallet(FUNDING_WALLET)
+    held = {coin: wallet.get(coin, Decimal(0))} if coin is not None else {c: v for c, v in wallet.items() if v > 0}
+    if uta:
+        return [
+            {"coin": name, "balance": amount(value), "available": amount(value), "frozen": "0"}
+            for name, value in sorted(held.items())
+        ]
+    return [
+        {"coin": name, "available": amount(value), "frozen": "0", "usdtValue": amount(usdt_value(name, value))}
+        for name, value in sorted(held.items())
+    ]
+
+
+def _wallet_usdt(account: Account, *wallets: str) -> Decimal:
+    return sum(
+        (usdt_value(coin, value) for wallet in wallets for coin, value in account.wallet(wallet).items()), Decimal(0)
+    )
+
+
+def all_account_balance(account: Account) -> list[dict[str, Any]]:
+    """Each account type's value in USDT; earn, bots and margin hold nothing in the simulator."""
+    totals = {
+        "spot": _wallet_usdt(account, "spot"),
+        "futures": _wallet_usdt(account, *FUTURES_WALLETS),
+        "funding": _wallet_usdt(account, FUNDING_WALLET),
+        "earn": Decimal(0),
+        "bots": Decimal(0),
+        "margin": Decimal(0),
+    }
+    return [{"accountType": name, "usdtBalance": amount(value)} for name, value in totals.items()]
+
+
+def uta_positions(account: Account, category: str, now_ms: int) -> list[dict[str, Any]]:
+    """The V3 shape of the same simulated BTCUSDT long (`open_positions`)."""
+    if not account.open_positions or category != "USDT-FUTURES":
+        return []
+    return [
+        {
+            "category": category, "symbol": "BTCUSDT", "marginCoin": "USDT",
+            "holdMode": POS_MODE[account.position_mode],
+            "posSide": "long" if account.position_mode == "hedge" else "net",
+            "marginMode": margin_mode(account, "BTCUSDT"), "positionBalance": "32.5", "available": "0.01",
+            "frozen": "0", "total": "0.01", "leverage": LEVERAGE, "curRealisedPnl": "0", "avgPrice": "65000",
+            "positionStatus": "normal", "unrealisedPnl": "0", "liquidationPrice": "0", "mmr": "0.004",
+            "profitRate": "0", "markPrice": "65000", "breakEvenPrice": "65039", "totalFunding": "0",
+            "openFeeTotal": "-0.39", "closeFeeTotal": "0", "createdTime": str(now_ms), "updatedTime": str(now_ms),
         }
     ]  # fmt: skip

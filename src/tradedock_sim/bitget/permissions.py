@@ -9,9 +9,14 @@ Sources (bitget.md §2):
   the legacy values "trade" and "readonly" appear in that page's own example, so they are accepted too.
 - V3 codes uta_mgt / uta_trade / withdraw / copy_futures_*: https://www.bitget.com/api-doc/uta/account/Get-Account-Info
   (`permType` is read-only or read-and-write).
-Which permission each read endpoint needs is not documented clearly (account/info says "SPOT read or SPOT
-read/write", UNCONFIRMED in practice); the simulator lets every valid key read, as the Bitget UI makes read
-access part of every key, and checks permissions on writes only.
+Which permission each read endpoint needs (`READ_RULES`, switchable in `rules.py`):
+- spot reads (`spot/account/info`, `spot/account/assets`): newer copies of Get-Account-Info say "SPOT read or
+  SPOT read/write permission needed", and a public log shows a futures-only key refused on a spot read with
+  40014 "Incorrect permissions, need spot order read or spot order write permissions" (GunbotAMA issue #169).
+  So by default a spot read needs `stor`/`stow`; rule `spot_read: any_key` restores "every key reads".
+- futures reads (`mix/account/*`, `mix/position/*`): by analogy they need a futures code (`coor`, `coow`,
+  `cpor`, `cpow`); UNCONFIRMED, rule `futures_read: any_key` lifts it.
+The legacy values "trade"/"readonly" (from the docs' own example) read everything.
 """
 
 from __future__ import annotations
@@ -81,6 +86,22 @@ def uta_permissions(stored: object) -> UtaPermissions:
 def can_write_futures_settings(stored: object) -> bool:
     codes = set(_codes(stored))
     return bool(codes & FUTURES_SETTINGS_WRITE) and "readonly" not in codes
+
+
+#: Codes that let a key read each area; "trade"/"readonly" are legacy keys that read everything.
+SPOT_READ = frozenset({"stor", "stow", "trade", "readonly"})
+FUTURES_READ = frozenset({"coor", "coow", "cpor", "cpow", "trade", "readonly"})
+#: The 40014 wording for each area: spot as seen live (GunbotAMA #169); futures by analogy (UNCONFIRMED).
+READ_REFUSALS = {
+    "spot": "spot order read or spot order write",
+    "futures": "futures order read or futures order write",
+}
+
+
+def can_read(stored: object, area: str) -> bool:
+    """Whether a classic key may read `area` ("spot" or "futures") when that area's read rule is enforced."""
+    codes = set(_codes(stored))
+    return bool(codes & (SPOT_READ if area == "spot" else FUTURES_READ))
 
 
 def can_manage_uta(stored: object) -> bool:

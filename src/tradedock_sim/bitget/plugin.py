@@ -27,6 +27,7 @@ from starlette.routing import BaseRoute
 
 from tradedock_sim.bitget import permissions, routes, scenarios
 from tradedock_sim.bitget.endpoint import TrueCredentials, too_many_requests
+from tradedock_sim.bitget.rules import RULES
 from tradedock_sim.core import (
     Account,
     ControlInputError,
@@ -34,6 +35,7 @@ from tradedock_sim.core import (
     LimitDecision,
     MintedKey,
     RateLimit,
+    Rule,
     Scenario,
     SimState,
     sim_state,
@@ -56,7 +58,7 @@ class BitgetSim(ExchangeSim):
     """Bitget V2 (classic) and V3 (unified) REST, https://www.bitget.com/api-doc/common/intro."""
 
     name: ClassVar[str] = "bitget"
-    wallets: ClassVar[tuple[str, ...]] = ("spot", "USDT-FUTURES", "USDC-FUTURES", "COIN-FUTURES")
+    wallets: ClassVar[tuple[str, ...]] = ("spot", "USDT-FUTURES", "USDC-FUTURES", "COIN-FUTURES", "funding")
     margin_modes: ClassVar[tuple[str, ...]] = ("crossed", "isolated")
     default_margin_mode: ClassVar[str] = "crossed"
     account_modes: ClassVar[tuple[str, ...]] = ("classic", "unified")
@@ -66,6 +68,8 @@ class BitgetSim(ExchangeSim):
     # Also offer the core's http_500 / http_503_html / rate_limit / geo_block presets (same names on every
     # exchange); Bitget's own fault presets (exchange_down, maintenance, timeout, ...) stay as well.
     standard_fault_presets: ClassVar[bool] = True
+    # Readings of the UNCONFIRMED read-permission rules (spot_read, futures_read): see rules.py.
+    rules: ClassVar[Mapping[str, Rule]] = RULES
 
     def routes(self) -> list[BaseRoute]:
         return routes.routes()

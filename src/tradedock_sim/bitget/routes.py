@@ -156,6 +156,27 @@ def all_positions(context: Context) -> Any:
     return payloads.positions(account, _product_type(context), context.now_ms)
 
 
+def single_position(context: Context) -> Any:
+    _, account = context.caller
+    product_type = _product_type(context)
+    symbol = context.required("symbol").upper()
+    context.required("marginCoin")
+    if symbol not in instruments.contract_symbols(product_type):
+        raise _bad_parameter("symbol")
+    return [row for row in payloads.positions(account, product_type, context.now_ms) if row["symbol"] == symbol]
+
+
+def funding_assets(context: Context) -> Any:
+    _, account = context.caller
+    coin = context.param("coin")
+    return payloads.funding_rows(account, coin.upper() if coin else None, uta=False)
+
+
+def all_account_balance(context: Context) -> Any:
+    _, account = context.caller
+    return payloads.all_account_balance(account)
+
+
 # --- unified (V3) private ------------------------------------------------------------------------------------
 
 
@@ -175,8 +196,20 @@ def uta_assets(context: Context) -> Any:
 
 
 def uta_funding_assets(context: Context) -> Any:
-    # The simulator keeps no separate UTA funding account: every wallet is part of the trading pool.
-    return []
+    # The UTA's funding account is the `funding` wallet; only coins with assets are listed (Get-Account-Funding-Assets).
+    _, account = context.caller
+    coin = context.param("coin")
+    return payloads.funding_rows(account, coin.upper() if coin else None, uta=True)
+
+
+def uta_positions(context: Context) -> Any:
+    _, account = context.caller
+    category = context.required("category").upper()
+    if category not in instruments.LIVE_PRODUCT_TYPES:
+        raise _bad_parameter("category")
+    symbol = context.param("symbol")
+    rows = payloads.uta_positions(account, category, context.now_ms)
+    return {"list": [row for row in rows if symbol is None or row["symbol"] == symbol.upper()]}
 
 
 def uta_set_hold_mode(context: Context) -> Any:
@@ -207,19 +240,25 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     # https://www.bitget.com/api-doc/uta/public/Instruments (20/s per IP)
     Endpoint("GET", "/api/v3/market/instruments", "public", 20, uta_instruments),
     # https://www.bitget.com/api-doc/spot/account/Get-Account-Info (1/s per UID)
-    Endpoint("GET", "/api/v2/spot/account/info", "classic", 1, classic_account_info),
+    Endpoint("GET", "/api/v2/spot/account/info", "classic", 1, classic_account_info, reads="spot"),
     # https://www.bitget.com/api-doc/spot/account/Get-Account-Assets (10/s per UID)
-    Endpoint("GET", "/api/v2/spot/account/assets", "classic", 10, spot_assets),
+    Endpoint("GET", "/api/v2/spot/account/assets", "classic", 10, spot_assets, reads="spot"),
     # https://www.bitget.com/api-doc/contract/account/Get-Account-List (10/s per UID)
-    Endpoint("GET", "/api/v2/mix/account/accounts", "classic", 10, mix_accounts),
+    Endpoint("GET", "/api/v2/mix/account/accounts", "classic", 10, mix_accounts, reads="futures"),
     # https://www.bitget.com/api-doc/contract/account/Get-Single-Account (10/s per UID)
-    Endpoint("GET", "/api/v2/mix/account/account", "classic", 10, mix_account),
+    Endpoint("GET", "/api/v2/mix/account/account", "classic", 10, mix_account, reads="futures"),
     # https://www.bitget.com/api-doc/contract/account/Change-Hold-Mode (5/s per UID)
     Endpoint("POST", "/api/v2/mix/account/set-position-mode", "classic", 5, set_position_mode),
     # https://www.bitget.com/api-doc/contract/account/Change-Margin-Mode (5/s per UID)
     Endpoint("POST", "/api/v2/mix/account/set-margin-mode", "classic", 5, set_margin_mode),
     # https://www.bitget.com/api-doc/contract/position/get-all-position (5/s per UID, UNCONFIRMED)
-    Endpoint("GET", "/api/v2/mix/position/all-position", "classic", 5, all_positions),
+    Endpoint("GET", "/api/v2/mix/position/all-position", "classic", 5, all_positions, reads="futures"),
+    # https://www.bitget.com/api-doc/contract/position/get-single-position (10/s per UID: ccxt cost 2, UNCONFIRMED)
+    Endpoint("GET", "/api/v2/mix/position/single-position", "classic", 10, single_position, reads="futures"),
+    # https://www.bitget.com/api-doc/common/account/Funding-Assets (10/s per UID: ccxt cost 2, UNCONFIRMED)
+    Endpoint("GET", "/api/v2/account/funding-assets", "classic", 10, funding_assets),
+    # https://www.bitget.com/api-doc/common/account/all-account-balance (1/s per UID: ccxt cost 20, UNCONFIRMED)
+    Endpoint("GET", "/api/v2/account/all-account-balance", "classic", 1, all_account_balance),
     # https://www.bitget.com/api-doc/uta/account/Get-Account-Info (5/s per UID)
     Endpoint("GET", "/api/v3/account/info", "uta", 5, uta_account_info),
     # https://www.bitget.com/api-doc/uta/account/Get-Account-Setting (20/s per UID: ccxt cost 1, UNCONFIRMED)
@@ -228,6 +267,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/api/v3/account/assets", "uta", 20, uta_assets),
     # https://www.bitget.com/api-doc/uta/account/Get-Funding-Assets (20/s per UID)
     Endpoint("GET", "/api/v3/account/funding-assets", "uta", 20, uta_funding_assets),
+    # https://www.bitget.com/api-doc/uta/trade/Get-Position (20/s per UID: ccxt cost 1, UNCONFIRMED)
+    Endpoint("GET", "/api/v3/position/current-position", "uta", 20, uta_positions),
     # https://www.bitget.com/api-doc/uta/account/Change-Position-Mode (10/s per UID)
     Endpoint("POST", "/api/v3/account/set-hold-mode", "uta", 10, uta_set_hold_mode),
 )

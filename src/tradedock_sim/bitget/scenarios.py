@@ -16,7 +16,9 @@ from typing import Any
 
 from tradedock_sim.core import Scenario
 
-FUTURES_KEY = ["coow", "cpow"]
+#: The key the guide asks for: futures orders and holdings read-write, plus Spot read-only (`stor`) so the key can
+#: read its own permission list (GET /api/v2/spot/account/info needs a spot permission: rule `spot_read`).
+FUTURES_KEY = ["coow", "cpow", "stor"]
 HEALTHY_ACCOUNT: Mapping[str, Any] = {"account_mode": "classic", "balances": {"USDT-FUTURES": {"USDT": "200"}}}
 #: An address from TEST-NET-3 (RFC 5737): never the caller, so the whitelist check fails.
 FOREIGN_IP = "203.0.113.10"
@@ -39,10 +41,18 @@ def _fault(error: str, description: str) -> Scenario:
 SCENARIOS: Mapping[str, Scenario] = MappingProxyType(
     {
         "healthy": Scenario(
-            description="classic account, key coow+cpow bound to the caller's IP, 200 USDT in USDT-FUTURES",
+            description="classic account, key coow+cpow+stor bound to the caller's IP, 200 USDT in USDT-FUTURES",
             expect="connected",
             account=HEALTHY_ACCOUNT,
             key=_key(),
+        ),
+        "futures_only": Scenario(
+            description="healthy, but the key has only futures permissions (coow+cpow, no Spot read): with rule "
+            "spot_read=spot_permission (default) GET /api/v2/spot/account/info answers 40014",
+            expect="connected_with_warnings (permissions.forbidden warns: Withdraw cannot be confirmed off; "
+            "connected under spot_read=any_key)",
+            account=HEALTHY_ACCOUNT,
+            key=_key(permissions=["coow", "cpow"]),
         ),
         "unified_account": Scenario(
             description="unified (UTA) account, key uta_mgt+uta_trade bound to the caller's IP, 200 USDT; "

@@ -20,6 +20,9 @@ from starlette.routing import Route
 from tradedock_sim.core.faults import parse_faults
 from tradedock_sim.core.network import HANDSHAKE_ROUNDS, NetworkModel
 from tradedock_sim.core.plugin import ExchangeSim
+from tradedock_sim.core.rules import current as current_rules
+from tradedock_sim.core.rules import describe as describe_rules
+from tradedock_sim.core.rules import set_rules
 from tradedock_sim.core.state import ENVIRONMENTS, POSITION_MODES, Account, ApiKey, ControlInputError, SimState
 
 ACCOUNT_FIELDS = {"uid", "account_mode", "position_mode", "margin_mode", "balances", "open_positions", "open_orders"}
@@ -207,12 +210,36 @@ async def _delete_key(request: Request) -> Response:
     return JSONResponse({"deleted": key.key_id})
 
 
+def set_config(state: SimState, plugin: ExchangeSim, payload: Mapping[str, Any]) -> None:
+    """`POST /_sim/config`: `client_ip` (when given, or when the body is empty: then it is cleared) and `rules`."""
+    unknown = sorted(set(payload) - {"client_ip", "rules"})
+    if unknown:
+        raise ControlInputError(unknown[0], "unknown field; /_sim/config takes client_ip and rules")
+    if "rules" in payload:
+        set_rules(state, plugin.rules, payload["rules"])
+    if "client_ip" in payload or not payload:
+        set_client_ip(state, payload)
+
+
+def _config_view(request: Request) -> JSONResponse:
+    state, plugin = sim_state(request), sim_plugin(request)
+    return JSONResponse(
+        {
+            "client_ip": state.client_ip,
+            "rules": current_rules(state, plugin.rules),
+            "available_rules": describe_rules(plugin.rules),
+        }
+    )
+
+
 async def _config(request: Request) -> Response:
+    if request.method == "GET":
+        return _config_view(request)
     try:
-        set_client_ip(sim_state(request), await read_json_object(request))
+        set_config(sim_state(request), sim_plugin(request), await read_json_object(request))
     except ControlInputError as exc:
         return error_response(exc)
-    return JSONResponse({"client_ip": sim_state(request).client_ip})
+    return _config_view(request)
 
 
 async def _clock(request: Request) -> Response:
@@ -271,7 +298,7 @@ def control_routes() -> list[Route]:
         Route("/_sim/accounts", _accounts, methods=["POST"]),
         Route("/_sim/keys", _keys, methods=["POST"]),
         Route("/_sim/keys/{key}", _delete_key, methods=["DELETE"]),
-        Route("/_sim/config", _config, methods=["POST"]),
+        Route("/_sim/config", _config, methods=["GET", "POST"]),
         Route("/_sim/clock", _clock, methods=["POST"]),
         Route("/_sim/faults", _faults, methods=["POST"]),
         Route("/_sim/network", _network, methods=["GET", "POST"]),

@@ -28,6 +28,9 @@ Class attributes a plugin sets (ClassVar):
     ip_rate_limit         `RateLimit` per client IP over all exchange paths, or None
     standard_fault_presets  True = also offer presets named after the fault types (http_500, http_503_html,
                           timeout, rate_limit, geo_block) = `healthy` + that fault (see core/scenarios.py)
+    rules                 {name: Rule}: switches for behaviour the exchange's docs leave UNCONFIRMED; each
+                          reading is a choice, set with `POST /_sim/config {"rules": {name: choice}}` and read
+                          by handlers with `rule(state, plugin, name)` (see core/rules.py)
 
 Methods a plugin implements (abstract) or may override (defaults shown in the code):
     routes()                          -> list of Starlette routes (abstract)
@@ -57,6 +60,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
 from tradedock_sim.core.ratelimit import LimitDecision, RateLimit
+from tradedock_sim.core.rules import Rule
 from tradedock_sim.core.state import ACCOUNT_MODES, Account, ControlInputError, SimState
 
 DAY_MS = 86_400_000
@@ -107,6 +111,7 @@ class ExchangeSim(ABC):
     environments: ClassVar[Mapping[str, str]] = {}
     ip_rate_limit: ClassVar[RateLimit | None] = None
     standard_fault_presets: ClassVar[bool] = False
+    rules: ClassVar[Mapping[str, Rule]] = {}
 
     @abstractmethod
     def routes(self) -> list[BaseRoute]:

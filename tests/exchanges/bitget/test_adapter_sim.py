@@ -150,7 +150,7 @@ class TestClassicKey:
 
     async def test_withdraw_enabled_key(self, sim: Sim) -> None:
         uid = await sim.account(account_mode="classic")
-        fields = await sim.key(uid, ["coow", "cpow", "wtow", "wwow"], ips=[CALLER_IP])
+        fields = await sim.key(uid, ["coow", "cpow", "stor", "wtow", "wwow"], ips=[CALLER_IP])
         key = await sim.adapter(fields).key_info()
         assert {Permission.WITHDRAW, Permission.TRANSFER} <= key.permissions
         assert key.read_only is False
@@ -158,7 +158,7 @@ class TestClassicKey:
     async def test_sub_account(self, sim: Sim) -> None:
         parent = await sim.account(account_mode="classic")
         uid = await sim.account(account_mode="classic", parent_uid=parent)
-        fields = await sim.key(uid, ["coor", "cpor"])
+        fields = await sim.key(uid, ["coor", "cpor", "stor"])
         key = await sim.adapter(fields).key_info()
         assert (key.is_master, key.parent_uid, key.read_only) == (False, parent, True)
 

@@ -27,7 +27,7 @@ async def test_healthy_key_reads_account_info(client: httpx.AsyncClient) -> None
     body = answer.json()
     assert answer.status_code == 200 and body["code"] == "00000" and body["msg"] == "success"
     assert body["data"]["userId"] == preset["uid"]
-    assert body["data"]["authorities"] == ["coow", "cpow"]
+    assert body["data"]["authorities"] == ["coow", "cpow", "stor"]
     assert body["data"]["ips"] == "127.0.0.1"
 
 

@@ -35,7 +35,7 @@ async def _key(client: httpx.AsyncClient, **payload: Any) -> dict[str, Any]:
 async def test_keys_have_bitget_formats_and_a_supplied_passphrase_is_kept(client: httpx.AsyncClient) -> None:
     uid = await _account(client, account_mode="classic")
     assert re.fullmatch(r"\d{10}", uid)
-    creds = await _key(client, uid=uid, permissions=["coow", "cpow"], passphrase="MyPass2024")
+    creds = await _key(client, uid=uid, permissions=["coow", "cpow", "stor"], passphrase="MyPass2024")
     assert re.fullmatch(r"bg_[0-9a-f]{32}", creds["api_key"])
     assert re.fullmatch(r"[0-9a-f]{64}", creds["secret"])
     assert creds["passphrase"] == "MyPass2024"
@@ -48,10 +48,14 @@ async def test_keys_have_bitget_formats_and_a_supplied_passphrase_is_kept(client
 async def test_account_info_reports_what_the_key_was_created_with(client: httpx.AsyncClient) -> None:
     uid = await _account(client, uid="5550001111", account_mode="classic")
     creds = await _key(
-        client, uid=uid, permissions=["coow", "cpow", "wwow"], ips=["127.0.0.1", "10.0.0.2"], label="bot"
+        client, uid=uid, permissions=["coow", "cpow", "stor", "wwow"], ips=["127.0.0.1", "10.0.0.2"], label="bot"
     )
     data = (await signed_get(client, creds, ACCOUNT_INFO)).json()["data"]
-    assert (data["userId"], data["ips"], data["authorities"]) == (uid, "127.0.0.1,10.0.0.2", ["coow", "cpow", "wwow"])
+    assert (data["userId"], data["ips"], data["authorities"]) == (
+        uid,
+        "127.0.0.1,10.0.0.2",
+        ["coow", "cpow", "stor", "wwow"],
+    )
 
 
 async def test_key_without_ips_reports_an_empty_whitelist(client: httpx.AsyncClient) -> None:
@@ -193,6 +197,7 @@ async def test_scenario_list_names_every_preset(client: httpx.AsyncClient) -> No
 # Scenario -> (HTTP status, body code) of a first GET /api/v2/spot/account/info with the handed-out credentials.
 FIRST_CALL = {
     "healthy": (200, "00000"),
+    "futures_only": (400, "40014"),  # rule spot_read=spot_permission (the default)
     "unified_account": (400, "40085"),
     "wrong_passphrase": (400, "40012"),
     "bad_secret": (400, "40009"),
@@ -232,7 +237,7 @@ async def test_preset_first_call(client: httpx.AsyncClient, name: str, expected:
 
 @pytest.mark.parametrize(
     ("name", "authorities"),
-    [("withdraw_enabled", ["coow", "cpow", "wwow"]), ("transfer_enabled", ["coow", "cpow", "wtow"]),
+    [("withdraw_enabled", ["coow", "cpow", "stor", "wwow"]), ("transfer_enabled", ["coow", "cpow", "stor", "wtow"]),
      ("spot_only", ["stow"]), ("read_only", ["readonly"])],
 )  # fmt: skip
 async def test_preset_authorities(client: httpx.AsyncClient, name: str, authorities: list[str]) -> None:
