@@ -26,7 +26,8 @@
     │   └── NotFoundError ............... no such connection for this owner
     └── InternalError ................... a bug or a broken deployment; report it
         ├── VaultError .................. sealing/opening failed
-        │   └── MasterKeyError .......... master key missing, malformed or not the one the data was sealed with
+        │   ├── MasterKeyError .......... master key missing, malformed or not the one the data was sealed with
+        │   └── VaultIntegrityError ..... a connection's stored secrets were altered outside TradeDock
         └── UnexpectedResponseError ..... the exchange answered in a shape we do not understand
 
 Every error carries a plain message; exchange errors also carry the exchange's own ``code`` and message as
@@ -177,6 +178,22 @@ class VaultError(InternalError):
 
 class MasterKeyError(VaultError):
     pass
+
+
+class VaultIntegrityError(VaultError):
+    """One connection's sealed set fails its integrity check (a row deleted, rolled back, swapped or altered).
+
+    Never a verdict on the exchange key: the connection's status is left as it was. ``connection_id`` names the
+    connection (public); the message names field names and reasons only, never a value.
+    """
+
+    def __init__(self, message: str, *, connection_id: str, reason: str, fix: str | None = None) -> None:
+        super().__init__(message, fix=fix)
+        self.connection_id = connection_id
+        self.reason = reason
+
+    def evidence(self) -> dict[str, str]:
+        return {**super().evidence(), "connection_id": self.connection_id, "reason": self.reason}
 
 
 class UnexpectedResponseError(InternalError):

@@ -1,7 +1,8 @@
 """Shared CLI plumbing: exit codes, running a command coroutine, printing domain errors cleanly.
 
 Exit codes (DESIGN.md contract): 0 connected / connected_with_warnings, 2 usage or input error,
-3 action_required, 4 invalid, 5 unreachable; 1 for a broken deployment (e.g. a wrong master key).
+3 action_required, 4 invalid, 5 unreachable; 1 for a broken deployment (e.g. a wrong master key); 6 for an
+integrity error (a connection's stored secrets were altered outside TradeDock — never reported as `invalid`).
 """
 
 from __future__ import annotations
@@ -13,13 +14,20 @@ from typing import Any
 import typer
 
 from tradedock.domain import ConnectionStatus
-from tradedock.errors import ExchangeUnreachableError, InvalidInputError, TradeDockError, UserFixableError
+from tradedock.errors import (
+    ExchangeUnreachableError,
+    InvalidInputError,
+    TradeDockError,
+    UserFixableError,
+    VaultIntegrityError,
+)
 
 from .output import make_console, print_json
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
 EXIT_INPUT = 2
+EXIT_INTEGRITY = 6
 EXIT_STATUS = {
     ConnectionStatus.CONNECTED: 0,
     ConnectionStatus.CONNECTED_WITH_WARNINGS: 0,
@@ -41,6 +49,8 @@ def worst_exit_code(statuses: list[ConnectionStatus]) -> int:
 def _error_exit_code(error: TradeDockError) -> int:
     if isinstance(error, ExchangeUnreachableError):
         return 5
+    if isinstance(error, VaultIntegrityError):
+        return EXIT_INTEGRITY
     if isinstance(error, UserFixableError):
         return EXIT_INPUT
     return EXIT_INTERNAL
@@ -52,6 +62,9 @@ def report_error(error: TradeDockError, *, as_json: bool) -> int:
     payload: dict[str, Any] = {"type": type(error).__name__, "message": error.message}
     if isinstance(error, InvalidInputError):
         payload["field"] = error.field
+    if isinstance(error, VaultIntegrityError):
+        payload["connection_id"] = error.connection_id
+        payload["reason"] = error.reason
     if error.fix:
         payload["fix"] = error.fix
     if as_json:

@@ -62,7 +62,14 @@ class Ciphertext(TypeDecorator[bytes]):
         return data
 
     def process_result_value(self, value: Any, dialect: Dialect) -> bytes | None:
-        return None if value is None else bytes(value)
+        if value is None:
+            return None
+        if isinstance(value, bytes | bytearray | memoryview):
+            return bytes(value)
+        # SQLite keeps whatever type was written: a text (or number) planted in a ciphertext column comes back
+        # as bytes that cannot authenticate, so the vault reports that one connection as damaged instead of
+        # every query failing on a type error.
+        return str(value).encode("utf-8", "surrogatepass")
 
 
 class DecimalText(TypeDecorator[Decimal]):

@@ -22,6 +22,7 @@ from tradedock.db.models import Connection
 from tradedock.db.repositories import StoredSecrets
 from tradedock.domain import (
     CREDENTIAL_FIELDS,
+    PUBLIC_ID_FIELD,
     ConnectionStatus,
     ContractType,
     Credentials,
@@ -338,5 +339,12 @@ class ConnectionService:
         return self._decrypt(owner_id, row, await self.store.sealed(owner_id, row.id))
 
     def _decrypt(self, owner_id: str, row: Connection, sealed: StoredSecrets) -> Credentials:
-        fields = self.ctx.vault.open(sealed, SealContext(owner_id, row.id, row.exchange))
-        return Credentials(ExchangeId(row.exchange), fields)
+        exchange = ExchangeId(row.exchange)
+        fields = self.ctx.vault.open_connection(
+            sealed,
+            SealContext(owner_id, row.id, row.exchange),
+            required=CREDENTIAL_FIELDS[exchange],
+            public_field=PUBLIC_ID_FIELD[exchange],
+            fingerprint=row.key_fingerprint,
+        )
+        return Credentials(exchange, fields)

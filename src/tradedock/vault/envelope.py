@@ -144,8 +144,11 @@ def seal_blob(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
     return nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
 
 
-def open_blob(key: bytes, blob: bytes, aad: bytes) -> bytes | None:
-    """The plaintext, or ``None`` when the blob is malformed or does not authenticate under ``aad``."""
+def open_blob(key: bytes, blob: object, aad: bytes) -> bytes | None:
+    """The plaintext, or ``None`` when the blob is malformed (not bytes, too short) or does not authenticate."""
+    if not isinstance(blob, bytes | bytearray | memoryview):
+        return None
+    blob = bytes(blob)
     if len(blob) < NONCE_BYTES + TAG_BYTES:
         return None
     try:

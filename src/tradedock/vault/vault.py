@@ -10,10 +10,11 @@ Error messages name key ids, connection ids and field names — public facts —
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Collection, Mapping
 
 from tradedock.config import Settings
-from tradedock.errors import MasterKeyError, VaultError
+from tradedock.errors import MasterKeyError, VaultError, VaultIntegrityError
 from tradedock.vault.envelope import (
     AAD_VERSION,
     DEK_BYTES,
@@ -31,7 +32,10 @@ from tradedock.vault.envelope import (
     seal_blob,
 )
 from tradedock.vault.fingerprint import compute_fingerprint
+from tradedock.vault.integrity import check_field_set, check_fingerprint, field_mismatch, wrap_mismatch
 from tradedock.vault.keys import ENV_VARIABLE, FILE_VARIABLE, KeyRing, MasterKey, load_key_ring
+
+logger = logging.getLogger(__name__)
 
 #: The ``vault_meta`` row name under which the wrapped fingerprint key is stored.
 FINGERPRINT_KEY_NAME = "fingerprint_key"
@@ -74,18 +78,48 @@ class Vault:
         return SealedSecrets(kek_id=primary.key_id, wrapped_dek=wrapped, fields=sealed, aad_version=AAD_VERSION)
 
     def open(self, sealed: SealedMaterial, context: SealContext) -> dict[str, str]:
-        """Every field's plaintext. Raises `MasterKeyError` (data key) or `VaultError` (a field)."""
+        """Every field's plaintext. Raises `MasterKeyError` (data key) or `VaultError` (a field).
+
+        Services open a connection's secrets with `open_connection`, which checks the set as a whole.
+        """
         dek = self._unwrap_dek(sealed, context)
         out: dict[str, str] = {}
         for name, blob in sealed.fields.items():
-            plain = open_blob(dek, bytes(blob), field_aad(sealed.aad_version, context, name))
+            plain = open_blob(dek, blob, field_aad(sealed.aad_version, context, name))
             if plain is None:
-                raise VaultError(
-                    f"field {name!r} of connection {context.connection_id} does not authenticate: it was altered, "
-                    "or it belongs to another connection, owner or field"
-                )
+                raise field_mismatch(context.connection_id, name)
             out[name] = plain.decode("utf-8")
         return out
+
+    def open_connection(
+        self,
+        sealed: SealedMaterial,
+        context: SealContext,
+        *,
+        required: Collection[str],
+        public_field: str,
+        fingerprint: str,
+    ) -> dict[str, str]:
+        """Open a connection's sealed set, checked as a whole (see `tradedock.vault.integrity`).
+
+        ``required`` are the exchange's credential fields, ``public_field`` the one fingerprinted, and
+        ``fingerprint`` the value stored on the connection row. Any damage raises `VaultIntegrityError`; a
+        master key id that is not configured still raises `MasterKeyError` (a deployment problem).
+        """
+        self._master_key(sealed.kek_id, f"the data key of connection {context.connection_id}")
+        try:
+            check_field_set(context.connection_id, list(sealed.fields), required)
+            try:
+                fields = self.open(sealed, context)
+            except MasterKeyError:
+                raise wrap_mismatch(context.connection_id, sealed.kek_id) from None
+            actual = self.fingerprint(context.exchange, fields[public_field])
+            check_fingerprint(context.connection_id, actual, fingerprint)
+        except VaultIntegrityError as error:
+            # The operator's record: connection id and the kind of damage, never a value.
+            logger.warning("vault integrity error: connection %s: %s", error.connection_id, error.reason)
+            raise
+        return fields
 
     def verify(self, sealed: SealedMaterial, context: SealContext) -> None:
         """Check that the data key unwraps (the startup canary); fields stay sealed. Raises like `open`."""
@@ -124,7 +158,7 @@ class Vault:
             )
         what = f"the data key of connection {context.connection_id}"
         key = self._master_key(sealed.kek_id, what)
-        dek = open_blob(key.material, bytes(sealed.wrapped_dek), dek_aad(sealed.aad_version, context, key.key_id))
+        dek = open_blob(key.material, sealed.wrapped_dek, dek_aad(sealed.aad_version, context, key.key_id))
         if dek is None or len(dek) != DEK_BYTES:
             raise MasterKeyError(
                 f"{what} does not unwrap with master key {key.key_id!r}: the configured key with that id is not "
@@ -172,7 +206,7 @@ class Vault:
         if wrapped.aad_version not in SUPPORTED_AAD_VERSIONS:
             raise VaultError(f"{what} uses sealing format {wrapped.aad_version}, unknown to this TradeDock")
         key = self._master_key(wrapped.kek_id, what)
-        plain = open_blob(key.material, bytes(wrapped.wrapped), meta_key_aad(wrapped.aad_version, name, key.key_id))
+        plain = open_blob(key.material, wrapped.wrapped, meta_key_aad(wrapped.aad_version, name, key.key_id))
         if plain is None:
             raise MasterKeyError(
                 f"{what} does not unwrap with master key {key.key_id!r}: the configured key with that id is not "
