@@ -174,8 +174,25 @@ class ServerTime:
 
 
 @dataclass(frozen=True)
+class Unreadable:
+    """What an exchange would not show a key about itself, in a trader's words, and how to make it readable.
+
+    Example (Bitget, a key without Spot read): what = "Bitget did not let this key read its own permission
+    list", fix = "add Spot read-only, or confirm in API Management" (ends a sentence), remedy = a fix step."""
+
+    what: str
+    fix: str
+    remedy: str
+
+
+@dataclass(frozen=True)
 class KeyInfo:
-    """What the exchange says about the key itself."""
+    """What the exchange says about the key itself.
+
+    When the exchange would not show the key its own permission list, the adapter derives what it can from
+    what the key was able to do (`unreadable` says so): `permissions` then holds only what was proven,
+    `unconfirmed` the permissions whose presence is unknown, and `ips_known` is False when the IP whitelist
+    could not be read either."""
 
     uid: str
     permissions: frozenset[Permission]
@@ -189,6 +206,9 @@ class KeyInfo:
     account_mode: AccountMode | None = None
     label: str | None = None
     created_at: datetime | None = None
+    unconfirmed: frozenset[Permission] = frozenset()
+    ips_known: bool = True
+    unreadable: Unreadable | None = None
 
     @property
     def ip_bound(self) -> bool:

@@ -141,6 +141,90 @@ class TestPermissions:
         assert report.check("permissions.required").fix[2] == "Enable Futures trading (Orders and Futures-Holdings)"
 
 
+HIDDEN = "Bitget did not let this key read its own permission list"
+FIX = "add Spot read-only, or confirm in API Management"
+
+
+class TestFuturesOnlyKey:
+    """A "Read + Futures trading" key without Spot read, under both readings of the UNCONFIRMED rule that
+    GET /api/v2/spot/account/info needs a Spot permission (simulator rule `spot_read`)."""
+
+    async def test_spot_permission_reading_warns_precisely_instead_of_failing(self, bitget: SimExchange) -> None:
+        report = await bitget.verify(await bitget.scenario("futures_only"))  # spot_read=spot_permission (default)
+        assert_report(
+            report,
+            ConnectionStatus.CONNECTED_WITH_WARNINGS,
+            {
+                "permissions.required": (W, ""),
+                "permissions.forbidden": (W, ""),
+                "ip.whitelist": (S, ""),
+                "key.expiry": (S, NO_EXPIRY),
+                "account.mode": (P, "Your Bitget account is in Classic mode."),
+                "balance.minimum": (P, "Your USDT-M Futures wallet holds ≈ $200 (minimum $150)."),
+            },
+            others=P,
+        )
+        assert report.check("permissions.forbidden").message == (
+            f"{HIDDEN}; we could not confirm Withdrawal and Transfer are off — {FIX}."
+        )
+        assert report.check("permissions.required").message == (
+            f"{HIDDEN}; we could not confirm Futures trading (Orders and Futures-Holdings) is on — {FIX}."
+        )
+        assert report.check("ip.whitelist").message == (
+            f"Not checked: {HIDDEN}, which holds its IP whitelist. Our requests were accepted, so this server's "
+            f"address is allowed — {FIX}."
+        )
+        assert report.check("permissions.forbidden").fix[2:] == (
+            "Check that Withdrawal and Transfer are off",
+            "Or tick Spot → Read-only on this key: then Bitget shows it its permission list and TradeDock checks it",
+        )
+        assert report.facts.key_info is not None and report.facts.key_info.ips_known is False
+
+    async def test_any_key_reading_connects(self, bitget: SimExchange) -> None:
+        creds = await bitget.scenario("futures_only")
+        await bitget.control.set_rules(spot_read="any_key")
+        report = await bitget.verify(creds)
+        assert_report(
+            report,
+            ConnectionStatus.CONNECTED,
+            {
+                "permissions.forbidden": (P, "The key cannot withdraw funds or transfer them between accounts."),
+                "key.expiry": (S, NO_EXPIRY),
+            },
+            others=P,
+        )
+        assert report.facts.uid
+
+    @pytest.mark.parametrize(
+        ("rule", "status", "forbidden"),
+        [
+            ("spot_permission", ConnectionStatus.CONNECTED_WITH_WARNINGS, (W, f"{HIDDEN}; we could not confirm")),
+            ("any_key", ConnectionStatus.ACTION_REQUIRED, (F, "This key can withdraw funds")),
+        ],
+    )
+    async def test_a_hidden_withdraw_permission_is_never_reported_off(
+        self, bitget: SimExchange, rule: str, status: ConnectionStatus, forbidden: tuple[Outcome, str]
+    ) -> None:
+        uid = await bitget.control.create_account(account_mode="classic", balances={"USDT-FUTURES": {"USDT": "200"}})
+        created = await bitget.control.create_key(uid, ["coow", "cpow", "wwow"], ips=["203.0.113.7"])
+        await bitget.control.set_rules(spot_read=rule)
+        report = await bitget.verify({name: created[name] for name in ("api_key", "secret", "passphrase")})
+        assert_report(report, status, {"permissions.forbidden": forbidden})
+
+    async def test_a_key_that_reads_neither_spot_nor_futures_lacks_futures_trading(self, bitget: SimExchange) -> None:
+        uid = await bitget.control.create_account(account_mode="classic")
+        created = await bitget.control.create_key(uid, ["wtor"], ips=["203.0.113.7"])
+        report = await bitget.verify({name: created[name] for name in ("api_key", "secret", "passphrase")})
+        assert_report(
+            report,
+            ConnectionStatus.ACTION_REQUIRED,
+            {
+                "permissions.required": (F, "This key is missing Futures trading (Orders and Futures-Holdings)."),
+                "permissions.forbidden": (W, f"{HIDDEN}; we could not confirm Withdrawal and Transfer are off"),
+            },
+        )
+
+
 class TestIpAndClock:
     async def test_ip_not_whitelisted(self, bitget: SimExchange) -> None:
         report = await bitget.verify(await bitget.scenario("ip_not_whitelisted"))

@@ -136,6 +136,9 @@ def _key_info_dict(key: KeyInfo) -> dict[str, Any]:
         "account_mode": to_jsonable(key.account_mode),
         "label": key.label,
         "created_at": to_jsonable(key.created_at),
+        "unconfirmed": sorted(p.value for p in key.unconfirmed),
+        "ips_known": key.ips_known,
+        "unreadable": None if key.unreadable is None else {"what": key.unreadable.what, "fix": key.unreadable.fix},
     }
 
 

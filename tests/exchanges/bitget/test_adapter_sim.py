@@ -163,6 +163,30 @@ class TestClassicKey:
         assert (key.is_master, key.parent_uid, key.read_only) == (False, parent, True)
 
 
+class TestKeyWithoutSpotRead:
+    """GET /api/v2/spot/account/info needs a Spot permission (simulator rule spot_read, default): the adapter
+    derives what it can from the futures endpoints instead of failing."""
+
+    async def test_futures_only_key_is_derived_from_the_futures_accounts(self, sim: Sim) -> None:
+        uid = await sim.account(account_mode="classic", balances={"USDT-FUTURES": {"USDT": "5"}})
+        key = await sim.adapter(await sim.key(uid, ["coow", "cpow"], ips=[CALLER_IP])).key_info()
+        assert (key.uid, key.permissions, key.ips_known, key.account_mode) == (
+            "",
+            frozenset({Permission.READ}),
+            False,
+            AccountMode.CLASSIC,
+        )
+        assert key.unconfirmed == {Permission.FUTURES_TRADE, Permission.WITHDRAW, Permission.TRANSFER}
+        assert key.unreadable is not None and key.unreadable.what.startswith("Bitget did not let this key read")
+
+    async def test_a_key_without_futures_reads_is_known_to_lack_futures_trading(self, sim: Sim) -> None:
+        uid = await sim.account(account_mode="classic")
+        adapter = sim.adapter(await sim.key(uid, ["wtor"], ips=[CALLER_IP]))
+        key = await adapter.key_info()
+        assert key.unconfirmed == {Permission.WITHDRAW, Permission.TRANSFER}
+        assert (await adapter.account_info()).account_mode is AccountMode.CLASSIC
+
+
 class TestUnifiedKey:
     async def test_40085_routes_to_v3_and_stays_there(self, sim: Sim) -> None:
         uid = await sim.account(account_mode="unified", balances={"USDT-FUTURES": {"USDT": "200"}})

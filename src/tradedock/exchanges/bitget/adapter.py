@@ -155,9 +155,26 @@ class BitgetAdapter:
         return outcome, native
 
     async def _classic_info(self) -> tuple[KeyInfo, Mapping[str, object]]:
-        data = await self._get(endpoints.V2_ACCOUNT_INFO)
+        try:
+            data = await self._get(endpoints.V2_ACCOUNT_INFO)
+        except PermissionDeniedError as refused:
+            return await self._derived_classic_info(refused)
         key = parsing.parse_v2_key_info(data)
         return key, _native(data, ("userId", "parentId", "traderType"), endpoints.V2_ACCOUNT_INFO)
+
+    async def _derived_classic_info(self, refused: PermissionDeniedError) -> tuple[KeyInfo, Mapping[str, object]]:
+        """Bitget may refuse a key without a Spot permission its own account info (40014, reference §2: "SPOT
+        read or SPOT read/write permission needed"). A futures key is still worth verifying: whether it reads
+        its futures accounts tells whether it has a futures permission at all; say what that proves and what
+        stays unknown instead of failing."""
+        product = PRODUCT_TYPES[ContractType.USDT_M]
+        futures_refusal: str | None = None
+        try:
+            await self._get(endpoints.V2_MIX_ACCOUNTS, {"productType": product.name})
+        except PermissionDeniedError as also_refused:
+            futures_refusal = also_refused.native_message or also_refused.message
+        key = parsing.derived_v2_key_info(refused.native_message or refused.message, futures_refusal)
+        return key, {"endpoint": endpoints.V2_MIX_ACCOUNTS.path, "derived": "account info refused (no Spot read)"}
 
     async def _unified_info(self) -> tuple[KeyInfo, Mapping[str, object]]:
         data = await self._get(endpoints.V3_ACCOUNT_INFO)

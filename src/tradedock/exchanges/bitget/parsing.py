@@ -23,6 +23,7 @@ from tradedock.domain import (
     Permission,
     PositionMode,
     PositionSettings,
+    Unreadable,
 )
 from tradedock.errors import UnexpectedResponseError
 from tradedock.exchanges.bitget.endpoints import FUNDING_WALLET, SPOT_WALLET, UNIFIED_WALLET, ProductType
@@ -145,6 +146,39 @@ def parse_v2_key_info(data: object) -> KeyInfo:
         is_master=is_master,
         parent_uid=parent,
         account_mode=AccountMode.CLASSIC,
+    )
+
+
+#: A classic key refused on GET /api/v2/spot/account/info (40014: it has no Spot permission, bitget.md §2) and
+#: able to read its futures accounts: what it is known to have, what stays unknown, and the trader's fix.
+UNREADABLE_PERMISSION_LIST = Unreadable(
+    what="Bitget did not let this key read its own permission list",
+    fix="add Spot read-only, or confirm in API Management",
+    remedy="Or tick Spot → Read-only on this key: then Bitget shows it its permission list and TradeDock checks it",
+)
+
+
+def derived_v2_key_info(native_error: str, futures_refusal: str | None = None) -> KeyInfo:
+    """KeyInfo of a classic key that may not read its own account info (it has no Spot permission).
+
+    Proven: the key has no Spot permission (that is why the account info was refused). If its futures accounts
+    answered, it reads futures and whether it may trade them is unknown; if they were refused too
+    (`futures_refusal`), it has no futures permission either. Unknown in both cases: withdraw, transfer, the
+    IP whitelist and the UID."""
+    unknown = {Permission.WITHDRAW, Permission.TRANSFER}
+    native: dict[str, object] = {"authorities": None, "account_info_refused": native_error}
+    if futures_refusal is None:
+        unknown.add(Permission.FUTURES_TRADE)
+    else:
+        native["futures_accounts_refused"] = futures_refusal
+    return KeyInfo(
+        uid="",
+        permissions=frozenset({Permission.READ}),
+        native_permissions=native,
+        unconfirmed=frozenset(unknown),
+        ips_known=False,
+        account_mode=AccountMode.CLASSIC,
+        unreadable=UNREADABLE_PERMISSION_LIST,
     )
 
 

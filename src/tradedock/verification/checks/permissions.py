@@ -35,6 +35,21 @@ def _sorted(perms: frozenset[Permission] | set[Permission]) -> list[Permission]:
     return [p for p in _ORDER if p in perms]
 
 
+def unconfirmed_message(key: KeyInfo, permission_names: list[str], state: str) -> str:
+    """ "<what the exchange would not show>; we could not confirm <names> is|are <state> — <fix>." """
+    unreadable = key.unreadable
+    what = unreadable.what if unreadable else "The exchange did not show this key its own permission list"
+    fix = unreadable.fix if unreadable else "confirm it in the exchange's API Management"
+    verb = "is" if len(permission_names) == 1 else "are"
+    return f"{what}; we could not confirm {names(permission_names)} {verb} {state} — {fix}."
+
+
+def _unconfirmed_fix(ctx: CheckContext, key: KeyInfo, step: str) -> tuple[str, ...]:
+    p = ctx.profile
+    remedy = (key.unreadable.remedy,) if key.unreadable else ()
+    return (p.api_page, p.edit_key, step, *remedy)
+
+
 @check("permissions.required", title="Permissions the scope needs")
 def permissions_required(ctx: CheckContext) -> Verdict:
     key = key_info_or_verdict(ctx, "the key's permissions")
@@ -49,16 +64,26 @@ def permissions_required(ctx: CheckContext) -> Verdict:
         granted.add(Permission.READ)
     if key.read_only:
         granted -= _TRADING
-    missing = _sorted(required - granted)
+    unknown = _sorted((required - granted) & key.unconfirmed)
+    missing = _sorted(required - granted - key.unconfirmed)
     evidence = {
         "scope": scope.value,
         "required": [x.value for x in _sorted(required)],
         "granted": [x.value for x in _sorted(frozenset(key.permissions))],
         "missing": [x.value for x in missing],
+        "unconfirmed": [x.value for x in unknown],
         "read_only": key.read_only,
         "native": dict(key.native_permissions),
     }
     wanted = names(p.permission_name(x) for x in _sorted(required))
+    if not missing and unknown:
+        unsure = [p.permission_name(x) for x in unknown]
+        return Verdict(
+            Outcome.WARN,
+            unconfirmed_message(key, unsure, "on"),
+            _unconfirmed_fix(ctx, key, f"Check that {names(unsure)} {'is' if len(unsure) == 1 else 'are'} enabled"),
+            evidence,
+        )
     if not missing:
         return Verdict(Outcome.PASS, f"The key has what {_SCOPE_WORDS[scope]} needs: {wanted}.", (), evidence)
     lacking = names(p.permission_name(x) for x in missing)
@@ -80,11 +105,22 @@ def permissions_forbidden(ctx: CheckContext) -> Verdict:
     p = ctx.profile
     rules = {Permission.WITHDRAW: ctx.policy.withdraw, Permission.TRANSFER: ctx.policy.transfer}
     found = [x for x in (Permission.WITHDRAW, Permission.TRANSFER) if x in key.permissions]
+    unknown = [x for x in (Permission.WITHDRAW, Permission.TRANSFER) if x in key.unconfirmed and x not in found]
     evidence = {
         "found": [x.value for x in found],
+        "unconfirmed": [x.value for x in unknown],
         "policy": {x.value: rules[x].value for x in rules},
         "native": dict(key.native_permissions),
     }
+    if not found and unknown:
+        # Not a failure: nothing shows the key can move funds; the trader is told exactly what to look at.
+        unsure = [p.permission_name(x) for x in unknown]
+        return Verdict(
+            Outcome.WARN,
+            unconfirmed_message(key, unsure, "off"),
+            _unconfirmed_fix(ctx, key, f"Check that {names(unsure)} {'is' if len(unsure) == 1 else 'are'} off"),
+            evidence,
+        )
     if not found:
         return Verdict(Outcome.PASS, "The key cannot withdraw funds or transfer them between accounts.", (), evidence)
     can = []

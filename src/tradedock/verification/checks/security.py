@@ -60,6 +60,16 @@ def ip_whitelist(ctx: CheckContext) -> Verdict:
     key = key_info_or_verdict(ctx, "the key's IP whitelist", "ip_whitelist")
     if isinstance(key, Verdict):
         return key
+    if not key.ips_known:
+        what = key.unreadable.what if key.unreadable else f"{ctx.name} did not show this key its own settings"
+        fix = key.unreadable.fix if key.unreadable else "confirm it in API Management"
+        return Verdict(
+            Outcome.SKIP,
+            f"Not checked: {what}, which holds its IP whitelist. Our requests were accepted, so this server's "
+            f"address is allowed — {fix}.",
+            (),
+            {"egress_ips": list(egress), "ips_known": False},
+        )
     bound = [ip for ip in key.ips if ip not in ("", "*")]
     evidence = {"key_ips": bound, "egress_ips": list(egress)}
     if not bound:
