@@ -13,13 +13,15 @@ from pathlib import Path
 import typer
 
 from tradedock.errors import InvalidInputError
+from tradedock.jsonlimits import MAX_JSON_BYTES, JsonLimitError, loads_limited
 from tradedock.services.connections import CredentialPrompt
+from tradedock.services.credentials import check_field_names
 
 
 def read_credentials_json(source: str, fields: tuple[CredentialPrompt, ...]) -> dict[str, str]:
     """Parse a JSON object of credential fields from stdin (``-``) or a file path."""
     if source == "-":
-        text = sys.stdin.read()
+        text = sys.stdin.read(MAX_JSON_BYTES + 1)
         origin = "standard input"
     else:
         path = Path(source)
@@ -27,10 +29,15 @@ def read_credentials_json(source: str, fields: tuple[CredentialPrompt, ...]) -> 
             raise InvalidInputError(
                 "credentials", f"no such file: {source}", fix="Pass a JSON file path or '-' for stdin."
             )
-        text = path.read_text(encoding="utf-8")
+        with path.open(encoding="utf-8", errors="surrogateescape") as handle:
+            text = handle.read(MAX_JSON_BYTES + 1)
         origin = str(path)
     try:
-        data = json.loads(text)
+        data = loads_limited(text)
+    except JsonLimitError as exc:
+        raise InvalidInputError(
+            "credentials", f"{origin} {exc.message}", fix='Send one flat JSON object: {"api_key": "...", ...}.'
+        ) from None
     except json.JSONDecodeError as exc:
         # Never echo the text: it holds secrets.
         raise InvalidInputError(
@@ -41,13 +48,7 @@ def read_credentials_json(source: str, fields: tuple[CredentialPrompt, ...]) -> 
     if not isinstance(data, dict):
         raise InvalidInputError("credentials", f"{origin} must hold a JSON object", fix="Wrap the fields in {...}.")
     expected = [f.name for f in fields]
-    unknown = sorted(set(data) - set(expected))
-    if unknown:
-        raise InvalidInputError(
-            unknown[0],
-            f"unknown credential field {unknown[0]!r}",
-            fix=f"This exchange takes exactly: {', '.join(expected)}.",
-        )
+    check_field_names(data, tuple(expected))  # an unknown name may be a pasted secret: never echoed
     values: dict[str, str] = {}
     for f in fields:
         value = data.get(f.name)

@@ -34,6 +34,7 @@ from tradedock.domain import (
 from tradedock.errors import AccountChangedError, AlreadyConnectedError, InvalidInputError, TimestampRejectedError
 from tradedock.services import records
 from tradedock.services.context import AppContext
+from tradedock.services.credentials import validate_credentials
 from tradedock.services.verifying import Target, run_verification
 from tradedock.vault import SealContext
 from tradedock.verification import CHECK_IDS, Report
@@ -91,18 +92,7 @@ def credential_prompts(ctx: AppContext, exchange: ExchangeId) -> tuple[Credentia
 
 
 def _credentials(exchange: ExchangeId, given: Mapping[str, str]) -> tuple[Credentials, tuple[str, ...]]:
-    expected = CREDENTIAL_FIELDS[exchange]
-    for name in given:
-        if name not in expected:
-            raise InvalidInputError(
-                name, f"{exchange.value} has no credential field {name!r}", fix=f"Use: {', '.join(expected)}."
-            )
-    for name in expected:
-        if not str(given.get(name, "")).strip():
-            raise InvalidInputError(
-                name, f"{name} is missing", fix=f"Provide {name} (see `tradedock guide {exchange}`)."
-            )
-    return Credentials(exchange, {name: str(given[name]) for name in expected}).trimmed()
+    return validate_credentials(exchange, given)
 
 
 def _target(scope: Scope, contract: ContractType | None, exchange: ExchangeId, ctx: AppContext) -> ContractType | None:

@@ -12,7 +12,6 @@ The order among these is not documented: UNCONFIRMED.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -27,6 +26,7 @@ from tradedock_sim.bitget.auth import BitgetKey, SignedRequest, authenticate
 from tradedock_sim.bitget.errors import BitgetError, ErrorSpec
 from tradedock_sim.bitget.rules import read_enforced
 from tradedock_sim.core import Account, ApiKey, RateLimit, SimState, client_ip, sim_state
+from tradedock_sim.core.jsonlimits import loads_body
 
 Family = Literal["public", "classic", "uta"]
 #: Which permission area a classic read belongs to (None: no read permission checked).
@@ -132,7 +132,7 @@ def _parse_body(method: str, text: str) -> dict[str, Any]:
     if method != "POST" or not text.strip():
         return {}
     try:
-        body = json.loads(text)
+        body = loads_body(text)
     except ValueError as exc:
         raise BitgetError(errors.parameter_error("Request body is not valid JSON")) from exc
     if not isinstance(body, dict):

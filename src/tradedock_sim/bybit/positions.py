@@ -10,7 +10,6 @@ kept in `account.extra["symbol_position_modes"]`. Inverse and USDC contracts are
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
@@ -21,13 +20,14 @@ from tradedock_sim.bybit import envelope
 from tradedock_sim.bybit.auth import Caller, can_trade_contracts, private
 from tradedock_sim.bybit.market import INSTRUMENTS, USD_PRICES
 from tradedock_sim.core import Account, sim_state
+from tradedock_sim.core.jsonlimits import loads_body
 
 OPEN_POSITION_SIZE = "0.01"
 
 
 async def json_body(request: Request) -> dict[str, Any] | None:
     try:
-        body = json.loads(await request.body() or b"{}")
+        body = loads_body(await request.body() or b"{}")
     except ValueError:
         return None
     return body if isinstance(body, dict) else None

@@ -8,7 +8,6 @@ and rate limits (see `middleware.py`).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -18,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tradedock_sim.core.faults import parse_faults
+from tradedock_sim.core.jsonlimits import loads_body
 from tradedock_sim.core.network import HANDSHAKE_ROUNDS, NetworkModel
 from tradedock_sim.core.plugin import ExchangeSim
 from tradedock_sim.core.rules import current as current_rules
@@ -49,7 +49,7 @@ async def read_json_object(request: Request) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        payload = json.loads(raw)
+        payload = loads_body(raw)
     except ValueError as exc:
         raise ControlInputError("body", f"not valid JSON ({exc.args[0]})") from exc
     if not isinstance(payload, dict):

@@ -1,0 +1,87 @@
+"""Credential input validation: everything a key must pass before any cryptographic or network step.
+
+What belongs here: turning what a user typed or sent (prompt answers, a ``--credentials`` JSON object, an API
+body) into `Credentials` — exactly the exchange's field names, each a non-empty string of printable ASCII
+within a size limit, pasted whitespace trimmed — or an `InvalidInputError` naming the field and the fix.
+Why here, first: the fingerprint (HMAC over UTF-8) and the request signatures/headers all assume ASCII text; a
+lone surrogate or a non-ASCII passphrase used to crash the fingerprint or be sent and reported as "unreachable".
+
+Anything the user typed into a credential-bearing input may be a secret, whatever its place: errors name only
+the field names the exchange takes, and describe anything else by its length (issue 17) — never echo it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from tradedock.domain import CREDENTIAL_FIELDS, Credentials, ExchangeId
+from tradedock.errors import InvalidInputError
+
+#: Longest credential value accepted (the longest real one, an Aster private key, is 66 characters).
+MAX_FIELD_CHARS = 512
+CREDENTIALS_FIELD = "credentials"
+
+
+def unknown_field_error(name: object, expected: tuple[str, ...]) -> InvalidInputError:
+    """An unknown field, described without its text (it may be a secret pasted as a key)."""
+    size = len(name) if isinstance(name, str) else 0
+    return InvalidInputError(
+        CREDENTIALS_FIELD,
+        f"an unknown field of {size} character{'s' if size != 1 else ''} (not shown) was given",
+        fix=f"This exchange takes exactly: {', '.join(expected)}.",
+    )
+
+
+def check_field_names(names: Iterable[object], expected: tuple[str, ...]) -> None:
+    for name in names:
+        if name not in expected:
+            raise unknown_field_error(name, expected)
+
+
+def _check_value(name: str, value: str, exchange: ExchangeId) -> None:
+    if len(value) > MAX_FIELD_CHARS:
+        raise InvalidInputError(
+            name,
+            f"{name} is {len(value):,} characters long; at most {MAX_FIELD_CHARS} are accepted",
+            fix=f"Paste only the {name} (see `tradedock guide {exchange.value}`).",
+        )
+    for position, char in enumerate(value, start=1):
+        if 0xD800 <= ord(char) <= 0xDFFF:
+            raise InvalidInputError(
+                name,
+                f"{name} holds an invalid character (a lone UTF-16 surrogate) at position {position}",
+                fix=f"Copy the {name} again from the exchange; it is plain ASCII text.",
+            )
+        if not (0x21 <= ord(char) <= 0x7E):
+            kind = "a non-ASCII" if ord(char) > 0x7E else "a control"
+            raise InvalidInputError(
+                name,
+                f"{name} holds {kind} character at position {position}; {exchange.value.capitalize()} credentials "
+                "are plain ASCII letters, digits and symbols",
+                fix=f"Retype the {name} exactly as set on {exchange.value.capitalize()}, using ASCII characters only "
+                "(if you chose it with other characters, create a new key with an ASCII one).",
+            )
+
+
+def validate_credentials(exchange: ExchangeId, given: Mapping[str, object]) -> tuple[Credentials, tuple[str, ...]]:
+    """The trimmed `Credentials` and the names of the fields trimming changed; `InvalidInputError` otherwise."""
+    expected = CREDENTIAL_FIELDS[exchange]
+    check_field_names(given, expected)
+    raw: dict[str, str] = {}
+    for name in expected:
+        value = given.get(name)
+        if value is not None and not isinstance(value, str):
+            raise InvalidInputError(name, f"{name} must be text", fix=f"Give {name} as a quoted string.")
+        if not (value or "").strip():
+            raise InvalidInputError(
+                name, f"{name} is missing", fix=f"Provide {name} (see `tradedock guide {exchange}`)."
+            )
+        raw[name] = str(value)
+    credentials, trimmed = Credentials(exchange, raw).trimmed()
+    for name in expected:
+        _check_value(name, credentials[name], exchange)
+        if not credentials[name]:
+            raise InvalidInputError(
+                name, f"{name} is missing", fix=f"Provide {name} (see `tradedock guide {exchange}`)."
+            )
+    return credentials, trimmed
