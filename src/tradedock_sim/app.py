@@ -20,6 +20,7 @@ from tradedock_sim.core.middleware import SimMiddleware
 from tradedock_sim.core.plugin import ExchangeSim
 from tradedock_sim.core.scenarios import scenario_routes
 from tradedock_sim.core.state import SimState
+from tradedock_sim.core.trading_control import trading_control_routes
 
 SIMULATORS: dict[str, ExchangeSim] = {
     "bybit": BybitSim(),
@@ -45,7 +46,7 @@ def create_app(exchange: str, *, seed: int | None = None) -> Starlette:
         raise UnknownExchangeError(exchange)
     state = SimState(exchange=exchange, seed=seed)
     app = Starlette(
-        routes=[*control_routes(), *scenario_routes(), *plugin.routes()],
+        routes=[*control_routes(), *trading_control_routes(), *scenario_routes(), *plugin.routes()],
         middleware=[Middleware(SimMiddleware, state=state, plugin=plugin)],
     )
     app.state.sim = state

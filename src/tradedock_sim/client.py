@@ -67,6 +67,27 @@ class SimControl:
     async def reset(self) -> None:
         await self._call("POST", "/_sim/reset")
 
+    async def set_price(
+        self, symbol: str, price: str | None = None, *, path: list[tuple[int, str]] | None = None
+    ) -> str:
+        """POST /_sim/prices: one mark price now, or a step path [(ms from now, price), ...]; returns the mark."""
+        payload: dict[str, Any] = {"symbol": symbol}
+        if path is not None:
+            payload["path"] = [{"after_ms": after, "price": value} for after, value in path]
+        else:
+            payload["price"] = price
+        return str((await self._call("POST", "/_sim/prices", payload))["mark"])
+
+    async def set_fees(self, *, taker: str | None = None, maker: str | None = None) -> dict[str, str]:
+        """POST /_sim/fees (rates, e.g. "0.00055")."""
+        payload = {name: value for name, value in (("taker", taker), ("maker", maker)) if value is not None}
+        result: dict[str, str] = await self._call("POST", "/_sim/fees", payload)
+        return result
+
+    async def order_faults(self, fault: str | None, count: int = 1) -> None:
+        """POST /_sim/order-faults: the next `count` placements get `accept_then_timeout` or `reject`; None clears."""
+        await self._call("POST", "/_sim/order-faults", {"fault": fault, "count": count} if fault else {})
+
     async def scenarios(self) -> dict[str, Any]:
         result: dict[str, Any] = await self._call("GET", "/_sim/scenarios")
         return result

@@ -32,6 +32,8 @@ POSITION_MODE_NOT_MODIFIED = 110025
 MARGIN_MODE_NOT_MODIFIED = 110026
 OPEN_ORDERS_EXIST = 110028
 HEDGE_NOT_SUPPORTED = 110029
+LEVERAGE_NOT_MODIFIED = 110043
+PORTFOLIO_MARGIN_LEVERAGE = 110038
 
 MESSAGES = {
     INVALID_API_KEY: "API key is invalid.",
@@ -46,6 +48,8 @@ MESSAGES = {
     MARGIN_MODE_NOT_MODIFIED: "Cross/isolated margin mode is not modified",
     OPEN_ORDERS_EXIST: "Open orders exist, cannot switch position mode",
     HEDGE_NOT_SUPPORTED: "This symbol does not support hedge mode",
+    LEVERAGE_NOT_MODIFIED: "leverage not modified",
+    PORTFOLIO_MARGIN_LEVERAGE: "You are not allowed to change leverage due to portfolio margin mode.",
 }
 
 

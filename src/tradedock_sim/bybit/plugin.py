@@ -7,14 +7,14 @@ Belongs here: the answers to the plugin interface (`tradedock_sim.core.plugin.Ex
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute
 
-from tradedock_sim.bybit import envelope, market, routes, scenarios
+from tradedock_sim.bybit import envelope, market, routes, scenarios, trading
 from tradedock_sim.bybit.permissions import FUTURES_TRADING
 from tradedock_sim.bybit.permissions import validate_permissions as validate_bybit_permissions
 from tradedock_sim.core import (
@@ -28,6 +28,7 @@ from tradedock_sim.core import (
     Scenario,
     SimState,
 )
+from tradedock_sim.core.orders import Instrument
 
 ALPHANUMERIC = string.ascii_letters + string.digits
 API_KEY_LENGTH = 18
@@ -54,7 +55,7 @@ class BybitSim(ExchangeSim):
     standard_fault_presets: ClassVar[bool] = True
 
     def routes(self) -> list[BaseRoute]:
-        return [*market.routes(), *routes.routes()]
+        return [*market.routes(), *routes.routes(), *trading.routes()]
 
     def new_uid(self, state: SimState) -> str:
         return str(state.rng.randint(100_000_000, 499_999_999))
@@ -117,3 +118,6 @@ class BybitSim(ExchangeSim):
 
     def scenarios(self) -> Mapping[str, Scenario]:
         return scenarios.SCENARIOS
+
+    def instruments(self) -> Sequence[Instrument]:
+        return market.engine_instruments()

@@ -10,6 +10,7 @@ kept in `account.extra["symbol_position_modes"]`. Inverse and USDC contracts are
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from starlette.requests import Request
@@ -18,11 +19,14 @@ from starlette.routing import BaseRoute, Route
 
 from tradedock_sim.bybit import envelope
 from tradedock_sim.bybit.auth import Caller, can_trade_contracts, private
-from tradedock_sim.bybit.market import INSTRUMENTS, USD_PRICES
+from tradedock_sim.bybit.market import INSTRUMENTS
 from tradedock_sim.core import Account, sim_state
+from tradedock_sim.core.engine import Engine
 from tradedock_sim.core.jsonlimits import loads_body
+from tradedock_sim.core.orders import PositionSide, Reject, TradeRejected
+from tradedock_sim.core.trading_control import trading_engine
 
-OPEN_POSITION_SIZE = "0.01"
+POSITION_LEGS = {0: PositionSide.NET, 1: PositionSide.LONG, 2: PositionSide.SHORT}
 
 
 async def json_body(request: Request) -> dict[str, Any] | None:
@@ -45,45 +49,54 @@ def position_mode_of(account: Account, category: str, symbol: str) -> str:
     return modes.get(symbol, account.position_mode)
 
 
-def _row(account: Account, category: str, symbol: str, idx: int, now: int) -> dict[str, Any]:
-    base = _symbols(category)[symbol]["baseCoin"]
-    open_side = account.open_positions and idx in (0, 1) and symbol == "BTCUSDT"
-    price = USD_PRICES.get(base, "0")
+def _row(engine: Engine, account: Account, symbol: str, idx: int, now: int) -> dict[str, Any]:
+    """One position row from the matching engine (a zero row when nothing is open on that leg)."""
+    pos = engine.position(account, symbol, POSITION_LEGS[idx])
+    mark = engine.mark(symbol)
+    leverage = engine.leverage(account, symbol)
+    size = pos.size
+    value = size * pos.entry_price
+    unrealised = size * (mark - pos.entry_price) * (1 if pos.long else -1)
+    side = ("Buy" if pos.long else "Sell") if size else ""
     return {
         "positionIdx": idx,
         "riskId": 1,
         "riskLimitValue": "2000000",
         "symbol": symbol,
-        "side": "Buy" if open_side else "",
-        "size": OPEN_POSITION_SIZE if open_side else "0",
-        "avgPrice": price if open_side else "0",
-        "positionValue": str(float(price) * 0.01) if open_side else "0",
+        "side": side,
+        "size": _text(size),
+        "avgPrice": _text(pos.entry_price if size else Decimal(0)),
+        "positionValue": _text(value),
         "tradeMode": 0,  # deprecated, always 0
         "positionStatus": "Normal",
         "autoAddMargin": 0,
-        "adlRankIndicator": 2 if open_side else 0,
-        "leverage": "10",
-        "positionBalance": "0",
-        "markPrice": price,
+        "adlRankIndicator": 2 if size else 0,
+        "leverage": _text(leverage),
+        "positionBalance": _text(value / leverage),
+        "markPrice": _text(mark),
         "liqPrice": "",
         "bustPrice": "",
         "positionMM": "0",
-        "positionIM": "0",
+        "positionIM": _text(value / leverage),
         "tpslMode": "Full",
         "takeProfit": "0",
         "stopLoss": "0",
         "trailingStop": "0",
-        "unrealisedPnl": "0",
-        "curRealisedPnl": "0",
-        "cumRealisedPnl": "0",
+        "unrealisedPnl": _text(unrealised),
+        "curRealisedPnl": _text(pos.realised_pnl),
+        "cumRealisedPnl": _text(pos.realised_pnl),
         "seq": -1,
         "isReduceOnly": False,
         "mmrSysUpdatedTime": "",
         "leverageSysUpdatedTime": "",
         "sessionAvgPrice": "",
-        "createdTime": str(now - 86_400_000),
-        "updatedTime": str(now),
+        "createdTime": str(pos.created_ms or now),
+        "updatedTime": str(pos.updated_ms or now),
     }
+
+
+def _text(value: Decimal) -> str:
+    return format(value.normalize(), "f") if value else "0"
 
 
 @private(limit_per_second=50)
@@ -100,18 +113,20 @@ async def position_list(request: Request, caller: Caller) -> Response:
         )
     now = sim_state(request).now_ms()
     account = caller.account
+    engine = trading_engine(request)
     if symbol:
         if symbol not in _symbols(category):
             return envelope.error(request, envelope.PARAMS_ERROR, "params error: symbol invalid")
-        chosen = [symbol]
+        chosen = [symbol] if symbol in engine.instruments else []
     else:
         # Without a symbol only open positions are listed.
         chosen = [s for s, row in _symbols(category).items() if settle in (None, row["settleCoin"])]
-        chosen = [s for s in chosen if account.open_positions and s == "BTCUSDT"]
+        chosen = [s for s in chosen if s in engine.instruments and engine.positions(account, s)]
     rows: list[dict[str, Any]] = []
     for name in chosen:
         indexes = (1, 2) if position_mode_of(account, category, name) == "hedge" else (0,)
-        rows.extend(_row(account, category, name, idx, now) for idx in indexes)
+        legs = [idx for idx in indexes if symbol or engine.position(account, name, POSITION_LEGS[idx]).size]
+        rows.extend(_row(engine, account, name, idx, now) for idx in legs)
     return envelope.ok(request, {"list": rows, "nextPageCursor": "", "category": category})
 
 
@@ -140,9 +155,10 @@ async def switch_mode(request: Request, caller: Caller) -> Response:
         return envelope.error(request, envelope.POSITION_MODE_NOT_MODIFIED)
     # The simulator refuses both symbol and coin switches while anything is open (coin-level: doc says it skips
     # busy symbols; simplified here).
-    if account.open_positions:
+    has_positions, has_orders = trading_engine(request).has_exposure(account)
+    if has_positions:
         return envelope.error(request, envelope.POSITION_EXISTS)
-    if account.open_orders:
+    if has_orders:
         return envelope.error(request, envelope.OPEN_ORDERS_EXIST)
     if symbol:
         account.extra.setdefault("symbol_position_modes", {})[symbol] = target
@@ -168,9 +184,39 @@ async def switch_isolated(request: Request, caller: Caller) -> Response:
     return envelope.ok(request, {})
 
 
+@private(limit_per_second=10, requirement=can_trade_contracts)
+async def set_leverage(request: Request, caller: Caller) -> Response:
+    """POST /v5/position/set-leverage (https://bybit-exchange.github.io/docs/v5/position/leverage).
+
+    One-way mode needs buyLeverage == sellLeverage; the simulator keeps one leverage per symbol."""
+    body = await json_body(request)
+    if body is None or body.get("category") != "linear":
+        return envelope.error(request, envelope.PARAMS_ERROR, "params error: category only support linear")
+    engine = trading_engine(request)
+    symbol = str(body.get("symbol") or "")
+    try:
+        buy, sell = Decimal(str(body.get("buyLeverage"))), Decimal(str(body.get("sellLeverage")))
+    except InvalidOperation:
+        return envelope.error(request, envelope.PARAMS_ERROR, "params error: buyLeverage or sellLeverage invalid")
+    if buy != sell:
+        return envelope.error(request, envelope.PARAMS_ERROR, "buy leverage must be equal to sell leverage")
+    if caller.account.margin_mode == "PORTFOLIO_MARGIN":
+        return envelope.error(request, envelope.PORTFOLIO_MARGIN_LEVERAGE)
+    try:
+        engine.set_leverage(caller.account, symbol, buy)
+    except TradeRejected as exc:
+        if exc.reason is Reject.LEVERAGE_NOT_MODIFIED:
+            return envelope.error(request, envelope.LEVERAGE_NOT_MODIFIED)
+        if exc.reason is Reject.UNKNOWN_SYMBOL:
+            return envelope.error(request, envelope.PARAMS_ERROR, "params error: symbol invalid")
+        return envelope.error(request, envelope.PARAMS_ERROR, f"leverage invalid: {exc.detail}")
+    return envelope.ok(request, {})
+
+
 def routes() -> list[BaseRoute]:
     return [
         Route("/v5/position/list", position_list, methods=["GET"]),
+        Route("/v5/position/set-leverage", set_leverage, methods=["POST"]),
         Route("/v5/position/switch-mode", switch_mode, methods=["POST"]),
         Route("/v5/position/switch-isolated", switch_isolated, methods=["POST"]),
     ]

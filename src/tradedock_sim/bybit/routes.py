@@ -20,6 +20,8 @@ from tradedock_sim.bybit import envelope, positions
 from tradedock_sim.bybit.auth import Caller, can_write, private
 from tradedock_sim.bybit.market import USD_PRICES
 from tradedock_sim.core import DAY_MS, Account, sim_state
+from tradedock_sim.core.engine import MarginSummary
+from tradedock_sim.core.trading_control import trading_engine
 
 UTA_STATUSES = (3, 4, 5, 6)
 
@@ -103,22 +105,24 @@ async def account_info(request: Request, caller: Caller) -> Response:
     return envelope.ok(request, result)
 
 
-def _coin_row(coin: str, amount: Decimal) -> dict[str, Any]:
-    usd = amount * Decimal(USD_PRICES.get(coin, "0"))
+def _coin_row(coin: str, amount: Decimal, margin: MarginSummary | None = None) -> dict[str, Any]:
+    """One coin of a wallet; `margin` (UNIFIED only) is what the matching engine holds for orders and positions."""
+    margin = margin or MarginSummary(amount, Decimal(0), Decimal(0), Decimal(0))
+    usd = (amount + margin.unrealised) * Decimal(USD_PRICES.get(coin, "0"))
     zero = "0"
     return {
         "coin": coin,
-        "equity": _amount(amount),
+        "equity": _amount(amount + margin.unrealised),
         "usdValue": _amount(usd),
         "walletBalance": _amount(amount),
         "locked": zero,
         "spotHedgingQty": zero,
         "borrowAmount": zero,
         "accruedInterest": zero,
-        "totalOrderIM": zero,
-        "totalPositionIM": zero,
+        "totalOrderIM": _amount(margin.order_im),
+        "totalPositionIM": _amount(margin.position_im),
         "totalPositionMM": zero,
-        "unrealisedPnl": zero,
+        "unrealisedPnl": _amount(margin.unrealised),
         "cumRealisedPnl": zero,
         "bonus": zero,
         "marginCollateral": True,
@@ -129,14 +133,21 @@ def _coin_row(coin: str, amount: Decimal) -> dict[str, Any]:
     }
 
 
-def _wallet_answer(account_type: str, coins: dict[str, Decimal], wanted: list[str] | None) -> dict[str, Any]:
+def _wallet_answer(
+    account_type: str,
+    coins: dict[str, Decimal],
+    wanted: list[str] | None,
+    margins: dict[str, MarginSummary] | None = None,
+) -> dict[str, Any]:
     if wanted is None:
         # Without `coin`, only non-zero assets are returned (https://bybit-exchange.github.io/docs/v5/account/wallet-balance).
         selected = {coin: amount for coin, amount in coins.items() if amount}
     else:
         selected = {coin: coins.get(coin, Decimal(0)) for coin in wanted}
-    rows = [_coin_row(coin, amount) for coin, amount in sorted(selected.items())]
+    margins = margins or {}
+    rows = [_coin_row(coin, amount, margins.get(coin)) for coin, amount in sorted(selected.items())]
     total = _amount(sum((Decimal(row["usdValue"]) for row in rows), Decimal(0)))
+    held = sum((m.position_im + m.order_im for m in margins.values()), Decimal(0))
     return {
         "accountType": account_type,
         "accountIMRate": "0",
@@ -144,9 +155,9 @@ def _wallet_answer(account_type: str, coins: dict[str, Decimal], wanted: list[st
         "totalEquity": total,
         "totalWalletBalance": total,
         "totalMarginBalance": total,
-        "totalAvailableBalance": total,
-        "totalPerpUPL": "0",
-        "totalInitialMargin": "0",
+        "totalAvailableBalance": _amount(Decimal(total) - held),
+        "totalPerpUPL": _amount(sum((m.unrealised for m in margins.values()), Decimal(0))),
+        "totalInitialMargin": _amount(held),
         "totalMaintenanceMargin": "0",
         "accountIMRateByMp": "0",
         "accountMMRateByMp": "0",
@@ -183,7 +194,12 @@ async def wallet_balance(request: Request, caller: Caller) -> Response:
         allowed = ("UNIFIED", "CONTRACT") if status in (3, 4) else ("UNIFIED",)
     if account_type not in allowed:
         return envelope.error(request, envelope.PARAMS_ERROR, f"accountType only support {', '.join(allowed)}")
-    result = {"list": [_wallet_answer(account_type, account.wallet(account_type), _coins_param(request))]}
+    margins: dict[str, MarginSummary] = {}
+    if account_type == "UNIFIED":
+        engine = trading_engine(request)
+        coins = {inst.settle for inst in engine.instruments.values()}
+        margins = {coin: engine.margin(account, "UNIFIED", coin) for coin in coins}
+    result = {"list": [_wallet_answer(account_type, account.wallet(account_type), _coins_param(request), margins)]}
     return envelope.ok(request, result)
 
 

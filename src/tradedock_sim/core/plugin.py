@@ -46,12 +46,15 @@ Methods a plugin implements (abstract) or may override (defaults shown in the co
     rate_limit_response(request)      -> the exchange's real "too many requests" answer (fault `rate_limit`)
     ip_limit_response(request, d)     -> the answer when `ip_rate_limit` is breached
     scenarios()                       -> {name: Scenario} presets for `POST /_sim/scenarios/{name}`
+    instruments()                     -> the perpetuals the matching engine trades (`core/engine.py`); () = none
+    new_order_id(state)               -> an order id in the exchange's format (default: a UUID from state.rng)
 """
 
 from __future__ import annotations
 
+import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -59,6 +62,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
+from tradedock_sim.core.orders import Instrument
 from tradedock_sim.core.ratelimit import LimitDecision, RateLimit
 from tradedock_sim.core.rules import Rule
 from tradedock_sim.core.state import ACCOUNT_MODES, Account, ControlInputError, SimState
@@ -164,3 +168,11 @@ class ExchangeSim(ABC):
 
     def scenarios(self) -> Mapping[str, Scenario]:
         return {}
+
+    def instruments(self) -> Sequence[Instrument]:
+        """The perpetuals the shared matching engine trades on this exchange. Default: none."""
+        return ()
+
+    def new_order_id(self, state: SimState) -> str:
+        """A fresh order (and execution) id; Bybit's look like UUIDs. Seeded apps are reproducible."""
+        return str(uuid.UUID(int=state.rng.getrandbits(128), version=4))
