@@ -63,6 +63,13 @@ class Settings(BaseSettings):
     http_timeout_s: float = 10.0
     http_connect_timeout_s: float = 5.0
 
+    # --- HTTP API (`tradedock serve`) ---
+    #: Whether anyone may create an account through the API (``POST /api/v1/auth/signup``). Off by default:
+    #: the operator creates users with `tradedock user create`.
+    open_signup: bool = False
+    #: Mark the session cookie ``Secure`` (set when TradeDock is served over TLS, e.g. behind a proxy).
+    secure_cookies: bool = False
+
     log_level: str = "WARNING"
 
     @field_validator("egress_ips", mode="before")

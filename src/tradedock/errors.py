@@ -23,7 +23,10 @@
     │   ├── AgentNotApprovedError ....... Aster: the API wallet is not an approved agent of the main wallet
     │   ├── AlreadyConnectedError ....... this key is already connected (owner never revealed)
     │   ├── AccountChangedError ......... a replacement key belongs to another exchange account
-    │   └── NotFoundError ............... no such connection for this owner
+    │   ├── NotFoundError ............... no such connection (or token, webhook) for this owner
+    │   ├── AuthenticationError ......... not signed in: wrong e-mail/password, unknown or revoked token
+    │   ├── NotAllowedError ............. signed in, but this needs an operator (or an operator setting)
+    │   └── TooManyAttemptsError ........ sign-in attempts rate limited (``retry_after_s``)
     └── InternalError ................... a bug or a broken deployment; report it
         ├── VaultError .................. sealing/opening failed
         │   ├── MasterKeyError .......... master key missing, malformed or not the one the data was sealed with
@@ -163,6 +166,20 @@ class AccountChangedError(UserFixableError):
 
 class NotFoundError(UserFixableError):
     pass
+
+
+class AuthenticationError(UserFixableError):
+    pass
+
+
+class NotAllowedError(UserFixableError):
+    pass
+
+
+class TooManyAttemptsError(UserFixableError):
+    def __init__(self, message: str, *, retry_after_s: float, fix: str | None = None) -> None:
+        super().__init__(message, fix=fix)
+        self.retry_after_s = retry_after_s
 
 
 # --- bugs and broken deployments -----------------------------------------------------------------------------

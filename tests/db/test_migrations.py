@@ -25,6 +25,10 @@ EXPECTED_TABLES = {
     "check_results",
     "audit_log",
     "vault_meta",
+    "api_sessions",
+    "api_tokens",
+    "webhooks",
+    "events",
 }
 
 

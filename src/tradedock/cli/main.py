@@ -14,7 +14,7 @@ import typer
 
 from tradedock import __version__
 
-from . import connections, guide, sandbox, vault
+from . import accounts, connections, guide, sandbox, serve, vault
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -37,6 +37,8 @@ def version(as_json: bool = typer.Option(False, "--json", help="Print machine-re
 
 
 connections.register(app)
+accounts.register(app)
+serve.register(app)
 guide.register(app)
 sandbox.register(app)
 vault.register(app)

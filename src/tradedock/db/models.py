@@ -17,7 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from tradedock.db.types import Ciphertext, DecimalText, JsonDocument, UtcDateTime
@@ -44,8 +44,14 @@ class User(Base):
     __tablename__ = "users"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)  # the sign-in e-mail for API users
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    #: argon2id hash (PHC string); ``None`` for the CLI's local owner, who never signs in.
+    password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
+    is_operator: Mapped[bool] = mapped_column(Boolean(), default=False, server_default=false())
+
+    def __repr__(self) -> str:
+        return f"User(id={self.id!r}, name={self.name!r}, is_operator={self.is_operator!r}, password_hash=***)"
 
 
 class Connection(Base):
@@ -167,3 +173,71 @@ class VaultMeta(Base):
 
     def __repr__(self) -> str:
         return f"VaultMeta(name={self.name!r}, kek_id={self.kek_id!r}, wrapped=***)"
+
+
+class ApiSession(Base):
+    """A signed-in browser session. The cookie holds a random value; only its SHA-256 is stored here."""
+
+    __tablename__ = "api_sessions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    def __repr__(self) -> str:
+        return f"ApiSession(id={self.id!r}, user_id={self.user_id!r}, token_hash=***)"
+
+
+class ApiToken(Base):
+    """A personal API token: named, revocable; the token is shown once and only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hint: Mapped[str] = mapped_column(String(16))  # the first characters, so a user can tell tokens apart
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+
+    def __repr__(self) -> str:
+        return f"ApiToken(id={self.id!r}, name={self.name!r}, hint={self.hint!r}, token_hash=***)"
+
+
+class Webhook(Base):
+    """A webhook endpoint of one owner; its signing secret is sealed by the vault like a connection's."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(String(200))
+    event_types: Mapped[list[str]] = mapped_column(JsonDocument())
+    kek_id: Mapped[str] = mapped_column(String(32), index=True)
+    wrapped_dek: Mapped[bytes] = mapped_column(Ciphertext())
+    secret_ciphertext: Mapped[bytes] = mapped_column(Ciphertext())
+    aad_version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    def __repr__(self) -> str:
+        return f"Webhook(id={self.id!r}, url={self.url!r}, sealed=***)"
+
+
+class Event(Base):
+    """Something that happened to an owner's connection (written by the monitor; listed by `GET /events`)."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_owner_created", "owner_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    connection_id: Mapped[str | None] = mapped_column(String(36))
+    type: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    data: Mapped[dict[str, Any]] = mapped_column(JsonDocument())

@@ -41,11 +41,11 @@ class AuditRepository:
         return entry
 
     async def list_for_owner(
-        self, owner_id: str, *, connection_id: str | None = None, limit: int = 100
+        self, owner_id: str, *, connection_id: str | None = None, limit: int = 100, offset: int = 0
     ) -> list[AuditEntry]:
         """The owner's records, newest first (optionally for one connection, removed ones included)."""
         query = select(AuditEntry).where(AuditEntry.owner_id == owner_id)
         if connection_id is not None:
             query = query.where(AuditEntry.connection_id == connection_id)
-        query = query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)
+        query = query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit).offset(offset)
         return list((await self._session.execute(query)).scalars())

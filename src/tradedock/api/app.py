@@ -1,0 +1,103 @@
+"""The FastAPI application: `create_app()` wires the routers under ``/api/v1``, the middleware and the lifespan.
+
+What belongs here: assembling the app — the lifespan that opens TradeDock once (migrations under the lock, vault,
+startup canary) and closes it, CSRF and access-log middleware, problem+json handlers, and the OpenAPI document at
+``/api/v1/openapi.json`` (error responses documented as ``application/problem+json``). What does not: routes
+(routes_*.py), auth (deps.py), or anything built at import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from tradedock import __version__
+from tradedock.api import problems, routes_activity, routes_auth, routes_connections
+from tradedock.api.deps import ApiState
+from tradedock.api.security import AccessLogMiddleware, CsrfMiddleware
+from tradedock.clock import Clock
+from tradedock.config import Settings
+from tradedock.domain import ExchangeId
+from tradedock.services.accounts import LoginLimiter
+from tradedock.services.context import open_app
+from tradedock.services.health import HealthService
+
+PREFIX = "/api/v1"
+OPENAPI_URL = f"{PREFIX}/openapi.json"
+
+DESCRIPTION = """\
+TradeDock connects exchange accounts (Bybit, Bitget, Aster) by API key: it verifies a key with one report that
+names every problem and its fix, vaults the secrets and keeps checking them.
+
+**Auth.** Programs send `Authorization: Bearer <token>` (a personal API token: `tradedock token create`, or
+`POST /tokens`). Browsers sign in with `POST /auth/login` and get an HttpOnly session cookie; every unsafe request
+made with the cookie must also send the `X-CSRF-Token` returned at sign-in.
+
+**Errors** are `application/problem+json` (RFC 9457): `{type, title, status, detail, field?, fix?, report?}`.
+Another user's object is `404`, exactly like a missing one. Secrets are write-only: no response carries them.
+
+**Lists** take `limit` and `offset` and answer `{items, limit, offset, next_offset}`.
+"""
+
+
+def _problem_content(schema: dict[str, Any]) -> None:
+    """Error responses are problem+json: move FastAPI's application/json entries there."""
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            for code, response in operation.get("responses", {}).items():
+                content = response.get("content")
+                if code.isdigit() and int(code) >= 400 and content and "application/json" in content:
+                    content[problems.PROBLEM_JSON] = content.pop("application/json")
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    transports: Mapping[ExchangeId, httpx.AsyncBaseTransport] | None = None,
+    limiter: Callable[[], LoginLimiter] = LoginLimiter,
+    on_ready: Callable[[], None] | None = None,
+) -> FastAPI:
+    """The API app. TradeDock is opened by the lifespan (so `uvicorn --factory` and tests behave the same)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ctx = await open_app(settings, clock=clock, transports=transports)
+        app.state.api = ApiState(ctx=ctx, limiter=limiter(), health=HealthService(ctx))
+        if on_ready is not None:
+            on_ready()
+        try:
+            yield
+        finally:
+            await ctx.aclose()
+
+    app = FastAPI(
+        title="TradeDock API",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_url=OPENAPI_URL,
+        docs_url=f"{PREFIX}/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    problems.install(app)
+    app.include_router(routes_auth.router, prefix=PREFIX)
+    app.include_router(routes_connections.router, prefix=PREFIX)
+    app.include_router(routes_activity.router, prefix=PREFIX)
+    app.add_middleware(CsrfMiddleware)
+    app.add_middleware(AccessLogMiddleware)  # outermost: it also logs what CSRF refused
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            _problem_content(schema)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,136 @@
+"""Request dependencies: the app's services, who is calling (token or session cookie), pagination.
+
+What belongs here: `principal` (``Authorization: Bearer <token>`` first; otherwise the session cookie, whose
+CSRF token `security.CsrfMiddleware` has already checked on unsafe methods), `operator`, and `Paging`. The
+security schemes are declared with FastAPI's own classes so OpenAPI documents them. What does not: routes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Generic, TypeVar
+
+from fastapi import Depends, Query, Request
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+
+from tradedock.errors import AuthenticationError, NotAllowedError
+from tradedock.services.accounts import AccountService, LoginLimiter, Principal
+from tradedock.services.context import AppContext
+from tradedock.services.health import HealthService
+
+SESSION_COOKIE = "tradedock_session"
+CSRF_HEADER = "X-CSRF-Token"
+
+bearer = HTTPBearer(auto_error=False, description="A personal API token: `Authorization: Bearer tdp_…`.")
+session_cookie = APIKeyCookie(
+    name=SESSION_COOKIE,
+    auto_error=False,
+    description=f"The dashboard's session cookie (from `POST /auth/login`); unsafe methods also need the "
+    f"`{CSRF_HEADER}` header that login returned.",
+)
+
+
+@dataclass
+class ApiState:
+    """What the app keeps for its lifetime (set up by the lifespan)."""
+
+    ctx: AppContext
+    limiter: LoginLimiter
+    health: HealthService
+
+
+def state(request: Request) -> ApiState:
+    value: ApiState = request.app.state.api
+    return value
+
+
+def context(request: Request) -> AppContext:
+    return state(request).ctx
+
+
+async def principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    cookie: Annotated[str | None, Depends(session_cookie)],
+) -> Principal:
+    ctx = context(request)
+    header = request.headers.get("authorization")
+    if header is not None and credentials is None:
+        raise AuthenticationError(
+            "the Authorization header must be `Bearer <token>`", fix="Send Authorization: Bearer tdp_…"
+        )
+    async with ctx.transaction() as session:
+        accounts = AccountService(session, ctx.clock)
+        if credentials is not None:
+            found = await accounts.from_token(credentials.credentials)
+        elif cookie:
+            found = await accounts.from_session(cookie)
+        else:
+            raise AuthenticationError(
+                "sign in first, or send a personal API token",
+                fix="Send Authorization: Bearer <token> (tradedock token create), "
+                "or sign in at POST /api/v1/auth/login.",
+            )
+    request.state.user_id = found.user_id  # for the access log
+    return found
+
+
+async def operator(who: Annotated[Principal, Depends(principal)]) -> Principal:
+    if not who.is_operator:
+        raise NotAllowedError("only an operator can see this", fix="Ask the operator of this TradeDock.")
+    return who
+
+
+Caller = Annotated[Principal, Depends(principal)]
+Operator = Annotated[Principal, Depends(operator)]
+Context = Annotated[AppContext, Depends(context)]
+State = Annotated[ApiState, Depends(state)]
+
+
+@dataclass(frozen=True)
+class Paging:
+    limit: int
+    offset: int
+
+
+def paging(
+    limit: Annotated[int, Query(ge=1, le=200, description="At most this many items.")] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000, description="Skip this many items.")] = 0,
+) -> Paging:
+    return Paging(limit, offset)
+
+
+Pages = Annotated[Paging, Depends(paging)]
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list. Ask for ``offset=next_offset`` for the next one; ``null`` means this is the last."""
+
+    items: list[T]
+    limit: int
+    offset: int
+    next_offset: int | None = Field(description="The offset of the next page, or null on the last page.")
+
+    @classmethod
+    def of(cls, items: list[T], paging: Paging) -> Page[T]:
+        more = len(items) == paging.limit
+        return cls(
+            items=items,
+            limit=paging.limit,
+            offset=paging.offset,
+            next_offset=paging.offset + paging.limit if more else None,
+        )
+
+    @classmethod
+    def slice(cls, everything: list[T], paging: Paging) -> Page[T]:
+        items = everything[paging.offset : paging.offset + paging.limit]
+        more = paging.offset + paging.limit < len(everything)
+        return cls(
+            items=items,
+            limit=paging.limit,
+            offset=paging.offset,
+            next_offset=paging.offset + paging.limit if more else None,
+        )

@@ -1,0 +1,269 @@
+"""Accounts: users, passwords (argon2id), browser sessions, personal API tokens and sign-in rate limits.
+
+What belongs here: the rules of signing in and of proving who a request is from. Passwords are hashed with
+argon2id (argon2-cffi's defaults, rehashed when they change); session cookies and API tokens are random values of
+which only the SHA-256 is stored, so a stolen database cannot sign anyone in. A token is shown once, at creation.
+Sign-in attempts are limited per account and per client IP (the `limits` library's moving window, kept in this
+process's memory). Another user's token is `NotFoundError` exactly like a missing one. What does not: HTTP
+(cookies, headers, CSRF are the API shell's), or SQL (db.repositories.accounts). Services flush; the shell commits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from limits import parse
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tradedock.clock import Clock
+from tradedock.db.models import ApiToken, User
+from tradedock.db.repositories import AccountRepository, AuditRepository
+from tradedock.errors import AuthenticationError, InvalidInputError, NotFoundError, TooManyAttemptsError
+
+#: A signed-in session lasts at most this long, and ends earlier after this long without use.
+SESSION_LIFETIME = timedelta(days=7)
+SESSION_IDLE = timedelta(hours=24)
+#: Last-seen / last-used times are written at most this often (a read must not write on every request).
+TOUCH_EVERY = timedelta(minutes=1)
+#: Personal API tokens start with this, so secret scanners and people recognise them.
+TOKEN_PREFIX = "tdp_"
+PASSWORD_MIN = 10
+PASSWORD_MAX = 1024
+EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+TOKEN_NAME_PATTERN = re.compile(r"[A-Za-z0-9 ._:@/-]{1,100}")
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+# Compared against when the e-mail is unknown, so a wrong e-mail costs the same time as a wrong password.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def _sha256(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+def normalize_email(value: str) -> str:
+    email = value.strip().lower()
+    if len(email) > 200 or not EMAIL_PATTERN.fullmatch(email):
+        raise InvalidInputError("email", "this is not an e-mail address", fix="Use an address like trader@example.com.")
+    return email
+
+
+def check_password(password: str) -> str:
+    if len(password) < PASSWORD_MIN:
+        raise InvalidInputError(
+            "password", f"the password is too short ({len(password)} characters)", fix=f"Use at least {PASSWORD_MIN}."
+        )
+    if len(password) > PASSWORD_MAX:
+        raise InvalidInputError("password", "the password is too long", fix=f"Use at most {PASSWORD_MAX} characters.")
+    return password
+
+
+class UserView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    email: str
+    is_operator: bool
+    created_at: datetime
+
+
+class TokenView(BaseModel):
+    """A token as listed: its name and first characters, never the token."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: str
+    hint: str
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+class NewToken(TokenView):
+    """A token just created: the only time its value is ever shown."""
+
+    token: str
+
+
+@dataclass(frozen=True, repr=False)
+class NewSession:
+    """A signed-in session; ``cookie`` is the value for the browser and is never shown anywhere else."""
+
+    cookie: str
+    user: UserView
+    expires_at: datetime
+
+    def __repr__(self) -> str:
+        return f"NewSession(user={self.user.email!r}, expires_at={self.expires_at.isoformat()!r}, cookie=***)"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a request is from, and how it proved it (a session cookie or a token)."""
+
+    user_id: str
+    email: str
+    is_operator: bool
+    session_id: str | None = None
+    token_id: str | None = None
+
+
+class LoginLimiter:
+    """Sign-in attempts allowed per account and per client IP (moving windows, this process's memory)."""
+
+    def __init__(self, per_account: str = "5/minute", per_ip: str = "20/minute") -> None:
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._per_account = parse(per_account)
+        self._per_ip = parse(per_ip)
+
+    def attempt(self, email: str, ip: str) -> None:
+        """Count one attempt; raise `TooManyAttemptsError` when either window is full."""
+        for item, key in ((self._per_ip, f"ip:{ip}"), (self._per_account, f"account:{email}")):
+            if not self._limiter.hit(item, "signin", key):
+                raise TooManyAttemptsError(
+                    "too many sign-in attempts",
+                    retry_after_s=float(item.get_expiry()),
+                    fix="Wait a minute and try again.",
+                )
+
+
+def _user_view(user: User) -> UserView:
+    return UserView(id=user.id, email=user.name, is_operator=user.is_operator, created_at=user.created_at)
+
+
+def _token_view(row: ApiToken) -> TokenView:
+    return TokenView(id=row.id, name=row.name, hint=row.hint, created_at=row.created_at, last_used_at=row.last_used_at)
+
+
+class AccountService:
+    """Accounts inside the caller's transaction."""
+
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        self.clock = clock
+        self.repo = AccountRepository(session, clock)
+        self.audit_log = AuditRepository(session, clock)
+
+    # --- users ---------------------------------------------------------------------------------------------
+
+    async def create_user(self, email: str, password: str | None, *, is_operator: bool = False) -> UserView:
+        """A new user; without a password the user can use tokens only (made with `tradedock token create`)."""
+        email = normalize_email(email)
+        hashed = await asyncio.to_thread(_hasher.hash, check_password(password)) if password is not None else None
+        user = await self.repo.create_user(email, hashed, is_operator=is_operator)
+        await self.audit_log.append(owner_id=user.id, action="user_create", detail={"operator": is_operator})
+        return _user_view(user)
+
+    async def user(self, principal: Principal) -> UserView:
+        user = await self.repo.user(principal.user_id)
+        if user is None:
+            raise AuthenticationError("this account no longer exists", fix="Sign in again.")
+        return _user_view(user)
+
+    # --- sessions ------------------------------------------------------------------------------------------
+
+    async def sign_in(self, email: str, password: str, *, ip: str, limiter: LoginLimiter) -> NewSession:
+        """Check the password (rate limited) and open a session. The same error for every wrong detail."""
+        normalized = email.strip().lower()
+        limiter.attempt(normalized, ip)
+        user = await self.repo.user_by_name(normalized)
+        stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+        try:
+            await asyncio.to_thread(_hasher.verify, stored, password)
+            ok = user is not None and user.password_hash is not None
+        except (VerificationError, InvalidHashError):
+            ok = False
+        if not ok or user is None:
+            raise AuthenticationError("the e-mail or the password is wrong", fix="Check both and try again.")
+        if _hasher.check_needs_rehash(stored):
+            await self.repo.set_password_hash(user.id, await asyncio.to_thread(_hasher.hash, password))
+        now = self.clock.now()
+        await self.repo.delete_expired_sessions(now)
+        cookie = secrets.token_urlsafe(32)
+        expires_at = now + SESSION_LIFETIME
+        await self.repo.add_session(user.id, _sha256(cookie), expires_at)
+        await self.audit_log.append(owner_id=user.id, action="sign_in", detail={"ip": ip})
+        return NewSession(cookie=cookie, user=_user_view(user), expires_at=expires_at)
+
+    async def from_session(self, cookie: str) -> Principal:
+        """The principal of a session cookie; `AuthenticationError` when unknown, expired or signed out."""
+        row = await self.repo.session_by_hash(_sha256(cookie))
+        now = self.clock.now()
+        if row is None or row.expires_at <= now or row.last_seen_at + SESSION_IDLE <= now:
+            raise AuthenticationError("you are not signed in (or the session ended)", fix="Sign in again.")
+        user = await self.repo.user(row.user_id)
+        if user is None:
+            raise AuthenticationError("you are not signed in (or the session ended)", fix="Sign in again.")
+        if now - row.last_seen_at >= TOUCH_EVERY:
+            await self.repo.touch_session(row.id, now)
+        return Principal(user.id, user.name, user.is_operator, session_id=row.id)
+
+    async def sign_out(self, principal: Principal) -> None:
+        """End the session server-side: the cookie is worthless from now on, wherever it was copied to."""
+        if principal.session_id is not None:
+            await self.repo.delete_session(principal.user_id, principal.session_id)
+            await self.audit_log.append(owner_id=principal.user_id, action="sign_out", detail={})
+
+    # --- tokens --------------------------------------------------------------------------------------------
+
+    async def from_token(self, token: str) -> Principal:
+        """The principal of an API token; `AuthenticationError` when unknown or revoked."""
+        row = await self.repo.token_by_hash(_sha256(token.strip()))
+        user = await self.repo.user(row.user_id) if row is not None else None
+        if row is None or user is None:
+            raise AuthenticationError(
+                "this API token is not valid (unknown or revoked)", fix="Create a new token and use that."
+            )
+        now = self.clock.now()
+        if row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY:
+            await self.repo.touch_token(row.id, now)
+        return Principal(user.id, user.name, user.is_operator, token_id=row.id)
+
+    async def create_token(self, principal: Principal, name: str) -> NewToken:
+        return await self._create_token(principal.user_id, name)
+
+    async def create_token_for(self, email: str, name: str) -> NewToken:
+        """The CLI's way (operator on the server's machine): a token for the user with this e-mail."""
+        user = await self.repo.user_by_name(normalize_email(email))
+        if user is None:
+            raise InvalidInputError(
+                "user", f"there is no user {email.strip()!r}", fix="Create it: tradedock user create"
+            )
+        return await self._create_token(user.id, name)
+
+    async def _create_token(self, user_id: str, name: str) -> NewToken:
+        name = name.strip()
+        if not TOKEN_NAME_PATTERN.fullmatch(name):
+            raise InvalidInputError(
+                "name", "a token name is 1–100 letters, digits, spaces or . _ : @ / -", fix="Choose a simpler name."
+            )
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        row = await self.repo.add_token(user_id, name, _sha256(token), token[: len(TOKEN_PREFIX) + 4])
+        await self.audit_log.append(owner_id=user_id, action="token_create", detail={"token_id": row.id, "name": name})
+        return NewToken(**_token_view(row).model_dump(), token=token)
+
+    async def list_tokens(self, principal: Principal, *, limit: int, offset: int) -> list[TokenView]:
+        rows = await self.repo.list_tokens(principal.user_id, limit=limit, offset=offset)
+        return [_token_view(row) for row in rows]
+
+    async def revoke_token(self, principal: Principal, token_id: str) -> None:
+        if not await self.repo.delete_token(principal.user_id, token_id):
+            raise NotFoundError("no such API token", fix="List your tokens to see their ids.")
+        await self.audit_log.append(owner_id=principal.user_id, action="token_revoke", detail={"token_id": token_id})
+
+
+def csrf_token_for(cookie: str) -> str:
+    """The CSRF token of a session: derived from the HttpOnly cookie, which another site can neither read nor
+    guess, so only a page of ours (told the token at sign-in, or by ``GET /me``) can send it back."""
+    digest = hashlib.sha256(b"tradedock-csrf\x00" + cookie.encode("utf-8")).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
