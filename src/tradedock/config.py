@@ -8,7 +8,6 @@ creates the data directory with mode 0700. What does not: reading key material (
 from __future__ import annotations
 
 import json
-import os
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
@@ -130,8 +129,8 @@ def load_settings(**overrides: Any) -> Settings:
 
 
 def ensure_home(settings: Settings) -> Path:
-    """Create the data directory (mode 0700) if missing and return it."""
-    home = settings.home
-    home.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(home, 0o700)
-    return home
+    """Create the data directory (mode 0700) if missing, else check it is ours and not writable by others
+    (never chmod an existing directory: TRADEDOCK_HOME=$HOME must not lock the home directory)."""
+    from tradedock.localfiles import ensure_private_dir
+
+    return ensure_private_dir(settings.home, "TRADEDOCK_HOME")

@@ -82,6 +82,7 @@ class TestKeySources:
     def test_key_file_one_per_line_with_comments(self, tmp_path: Path) -> None:
         path = tmp_path / "keys"
         path.write_text(f"# rotated 2026-11\nk2:{b64key()}\n\nk1:{b64key()}\n")
+        path.chmod(0o600)
         ring = read_key_file(path, "TRADEDOCK_MASTER_KEY_FILE")
         assert list(ring.keys) == ["k2", "k1"]
         assert ring.primary.key_id == "k2"
@@ -102,6 +103,7 @@ class TestKeySources:
     def test_malformed_file_names_file_and_line(self, tmp_path: Path, tradedock_home: Path) -> None:
         path = tmp_path / "keys"
         path.write_text(f"k1:{b64key()}\nk2:not-a-key\n")
+        path.chmod(0o600)
         with pytest.raises(MasterKeyError) as caught:
             load_key_ring(load_settings(master_key_file=path))
         assert "entry 2" in str(caught.value) and str(path) in str(caught.value)
@@ -138,6 +140,7 @@ class TestGeneratedKeyFile:
         settings = load_settings()
         tradedock_home.mkdir(mode=0o700)
         settings.default_master_key_file.write_text("# nothing here\n")
+        settings.default_master_key_file.chmod(0o600)
         with pytest.raises(MasterKeyError, match="no master key"):
             open_vault(settings)
 

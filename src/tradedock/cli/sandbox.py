@@ -23,6 +23,7 @@ import typer
 
 from tradedock.config import ensure_home, load_settings
 from tradedock.domain import ConnectionStatus, ContractType, Environment, ExchangeId, Scope
+from tradedock.localfiles import write_private_file
 from tradedock.services.connections import ConnectionService, ConnectRequest
 from tradedock.services.context import open_app
 from tradedock_sim.server import start_background
@@ -72,7 +73,7 @@ def sandbox(as_json: bool = typer.Option(False, "--json", help="Print the URLs a
     sims = start_background()
     urls_file = settings.sandbox_urls_file
     try:
-        urls_file.write_text(json.dumps(sims.urls), encoding="utf-8")
+        write_private_file(urls_file, json.dumps(sims.urls))  # 0600, replaces (never follows) a symlink
         keys = {name: create_scenario_key(url, "healthy")["credentials"] for name, url in sims.urls.items()}
         if as_json:  # one line, flushed: scripts read it while the simulators keep running
             print(json.dumps({"urls": sims.urls, "healthy_keys": keys}), flush=True)

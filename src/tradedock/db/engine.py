@@ -19,6 +19,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+from tradedock.localfiles import create_private_file
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
@@ -58,6 +60,8 @@ def _make_sqlite_engine(url: str, database: str | None, *, echo: bool) -> AsyncE
         kwargs["poolclass"] = StaticPool
     elif database:
         Path(database).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # 0600 before SQLite opens it: SQLite gives -wal and -shm the database file's mode.
+        create_private_file(Path(database))
     engine = create_async_engine(url, echo=echo, **kwargs)
 
     @event.listens_for(engine.sync_engine, "connect")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -66,4 +67,16 @@ async def open_app(
         await engine.dispose()
         raise
     access = ExchangeAccess(settings=settings, clock=clock, transports=dict(transports or {}))
-    return AppContext(settings, clock, engine, sessions, vault, access)
+    context = AppContext(settings, clock, engine, sessions, vault, access)
+    if vault.created_key_file is not None:
+        context.notes.append(first_run_note(vault.created_key_file))
+    return context
+
+
+def first_run_note(path: Path) -> str:
+    """What a user must hear once, when TradeDock generated the master key on first run."""
+    return (
+        f"A new master key was generated at {path}. Back it up now, apart from the database (a password manager "
+        "or offline copy): without it no stored exchange key can ever be opened again. If it is lost, start over: "
+        "delete the database, then reconnect every exchange key (see docs/operations-vault.md, 'Backups')."
+    )

@@ -21,12 +21,13 @@ import hashlib
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 
 from tradedock.config import Settings, ensure_home
 from tradedock.errors import MasterKeyError
+from tradedock.localfiles import check_key_file
 
 KEY_BYTES = 32
 _KEY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
@@ -57,6 +58,8 @@ class KeyRing:
     primary: MasterKey
     keys: Mapping[str, MasterKey]
     source: str
+    #: Set when this start generated the key file (first run): the user must be told to back it up.
+    created_file: Path | None = None
 
     def __repr__(self) -> str:
         return f"KeyRing(primary={self.primary.key_id!r}, key_ids={list(self.keys)!r}, source={self.source!r})"
@@ -145,8 +148,11 @@ def _file_entries(text: str) -> list[str]:
     return entries
 
 
-def read_key_file(path: Path, source: str) -> KeyRing:
-    """Read a key file (one ``[id:]base64`` per line, ``#`` comments allowed)."""
+def read_key_file(path: Path, source: str, setting: str = FILE_VARIABLE) -> KeyRing:
+    """Read a key file (one ``[id:]base64`` per line, ``#`` comments allowed) that only we can read or write.
+
+    ``setting`` names what the operator changes to fix an unsafe file (the variable, or TRADEDOCK_HOME).
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -160,11 +166,12 @@ def read_key_file(path: Path, source: str) -> KeyRing:
             f"{source}: the master key file {path} cannot be read ({type(exc).__name__}); check its permissions",
             fix="make the key file readable by the TradeDock user only (chmod 600)",
         ) from None
+    check_key_file(path, setting)
     return parse_key_entries(_file_entries(text), f"{source} ({path})")
 
 
-def _create_default_key_file(path: Path) -> None:
-    """Write a fresh key file with mode 0600; if another process won the race, keep its file."""
+def _create_default_key_file(path: Path) -> bool:
+    """Write a fresh key file with mode 0600; if another process won the race, keep its file (False)."""
     line = generate_key_line()
     content = (
         "# TradeDock master key (key-encryption key). Back this file up apart from the database:\n"
@@ -174,13 +181,14 @@ def _create_default_key_file(path: Path) -> None:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return
+        return False
     try:
         os.write(fd, content.encode("ascii"))
         os.fsync(fd)
     finally:
         os.close(fd)
     os.chmod(path, 0o600)
+    return True
 
 
 def load_key_ring(settings: Settings) -> KeyRing:
@@ -195,7 +203,9 @@ def load_key_ring(settings: Settings) -> KeyRing:
     if settings.master_key_file is not None:
         return read_key_file(settings.master_key_file, FILE_VARIABLE)
     path = settings.default_master_key_file
-    if not path.exists():
-        ensure_home(settings)
-        _create_default_key_file(path)
-    return read_key_file(path, f"generated key file (set {FILE_VARIABLE} or {ENV_VARIABLE} to use your own)")
+    ensure_home(settings)
+    created = not path.exists() and _create_default_key_file(path)
+    ring = read_key_file(
+        path, f"generated key file (set {FILE_VARIABLE} or {ENV_VARIABLE} to use your own)", "TRADEDOCK_HOME"
+    )
+    return replace(ring, created_file=path) if created else ring

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Mapping
+from pathlib import Path
 
 from tradedock.config import Settings
 from tradedock.errors import MasterKeyError, VaultError, VaultIntegrityError
@@ -47,6 +48,11 @@ class Vault:
     def __init__(self, ring: KeyRing) -> None:
         self._ring = ring
         self._fingerprint_key: bytes | None = None
+
+    @property
+    def created_key_file(self) -> Path | None:
+        """The master key file this start generated (first run), else None."""
+        return self._ring.created_file
 
     def __repr__(self) -> str:
         return f"Vault(primary_key_id={self.primary_key_id!r}, key_ids={list(self.key_ids)!r})"
@@ -223,5 +229,6 @@ class Vault:
 
 
 def open_vault(settings: Settings) -> Vault:
-    """The vault for these settings; generates ``$TRADEDOCK_HOME/master.key`` (0600) on first run."""
+    """The vault for these settings; generates ``$TRADEDOCK_HOME/master.key`` (0600) on first run (then
+    ``created_key_file`` says so: tell the user to back it up)."""
     return Vault(load_key_ring(settings))
