@@ -54,6 +54,27 @@ class TestKeys:
         assert_report(report, ConnectionStatus.INVALID, {"credentials.format": (F, "MAIN wallet's private key")})
         assert report.rounds == 0
 
+    @pytest.mark.parametrize("reading", ["refuse", "accept"])
+    async def test_main_wallet_as_its_own_signer_is_refused_locally_under_both_readings(
+        self, aster: SimExchange, reading: str
+    ) -> None:
+        """ccxt's model (user = signer = main wallet): the simulator rule main_wallet_signer picks whether Aster
+        accepts it (UNCONFIRMED); TradeDock's answer must not depend on it and must never reach the exchange."""
+        handed_out = await aster.scenario("main_wallet_key")  # private_key is the main wallet's
+        await aster.control.set_rules(main_wallet_signer=reading)
+        main = handed_out["main_wallet"]
+        report = await aster.verify({"api_wallet": main, "private_key": handed_out["private_key"], "main_wallet": main})
+        assert_report(report, ConnectionStatus.INVALID, {"credentials.format": (F, "")})
+        assert report.check("credentials.format").message == (
+            "The API wallet address and the main wallet address are the same. The API wallet is a separate address "
+            "that Aster creates for API trading. That is a main wallet signing for itself: TradeDock signs only "
+            "with an API wallet's key, whether or not Aster accepts a main wallet as its own signer. If that "
+            "address is your login wallet, the private key you pasted is your MAIN wallet's key — never paste it "
+            "anywhere."
+        )
+        assert report.rounds == 0
+        assert_no_secret(report, handed_out, ("private_key",))
+
     async def test_private_key_of_another_api_wallet_fails_locally(self, aster: SimExchange) -> None:
         report = await aster.verify(await aster.scenario("other_api_wallet_key"))
         assert_report(report, ConnectionStatus.INVALID, {"credentials.format": (F, "belongs to another API wallet")})

@@ -32,6 +32,7 @@ from starlette.routing import BaseRoute
 from tradedock_sim.aster import errors, routes, scenarios
 from tradedock_sim.aster.auth import PERMISSIONS, is_address
 from tradedock_sim.aster.endpoints import MULTI_ASSETS, SINGLE_ASSET
+from tradedock_sim.aster.rules import RULES
 from tradedock_sim.core import (
     DAY_MS,
     Account,
@@ -40,6 +41,7 @@ from tradedock_sim.core import (
     ExchangeSim,
     MintedKey,
     RateLimit,
+    Rule,
     Scenario,
     SimState,
     sim_state,
@@ -105,6 +107,8 @@ class AsterSim(ExchangeSim):
     # Also offer the core's http_500 / http_503_html / timeout / rate_limit / geo_block presets (same names on
     # every exchange); Aster's own fault presets (exchange_down, exchange_500, ...) stay as well.
     standard_fault_presets: ClassVar[bool] = True
+    # Readings of UNCONFIRMED behaviour: main_wallet_signer (see rules.py).
+    rules: ClassVar[Mapping[str, Rule]] = RULES
 
     def routes(self) -> list[BaseRoute]:
         return routes.routes()

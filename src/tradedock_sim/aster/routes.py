@@ -15,11 +15,21 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from tradedock_sim.aster.auth import Agent, NonceBook, authenticate, read_signed_request, require_permission
+from tradedock_sim.aster import builders, errors
+from tradedock_sim.aster.auth import (
+    PERMISSIONS,
+    Agent,
+    NonceBook,
+    authenticate,
+    read_signed_request,
+    require_permission,
+)
 from tradedock_sim.aster.endpoints import ENDPOINTS, Call, Endpoint
 from tradedock_sim.aster.errors import AsterError
 from tradedock_sim.aster.ratelimit import WeightLimiter
+from tradedock_sim.aster.rules import main_wallet_may_sign
 from tradedock_sim.core import SimState, client_ip, request_environment, sim_state
+from tradedock_sim.core.fallback import unknown_path_route
 
 WEIGHT_HEADER = "X-MBX-USED-WEIGHT-1M"  # FUTURES doc "Limits"; exact suffix UNCONFIRMED (aster.md §6)
 
@@ -49,6 +59,13 @@ def agent_lookup(state: SimState, address: str) -> Agent | None:
     )
 
 
+def main_wallet_agent(state: SimState, address: str, environment: str) -> Agent | None:
+    """Under rule main_wallet_signer=accept: a main wallet acting as its own agent (every permission)."""
+    if not main_wallet_may_sign(state) or address not in state.accounts:
+        return None
+    return Agent(address, address, environment, None, (), dict.fromkeys(PERMISSIONS, True))
+
+
 async def _call_for(request: Request, endpoint: Endpoint, state: SimState) -> Call:
     environment = request_environment(request)
     query = request.scope.get("query_string", b"").decode("latin-1")
@@ -62,7 +79,7 @@ async def _call_for(request: Request, endpoint: Endpoint, state: SimState) -> Ca
         environment=environment,
         now_ms=now_ms,
         client_ip=client_ip(request),
-        find_agent=lambda address: agent_lookup(state, address),
+        find_agent=lambda address: agent_lookup(state, address) or main_wallet_agent(state, address, environment),
         nonces=nonce_book(state),
     )
     if endpoint.permission is not None:
@@ -91,9 +108,35 @@ def _serve(endpoints: Mapping[str, Endpoint]) -> Callable[[Request], Awaitable[R
     return serve
 
 
+async def approve_builder(request: Request) -> Response:
+    """POST /fapi/v3/approveBuilder: signed by the main wallet itself (see `builders.py`), weight 1."""
+    state = sim_state(request)
+    limiter = weight_limiter(state)
+    ip = client_ip(request)
+    try:
+        limiter.charge(ip, 1)
+        query = request.scope.get("query_string", b"").decode("latin-1")
+        signed = read_signed_request(query, (await request.body()).decode("utf-8", errors="replace"))
+        result = builders.approve_builder(
+            state, request_environment(request), signed.params, signed.signature, state.now_ms(), nonce_book(state)
+        )
+    except AsterError as exc:
+        return error_response(exc, limiter.used(ip))
+    return JSONResponse(result, headers={WEIGHT_HEADER: str(limiter.used(ip))})
+
+
+async def unknown_path(request: Request) -> Response:
+    """Any path Aster does not serve: its Binance-style -5000 answer with HTTP 404 (wording UNCONFIRMED)."""
+    return error_response(errors.unknown_path(request.method, request.url.path), 0)
+
+
 def routes() -> list[BaseRoute]:
-    """One Starlette route per path, dispatching on method (other methods get Starlette's 405)."""
+    """One Starlette route per path, dispatching on method (other methods get Starlette's 405), then the
+    approveBuilder management call and the catch-all for unknown paths."""
     by_path: dict[str, dict[str, Endpoint]] = defaultdict(dict)
-    for endpoint in ENDPOINTS:
+    for endpoint in (*ENDPOINTS, *builders.ENDPOINTS):
         by_path[endpoint.path][endpoint.method] = endpoint
-    return [Route(path, _serve(methods), methods=list(methods)) for path, methods in by_path.items()]
+    table: list[BaseRoute] = [Route(path, _serve(methods), methods=list(methods)) for path, methods in by_path.items()]
+    table.append(Route("/fapi/v3/approveBuilder", approve_builder, methods=["POST"]))
+    table.append(unknown_path_route(unknown_path))
+    return table

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute
 
-from tradedock_sim.bybit import envelope, market, routes, scenarios, trading
+from tradedock_sim.bybit import assets, envelope, market, routes, scenarios, trading
 from tradedock_sim.bybit.permissions import FUTURES_TRADING
 from tradedock_sim.bybit.permissions import validate_permissions as validate_bybit_permissions
 from tradedock_sim.core import (
@@ -55,7 +55,7 @@ class BybitSim(ExchangeSim):
     standard_fault_presets: ClassVar[bool] = True
 
     def routes(self) -> list[BaseRoute]:
-        return [*market.routes(), *routes.routes(), *trading.routes()]
+        return [*market.routes(), *routes.routes(), *trading.routes(), *assets.routes(), *assets.fallback()]
 
     def new_uid(self, state: SimState) -> str:
         return str(state.rng.randint(100_000_000, 499_999_999))

@@ -186,14 +186,15 @@ async def wallet_balance(request: Request, caller: Caller) -> Response:
         if account_type == "UNIFIED":
             # Classic accounts asking UNIFIED get HTTP 400 since 2023-08-25 (docs/changelog/v5); body UNCONFIRMED.
             return envelope.error(
-                request, envelope.PARAMS_ERROR, "accountType only support CONTRACT, SPOT", status_code=400
+                request, envelope.PARAMS_ERROR, "accountType only support CONTRACT, SPOT.", status_code=400
             )
         allowed = ("CONTRACT", "SPOT")
     else:
         # UTA 1.0 keeps inverse in CONTRACT; UTA 2.0 has UNIFIED only (https://bybit-exchange.github.io/docs/v5/acct-mode).
         allowed = ("UNIFIED", "CONTRACT") if status in (3, 4) else ("UNIFIED",)
     if account_type not in allowed:
-        return envelope.error(request, envelope.PARAMS_ERROR, f"accountType only support {', '.join(allowed)}")
+        # Live text ends with "." ({"retCode":10001,"retMsg":"accountType only support UNIFIED."} in public logs).
+        return envelope.error(request, envelope.PARAMS_ERROR, f"accountType only support {', '.join(allowed)}.")
     margins: dict[str, MarginSummary] = {}
     if account_type == "UNIFIED":
         engine = trading_engine(request)

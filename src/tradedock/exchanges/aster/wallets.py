@@ -158,9 +158,13 @@ def inspect_credentials(creds: Credentials) -> tuple[CredentialFinding, ...]:
     if same_address(api_wallet, main_wallet):
         # Which of the two fields is wrong cannot be told locally; if the key is this address's key and it is
         # the login wallet, it is the main key — say so without claiming it.
+        # The key signing for its own address as both signer and user is ccxt's model (a main wallet as its own
+        # signer). Whether Aster accepts that is UNCONFIRMED (aster.md §8 item 10); TradeDock refuses it either
+        # way, so the message never claims what Aster would answer.
         caution = (
-            " If that address is your login wallet, the private key you pasted is your MAIN wallet's key — "
-            "never paste it anywhere."
+            " That is a main wallet signing for itself: TradeDock signs only with an API wallet's key, whether or "
+            "not Aster accepts a main wallet as its own signer. If that address is your login wallet, the private "
+            "key you pasted is your MAIN wallet's key — never paste it anywhere."
             if same_address(derived, api_wallet)
             else ""
         )
