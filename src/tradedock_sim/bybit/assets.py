@@ -17,6 +17,7 @@ from tradedock_sim.bybit import envelope
 from tradedock_sim.bybit.auth import Caller, private
 from tradedock_sim.bybit.routes import is_uta
 from tradedock_sim.core.fallback import unknown_path_route
+from tradedock_sim.core.trading_control import trading_engine
 
 ACCOUNT_TYPES = ("FUND", "UNIFIED", "CONTRACT", "SPOT")
 #: "Query up to 20 coins per request" (https://bybit-exchange.github.io/docs/v5/account/unified-trans-amnt).
@@ -73,9 +74,16 @@ async def withdrawal(request: Request, caller: Caller) -> Response:
         return envelope.error(request, envelope.PARAMS_ERROR, "params error: coinName is required.")
     if len(coins) > MAX_WITHDRAWAL_COINS:
         return envelope.error(request, envelope.PARAMS_ERROR, "params error: coinName supports up to 20 coins.")
-    wallet = caller.account.wallet("UNIFIED")
-    amounts = {coin: _amount(wallet.get(coin, Decimal(0))) for coin in coins}
-    # No positions or orders are simulated, so the whole wallet balance is transferable.
+    account = caller.account
+    wallet = account.wallet("UNIFIED")
+    engine = trading_engine(request)
+    settle_coins = {instrument.settle for instrument in engine.instruments.values()}
+    amounts: dict[str, str] = {}
+    for coin in coins:
+        value = wallet.get(coin, Decimal(0))
+        if coin in settle_coins:  # margin held by the simulated positions and orders cannot leave
+            value = max(Decimal(0), min(value, engine.margin(account, "UNIFIED", coin).available))
+        amounts[coin] = _amount(value)
     return envelope.ok(
         request, {"availableWithdrawal": amounts[coins[0]], "availableWithdrawalMap": amounts}, ret_msg="success"
     )
