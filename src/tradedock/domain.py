@@ -92,21 +92,6 @@ class ConnectionStatus(enum.StrEnum):
     UNREACHABLE = "unreachable"
 
 
-#: Credential field names per exchange, in the order a user is asked for them (DESIGN.md contract).
-CREDENTIAL_FIELDS: Mapping[ExchangeId, tuple[str, ...]] = MappingProxyType(
-    {
-        ExchangeId.BITGET: ("api_key", "secret", "passphrase"),
-        ExchangeId.BYBIT: ("api_key", "secret"),
-        ExchangeId.ASTER: ("api_wallet", "private_key", "main_wallet"),
-    }
-)
-
-#: The field that identifies a key publicly (fingerprinted, shown masked). Never a secret.
-PUBLIC_ID_FIELD: Mapping[ExchangeId, str] = MappingProxyType(
-    {ExchangeId.BITGET: "api_key", ExchangeId.BYBIT: "api_key", ExchangeId.ASTER: "api_wallet"}
-)
-
-
 def mask(value: str, visible: int = 4) -> str:
     """Show only the last ``visible`` characters of a public identifier: ``…a1b2``."""
     if len(value) <= visible:
@@ -116,10 +101,15 @@ def mask(value: str, visible: int = 4) -> str:
 
 @dataclass(frozen=True, repr=False)
 class Credentials:
-    """The credential fields of one key, exactly as given. ``repr``/``str`` never show a value."""
+    """The credential fields of one key, exactly as given. ``repr``/``str`` never show a value.
+
+    ``public_field`` names the field that identifies the key publicly (fingerprinted, shown masked; never a
+    secret). Which field that is, is the exchange's fact: build credentials with `ExchangeSpec.credentials()`.
+    """
 
     exchange: ExchangeId
     fields: Mapping[str, str]
+    public_field: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fields", MappingProxyType(dict(self.fields)))
@@ -138,8 +128,10 @@ class Credentials:
 
     @property
     def public_id(self) -> str:
-        """The API key (Bybit, Bitget) or API wallet address (Aster)."""
-        return self.fields.get(PUBLIC_ID_FIELD[self.exchange], "")
+        """The value of ``public_field`` (the API key, or Aster's API wallet address)."""
+        if not self.public_field:
+            raise ValueError("these credentials were built without public_field; use ExchangeSpec.credentials()")
+        return self.fields.get(self.public_field, "")
 
     def trimmed(self) -> tuple[Credentials, tuple[str, ...]]:
         """Strip pasted whitespace (spaces, tabs, newlines, zero-width) from every field.
@@ -153,7 +145,7 @@ class Credentials:
             cleaned[name] = new
             if new != value:
                 changed.append(name)
-        return Credentials(self.exchange, cleaned), tuple(changed)
+        return Credentials(self.exchange, cleaned, self.public_field), tuple(changed)
 
 
 _INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff")

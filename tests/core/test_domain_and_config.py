@@ -35,10 +35,17 @@ class TestCredentials:
         with pytest.raises(TypeError):
             creds.fields["secret"] = "other"  # type: ignore[index]
 
-    def test_public_id_is_the_key_or_the_api_wallet(self) -> None:
-        assert Credentials(ExchangeId.BYBIT, {"api_key": "K1", "secret": "S"}).public_id == "K1"
-        aster = Credentials(ExchangeId.ASTER, {"api_wallet": "0xabc", "private_key": "p", "main_wallet": "0xdef"})
-        assert aster.public_id == "0xabc"
+    def test_public_id_is_the_named_public_field(self) -> None:
+        assert Credentials(ExchangeId.BYBIT, {"api_key": "K1", "secret": "S"}, "api_key").public_id == "K1"
+        aster = Credentials(
+            ExchangeId.ASTER, {"api_wallet": " 0xabc", "private_key": "p", "main_wallet": "0xdef"}, "api_wallet"
+        )
+        assert aster.public_id == " 0xabc"
+        assert aster.trimmed()[0].public_id == "0xabc"  # trimming keeps the public field
+
+    def test_public_id_needs_the_public_field(self) -> None:
+        with pytest.raises(ValueError, match="public_field"):
+            _ = Credentials(ExchangeId.BYBIT, {"api_key": "K1", "secret": "S"}).public_id
 
     def test_mask_shows_only_the_last_four(self) -> None:
         assert mask("ABCDEFGH1234") == "…1234"

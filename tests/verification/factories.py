@@ -29,9 +29,10 @@ from tradedock.domain import (
     ServerTime,
 )
 from tradedock.exchanges.base import Capabilities, CredentialField, CredentialFinding, ExchangeSpec
+from tradedock.exchanges.profile import ExchangeProfile
+from tradedock.exchanges.registry import get_spec
 from tradedock.verification.checks import ALL_CHECKS, Check, CheckContext
 from tradedock.verification.gathered import NOT_RUN, Gathered, Read
-from tradedock.verification.profiles import profile_for
 from tradedock.verification.report import CheckResult
 from tradedock.verification.request import Policy, VerificationRequest
 
@@ -87,6 +88,7 @@ def make_spec(
     capabilities: Capabilities | None = None,
     inspector: Callable[[Credentials], tuple[CredentialFinding, ...]] = no_findings,
 ) -> ExchangeSpec:
+    real = get_spec(exchange)
     return ExchangeSpec(
         id=exchange,
         name=_NAMES[exchange],
@@ -95,7 +97,17 @@ def make_spec(
         sandbox_paths={Environment.LIVE: ""},
         capabilities=capabilities or Capabilities(),
         inspect_credentials=inspector,
+        # Requirements, guide and error table are the exchange's own: the checks read the real profile.
+        profile=profile_for(exchange),
+        guide=real.guide,
+        error_table=real.error_table,
+        public_id_field=real.public_id_field,
     )
+
+
+def profile_for(exchange: ExchangeId) -> ExchangeProfile:
+    """The exchange's real verification profile, as the registry serves it."""
+    return get_spec(exchange).profile
 
 
 def credentials(exchange: ExchangeId = ExchangeId.BYBIT, **overrides: str) -> Credentials:

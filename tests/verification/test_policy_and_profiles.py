@@ -8,10 +8,10 @@ import pytest
 
 from tradedock.config import PermissionPolicy, load_settings
 from tradedock.domain import AccountMode, ContractType, Environment, ExchangeId, PositionMode
-from tradedock.verification import PROFILES, Policy, VerificationRequest
-from tradedock.verification.profiles import profile_for
+from tradedock.exchanges.registry import EXCHANGES
+from tradedock.verification import Policy, VerificationRequest
 
-from .factories import credentials
+from .factories import credentials, profile_for
 
 
 def test_policy_from_settings(monkeypatch: pytest.MonkeyPatch, tradedock_home: object) -> None:
@@ -38,7 +38,7 @@ def test_request_refuses_credentials_of_another_exchange() -> None:
 
 
 def test_every_exchange_has_a_profile() -> None:
-    assert set(PROFILES) == set(ExchangeId)
+    assert {entry.spec.profile.exchange for entry in EXCHANGES.values()} == set(ExchangeId)
 
 
 @pytest.mark.parametrize(

@@ -23,6 +23,7 @@ from tradedock.services.connections import (
     parse_exchange,
 )
 from tradedock.services.context import AppContext, open_app
+from tradedock.services.guides import exchanges_help
 
 from .common import EXIT_OK, exit_code_for, run, worst_exit_code
 from .output import live_checklist, make_console, print_json, render_balances, render_connections, render_report
@@ -64,7 +65,7 @@ def _print_outcome(outcome: Outcome, *, as_json: bool, title: str | None = None)
 
 
 def connect(
-    exchange: str = typer.Argument(..., help="bybit, bitget or aster"),
+    exchange: str = typer.Argument(..., help=exchanges_help()),
     label: str = typer.Option(None, "--label", help="A name for this connection."),
     scope: Scope = typer.Option(Scope.FUTURES, "--scope", help="What the platform will trade."),
     contract: ContractType = typer.Option(None, "--contract", help="Futures market (default: the exchange's USDT-M)."),

@@ -6,21 +6,21 @@ import typer
 
 from tradedock.config import load_settings
 from tradedock.services.connections import parse_exchange
-from tradedock.services.guides import get_guide
+from tradedock.services.guides import exchanges_help, get_guide
 
 from .common import EXIT_OK, run
 from .output import make_console, print_json, render_guide
 
 
 def guide(
-    exchange: str = typer.Argument(..., help="bybit, bitget or aster"),
+    exchange: str = typer.Argument(..., help=exchanges_help()),
     as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON."),
 ) -> None:
     """Step-by-step: create the API key, which permissions to enable and leave off, which IPs to whitelist."""
 
     async def go() -> int:
         settings = load_settings()
-        data = get_guide(parse_exchange(exchange), egress_ips=settings.egress_ips).to_dict()
+        data = get_guide(parse_exchange(exchange), settings).to_dict()
         if as_json:
             print_json(data)
         else:

@@ -1,10 +1,14 @@
 """The adapter contract every exchange implements, plus the exchange's static description (`ExchangeSpec`).
 
 What belongs here: the `ExchangeAdapter` protocol (the few read-only calls verification needs), the
-`ExchangeSpec` (credential fields with their meaning and format, URLs per environment, capability flags,
-a local credential inspector), and the small value types those use. What does not: any concrete exchange,
-HTTP code, or verification logic. `tradedock.verification` may import this module and nothing else from
-`tradedock.exchanges`.
+`ExchangeSpec` (credential fields with their meaning and format, URLs per environment, capability flags, a
+local credential inspector, the shapes other exchanges' paste detection needs, the verification profile, the
+guide text and the error table), and the small value types those use. What does not: any concrete exchange,
+HTTP code, or verification logic. `tradedock.verification` may import this module and ``exchanges.profile``
+and nothing else from `tradedock.exchanges`.
+
+This module and every ``exchanges/<x>/spec.py`` are cheap to import (no httpx, no eth-account): the registry
+loads every spec up front and an exchange's adapter only when that exchange is used.
 """
 
 from __future__ import annotations
@@ -12,11 +16,8 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import httpx
-
-from tradedock.clock import Clock
 from tradedock.domain import (
     AccountInfo,
     Balance,
@@ -28,6 +29,14 @@ from tradedock.domain import (
     PositionSettings,
     ServerTime,
 )
+from tradedock.exchanges.errors import ErrorTable
+from tradedock.exchanges.guide import GuideText
+from tradedock.exchanges.profile import ExchangeProfile
+
+if TYPE_CHECKING:  # only types: importing httpx costs ~0.2 s, and `tradedock --help` needs none of it
+    import httpx
+
+    from tradedock.clock import Clock
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,21 @@ class CredentialField:
     secret: bool  # hidden input, sealed in the vault
     pattern: str  # full-match regex of a well-formed value (after trimming)
     shape: str  # human description of the format: "36 hex characters", "0x + 40 hex characters"
+
+
+@dataclass(frozen=True)
+class PasteShape:
+    """What one of this exchange's credential fields usually looks like, so that the registry can tell a user
+    who pasted it under another exchange ("this looks like a Bitget API key").
+
+    ``distinctive`` means no other exchange's credential has this shape (a prefix such as ``bg_`` or ``0x``):
+    one such match is enough to refuse the paste; a non-distinctive match only warns unless two fields match.
+    """
+
+    field: str
+    pattern: str  # full match, after trimming
+    what: str  # "a Bitget API key (bg_…)"
+    distinctive: bool = False
 
 
 class FindingSeverity(enum.StrEnum):
@@ -88,14 +112,43 @@ class ExchangeSpec:
     capabilities: Capabilities
     #: Local format checks beyond the field patterns (swapped fields, Aster key ↔ address derivation).
     inspect_credentials: Callable[[Credentials], tuple[CredentialFinding, ...]]
+    #: Requirements and wording for verification (permissions, wallets, balance minimum, menu names).
+    profile: ExchangeProfile
+    #: The key-setup guide, as data; ``services/guides.py`` fills in the IPs and the requirements.
+    guide: GuideText
+    #: The exchange's error codes → domain errors (every row is checked by tests/conformance).
+    error_table: ErrorTable
+    #: The credential field that identifies a key publicly (fingerprinted, shown masked). Never a secret.
+    public_id_field: str
+    #: What this exchange's credentials usually look like (for cross-exchange paste detection).
+    paste_shapes: tuple[PasteShape, ...] = ()
     contract_types: tuple[ContractType, ...] = ()
     guide_url: str = ""
+
+    def __post_init__(self) -> None:
+        names = self.field_names
+        if self.public_id_field not in names or self.field(self.public_id_field).secret:
+            raise ValueError(f"{self.name}: public_id_field must name a non-secret credential field of {names}")
+        if self.profile.exchange is not self.id:
+            raise ValueError(f"{self.name}: the profile is for {self.profile.exchange.value}")
+        unknown = {s.field for s in self.paste_shapes} - set(names)
+        if unknown:
+            raise ValueError(f"{self.name}: paste shapes name unknown fields {sorted(unknown)}")
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        """Credential field names in the order a user is asked for them."""
+        return tuple(f.name for f in self.credential_fields)
 
     def field(self, name: str) -> CredentialField:
         for f in self.credential_fields:
             if f.name == name:
                 return f
         raise KeyError(name)
+
+    def credentials(self, fields: Mapping[str, str]) -> Credentials:
+        """Credentials for this exchange that know their public identifier field (`Credentials.public_id`)."""
+        return Credentials(self.id, fields, self.public_id_field)
 
 
 class ExchangeAdapter(Protocol):

@@ -1,6 +1,13 @@
 """The explicit list of supported exchanges: id → (spec, adapter factory). Unknown ids fail loudly.
 
-Adding an exchange is one line here plus its ``exchanges/<x>/`` folder (see docs/adding-an-exchange.md).
+What belongs here: the one line per exchange, and the few lookups services use. What does not: any exchange's
+facts — each ``exchanges/<x>/spec.py`` holds its credential fields, profile, guide, error table and paste shapes
+(docs/adding-an-exchange.md, docs/architecture.md "Exchange registry").
+
+Importing this module is cheap: it loads every exchange's ``spec.py`` (data), never an adapter, a signer, httpx,
+eth-account, SQLAlchemy or the simulators. An exchange's adapter module loads the first time its
+`create_adapter` is called. The specs served here also recognise the other exchanges' credentials
+(``exchanges/pastes.py``), which only the registry, knowing every exchange, can add.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from types import MappingProxyType
 from tradedock.domain import ExchangeId
 from tradedock.exchanges import aster, bitget, bybit
 from tradedock.exchanges.base import AdapterFactory, ExchangeSpec
+from tradedock.exchanges.pastes import with_paste_detection
 
 
 @dataclass(frozen=True)
@@ -20,12 +28,17 @@ class RegisteredExchange:
     create_adapter: AdapterFactory
 
 
+#: One line per exchange: its own spec and its (lazy) adapter factory.
+_OWN: tuple[tuple[ExchangeSpec, AdapterFactory], ...] = (
+    (bybit.SPEC, bybit.create_adapter),
+    (bitget.SPEC, bitget.create_adapter),
+    (aster.SPEC, aster.create_adapter),
+)
+
+_SPECS = tuple(spec for spec, _ in _OWN)
+
 EXCHANGES: Mapping[ExchangeId, RegisteredExchange] = MappingProxyType(
-    {
-        ExchangeId.BYBIT: RegisteredExchange(bybit.SPEC, bybit.create_adapter),
-        ExchangeId.BITGET: RegisteredExchange(bitget.SPEC, bitget.create_adapter),
-        ExchangeId.ASTER: RegisteredExchange(aster.SPEC, aster.create_adapter),
-    }
+    {spec.id: RegisteredExchange(with_paste_detection(spec, _SPECS), factory) for spec, factory in _OWN}
 )
 
 
@@ -34,5 +47,13 @@ def get_exchange(exchange: ExchangeId | str) -> RegisteredExchange:
     try:
         return EXCHANGES[ExchangeId(exchange)]
     except (ValueError, KeyError):
-        supported = ", ".join(e.value for e in EXCHANGES)
-        raise KeyError(f"unknown exchange {exchange!r}; supported: {supported}") from None
+        raise KeyError(f"unknown exchange {exchange!r}; supported: {', '.join(supported_names())}") from None
+
+
+def get_spec(exchange: ExchangeId | str) -> ExchangeSpec:
+    return get_exchange(exchange).spec
+
+
+def supported_names() -> tuple[str, ...]:
+    """The ids users type (``bybit``), in registry order."""
+    return tuple(e.value for e in EXCHANGES)

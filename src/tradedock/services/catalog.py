@@ -12,9 +12,10 @@ from pydantic import BaseModel, ConfigDict
 
 from tradedock.config import PermissionPolicy
 from tradedock.domain import Environment, ExchangeId, Permission, Scope
+from tradedock.exchanges.registry import EXCHANGES
 from tradedock.services.context import AppContext
 from tradedock.services.guides import get_guide
-from tradedock.verification.profiles import profile_for
+from tradedock.verification import Policy
 
 
 class FieldView(BaseModel):
@@ -87,8 +88,8 @@ class ExchangeView(BaseModel):
 def exchange_view(ctx: AppContext, exchange: ExchangeId) -> ExchangeView:
     settings = ctx.settings
     spec = ctx.access.spec(exchange)
-    profile = profile_for(exchange)
-    guide = get_guide(exchange, egress_ips=settings.egress_ips)
+    profile = spec.profile
+    guide = get_guide(exchange, settings)
     sandbox = exchange.value in settings.effective_sandbox_urls()
     environments = [
         EnvironmentView(id=env.value, name=profile.environment_name(env), available=env in spec.base_urls)
@@ -100,9 +101,8 @@ def exchange_view(ctx: AppContext, exchange: ExchangeId) -> ExchangeView:
     scopes = [
         s for s in Scope if (s.needs_spot and spec.capabilities.spot) or (s.needs_futures and spec.capabilities.futures)
     ]
-    minimum = settings.balance_minimums.get(exchange.value)
-    if minimum is None and profile.futures_minimum is not None:
-        minimum = profile.futures_minimum.fail_below
+    futures_minimum = Policy.from_settings(settings).futures_minimum(profile)  # as the balance check applies it
+    minimum = None if futures_minimum is None else futures_minimum.fail_below
     policies = {Permission.WITHDRAW: settings.withdraw_policy, Permission.TRANSFER: settings.transfer_policy}
     return ExchangeView(
         id=exchange.value,
@@ -139,4 +139,4 @@ def exchange_view(ctx: AppContext, exchange: ExchangeId) -> ExchangeView:
 
 
 def catalog(ctx: AppContext) -> list[ExchangeView]:
-    return [exchange_view(ctx, exchange) for exchange in ExchangeId]
+    return [exchange_view(ctx, exchange) for exchange in EXCHANGES]

@@ -21,8 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tradedock.db.models import Connection
 from tradedock.db.repositories import StoredSecrets
 from tradedock.domain import (
-    CREDENTIAL_FIELDS,
-    PUBLIC_ID_FIELD,
     ConnectionStatus,
     ContractType,
     Credentials,
@@ -32,6 +30,7 @@ from tradedock.domain import (
     mask,
 )
 from tradedock.errors import AccountChangedError, AlreadyConnectedError, InvalidInputError, TimestampRejectedError
+from tradedock.exchanges.registry import get_spec
 from tradedock.services import records
 from tradedock.services.context import AppContext
 from tradedock.services.credentials import validate_credentials
@@ -329,12 +328,12 @@ class ConnectionService:
         return self._decrypt(owner_id, row, await self.store.sealed(owner_id, row.id))
 
     def _decrypt(self, owner_id: str, row: Connection, sealed: StoredSecrets) -> Credentials:
-        exchange = ExchangeId(row.exchange)
+        spec = get_spec(row.exchange)
         fields = self.ctx.vault.open_connection(
             sealed,
             SealContext(owner_id, row.id, row.exchange),
-            required=CREDENTIAL_FIELDS[exchange],
-            public_field=PUBLIC_ID_FIELD[exchange],
+            required=spec.field_names,
+            public_field=spec.public_id_field,
             fingerprint=row.key_fingerprint,
         )
-        return Credentials(exchange, fields)
+        return spec.credentials(fields)

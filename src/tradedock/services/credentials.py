@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from tradedock.domain import CREDENTIAL_FIELDS, Credentials, ExchangeId
+from tradedock.domain import Credentials, ExchangeId
 from tradedock.errors import InvalidInputError
+from tradedock.exchanges.registry import get_spec
 
 #: Longest credential value accepted (the longest real one, an Aster private key, is 66 characters).
 MAX_FIELD_CHARS = 512
@@ -65,7 +66,8 @@ def _check_value(name: str, value: str, exchange: ExchangeId) -> None:
 
 def validate_credentials(exchange: ExchangeId, given: Mapping[str, object]) -> tuple[Credentials, tuple[str, ...]]:
     """The trimmed `Credentials` and the names of the fields trimming changed; `InvalidInputError` otherwise."""
-    expected = CREDENTIAL_FIELDS[exchange]
+    spec = get_spec(exchange)
+    expected = spec.field_names
     check_field_names(given, expected)
     raw: dict[str, str] = {}
     for name in expected:
@@ -77,7 +79,7 @@ def validate_credentials(exchange: ExchangeId, given: Mapping[str, object]) -> t
                 name, f"{name} is missing", fix=f"Provide {name} (see `tradedock guide {exchange}`)."
             )
         raw[name] = str(value)
-    credentials, trimmed = Credentials(exchange, raw).trimmed()
+    credentials, trimmed = spec.credentials(raw).trimmed()
     for name in expected:
         _check_value(name, credentials[name], exchange)
         if not credentials[name]:

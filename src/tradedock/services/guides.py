@@ -1,16 +1,29 @@
-"""Step-by-step setup guides for creating an API key on each exchange, in TradeDock's own words.
+"""Step-by-step key-setup guides, assembled from the exchange registry and the operator's settings.
 
-What belongs here: the guide text as data (sections of steps), with the operator's egress IPs filled in, so the
-CLI, the API and the web show the same guide. What does not: rendering (each shell formats it) or anything
-that talks to an exchange.
+What belongs here: turning an exchange's guide text (``exchanges/<x>/guide.py``, reached through the registry)
+into the guide a user reads — the operator's egress IPs filled in, and the requirements sentence (futures balance
+minimum, position mode) derived from the exchange's profile and the operator's policy, exactly as the checks
+apply them — plus the list of supported exchanges for help texts. The CLI, the API and the web show the same
+guide. What does not: rendering (each shell formats it), any exchange's words, or anything that talks to an
+exchange.
+
+Cheap to import: the registry loads specs only (no adapter, no eth-account, no SQLAlchemy).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
-from tradedock.domain import ExchangeId
+from tradedock.config import Settings
+from tradedock.domain import ExchangeId, PositionMode
+from tradedock.exchanges.base import ExchangeSpec
+from tradedock.exchanges.guide import IpSteps
+from tradedock.exchanges.registry import get_spec, supported_names
+from tradedock.verification.request import Policy
+
+_POSITION_MODE_NAMES = {PositionMode.ONE_WAY: "One-Way", PositionMode.HEDGE: "Hedge"}
 
 
 @dataclass(frozen=True)
@@ -24,7 +37,8 @@ class GuideSection:
 class Guide:
     exchange: ExchangeId
     title: str
-    summary: str
+    summary: str  # what the user needs, then the requirements
+    requirements: tuple[str, ...]  # from the profile and the operator's policy, one sentence each
     sections: tuple[GuideSection, ...]
     credentials: tuple[str, ...]  # what the user will paste into TradeDock, in order
 
@@ -33,9 +47,16 @@ class Guide:
             "exchange": self.exchange.value,
             "title": self.title,
             "summary": self.summary,
+            "requirements": list(self.requirements),
             "credentials": list(self.credentials),
             "sections": [{"title": s.title, "steps": list(s.steps), "warning": s.warning} for s in self.sections],
         }
+
+
+def exchanges_help() -> str:
+    """The supported exchange ids for a help text: ``bybit, bitget or aster``."""
+    names = supported_names()
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
 
 
 def _ip_steps(egress_ips: Sequence[str], where: str) -> tuple[str, ...]:
@@ -51,158 +72,49 @@ def _ip_steps(egress_ips: Sequence[str], where: str) -> tuple[str, ...]:
     )
 
 
-def _bitget(egress_ips: Sequence[str]) -> Guide:
-    return Guide(
-        exchange=ExchangeId.BITGET,
-        title="Create a Bitget API key for TradeDock",
-        summary=(
-            "You need three things from Bitget: the API key, the secret key and the passphrase you choose. "
-            "For futures, keep at least 150 USDT in the futures (USDT-M) wallet."
-        ),
-        credentials=("api_key", "secret", "passphrase"),
-        sections=(
-            GuideSection(
-                "Before you start",
-                (
-                    "Turn on two-factor authentication (Google Authenticator or SMS) in Bitget's Security "
-                    "settings; Bitget will not let you create API keys without it.",
-                    "Decide what you will trade: Spot, Futures (USDT-M, USDC-M or COIN-M) or both.",
-                ),
+def _usd(value: Decimal) -> str:
+    text = format(value.normalize(), "f")
+    return f"{text} USD"
+
+
+def _requirements(spec: ExchangeSpec, policy: Policy) -> tuple[str, ...]:
+    profile = spec.profile
+    out: list[str] = []
+    if profile.required_position_mode is not None:
+        mode = _POSITION_MODE_NAMES.get(profile.required_position_mode, profile.required_position_mode.value)
+        out.append(f"{spec.name} futures trading here requires {mode} position mode.")
+    minimum = policy.futures_minimum(profile)
+    if minimum is not None:
+        wallet = profile.trading_wallet(futures=True, contract=profile.default_contract, mode=None)
+        sentence = f"For futures, keep at least {_usd(minimum.fail_below)} in the {profile.wallet_name(wallet)} wallet"
+        if minimum.warn_below is not None and minimum.warn_below > minimum.fail_below:
+            sentence += f" ({_usd(minimum.warn_below)} or more recommended)"
+        out.append(sentence + ".")
+    return tuple(out)
+
+
+def get_guide(exchange: ExchangeId, settings: Settings) -> Guide:
+    """The setup guide for one exchange, with this platform's IPs and the operator's requirements filled in."""
+    spec = get_spec(exchange)
+    policy = Policy.from_settings(settings)
+    requirements = _requirements(spec, policy)
+    sections = tuple(
+        GuideSection(
+            section.title,
+            tuple(
+                line
+                for step in section.steps
+                for line in (_ip_steps(policy.egress_ips, step.where) if isinstance(step, IpSteps) else (step,))
             ),
-            GuideSection(
-                "Create the key",
-                (
-                    "Log in to Bitget, click your profile icon (top right) and choose API Management (API Keys).",
-                    "Click Create API Key and choose System-generated API key.",
-                    "Name it after the platform, for example 'TradeDock'.",
-                    "Choose a passphrase and write it down somewhere safe. TradeDock will ask for it.",
-                ),
-                warning=(
-                    "Bitget cannot show or recover the passphrase later. If you lose it, delete the key and "
-                    "create a new one. It is not your Bitget login password."
-                ),
-            ),
-            GuideSection(
-                "Set permissions: read + trade only",
-                (
-                    "Enable Read.",
-                    "For futures: enable Futures trading (Orders and Holdings, read-write).",
-                    "Also tick Spot as read-only: Bitget shows a key its own permission list only when it may "
-                    "read Spot, and TradeDock reads that list to confirm Withdraw and Transfer are off.",
-                    "For spot: enable Spot trading (read-write).",
-                    "Leave Withdraw OFF and Transfer OFF. TradeDock refuses keys that can move funds out.",
-                ),
-            ),
-            GuideSection("Bind the platform's IPs (strongly recommended)", _ip_steps(egress_ips, "IP whitelist")),
-            GuideSection(
-                "Confirm and copy",
-                (
-                    "Complete the email / SMS / authenticator verification and click Confirm.",
-                    "Copy the API Key and the Secret Key now; the secret is shown only once.",
-                    "Run: tradedock connect bitget --scope futures --contract usdt_m",
-                ),
-            ),
-        ),
+            section.warning,
+        )
+        for section in spec.guide.sections
     )
-
-
-def _bybit(egress_ips: Sequence[str]) -> Guide:
     return Guide(
-        exchange=ExchangeId.BYBIT,
-        title="Create a Bybit API key for TradeDock",
-        summary=(
-            "You need the API key and the secret key. Bybit strategies here require One-Way position mode "
-            "and at least 50–100 USDT in the derivatives (Unified Trading) wallet."
-        ),
-        credentials=("api_key", "secret"),
-        sections=(
-            GuideSection(
-                "Create the key",
-                (
-                    "Log in to Bybit, click your profile icon and choose API Management.",
-                    "Click Create New Key and choose System-generated API key.",
-                    "Choose 'API Transaction' use, name it 'TradeDock', and pick Read-Write.",
-                ),
-            ),
-            GuideSection(
-                "Set permissions: read + contract trading only",
-                (
-                    "Unified Trading Account: tick Contracts (Orders, Positions); for spot also tick Spot "
-                    "(Trade). Standard (classic) account: tick the Standard Account contract permissions.",
-                    "Leave everything under Wallet OFF: no Withdrawal, no Account Transfer, no Subaccount Transfer.",
-                ),
-                warning="A key with Withdrawal or Transfer permission is refused by default.",
-            ),
-            GuideSection(
-                "Bind the platform's IPs (recommended)",
-                (
-                    *_ip_steps(egress_ips, "'Only IPs with permissions granted are allowed to access'"),
-                    "Keys without a bound IP stop working after 90 days (and 7 days after a password change).",
-                ),
-            ),
-            GuideSection(
-                "Switch to One-Way mode (required)",
-                (
-                    "Open the Derivatives trading screen.",
-                    "Open the settings (gear) → Position Mode and choose One-Way Mode for USDT perpetuals.",
-                    "Bybit refuses the switch while you have open positions or orders: close them first.",
-                ),
-                warning="Hedge Mode is not supported for these strategies.",
-            ),
-            GuideSection(
-                "Confirm and copy",
-                (
-                    "Complete the email and authenticator verification.",
-                    "Copy the API Key and the Secret now; the secret is shown only once.",
-                    "Run: tradedock connect bybit --scope futures",
-                ),
-            ),
-        ),
+        exchange=spec.id,
+        title=spec.guide.title,
+        summary=" ".join((spec.guide.summary, *requirements)),
+        requirements=requirements,
+        sections=sections,
+        credentials=spec.field_names,
     )
-
-
-def _aster(egress_ips: Sequence[str]) -> Guide:
-    return Guide(
-        exchange=ExchangeId.ASTER,
-        title="Create an Aster API wallet for TradeDock",
-        summary=(
-            "Aster (V3) uses an API wallet: a separate address whose private key signs requests for your main "
-            "wallet. You need the API wallet address, its private key, and your main wallet address."
-        ),
-        credentials=("api_wallet", "private_key", "main_wallet"),
-        sections=(
-            GuideSection(
-                "Create the API wallet",
-                (
-                    "Open Aster and connect your wallet (e.g. MetaMask).",
-                    "Click More → API Management, open the Pro API tab, and click Authorize new API wallet.",
-                    "Label it 'TradeDock' and click Generate.",
-                    "Copy the API wallet address and its private key now; the key is shown only once.",
-                ),
-                warning=("Never paste your MAIN wallet's private key anywhere. TradeDock detects it and refuses it."),
-            ),
-            GuideSection(
-                "Set restrictions",
-                (
-                    "Read: on. Perps trading: on for futures. Spot trading: on for spot.",
-                    "Withdrawal: OFF.",
-                    "Days valid: the maximum the page allows; TradeDock warns 14 days before it expires.",
-                    *_ip_steps(egress_ips, "IP Restrictions"),
-                    "Click Authorize and sign the approval with your main wallet.",
-                ),
-            ),
-            GuideSection(
-                "Copy your main wallet address",
-                (
-                    "Click your account (top right) and copy the Main Wallet (Main Account) address.",
-                    "Run: tradedock connect aster --scope futures",
-                ),
-            ),
-        ),
-    )
-
-
-def get_guide(exchange: ExchangeId, *, egress_ips: Sequence[str] = ()) -> Guide:
-    """The setup guide for one exchange, with the platform IPs to whitelist filled in."""
-    builders = {ExchangeId.BITGET: _bitget, ExchangeId.BYBIT: _bybit, ExchangeId.ASTER: _aster}
-    return builders[exchange](egress_ips)

@@ -26,7 +26,6 @@ from tradedock.exchanges.base import ExchangeAdapter, ExchangeSpec
 from tradedock.verification.checks import ALL_CHECKS, Check, CheckContext
 from tradedock.verification.checks.base import NOT_RUN_MESSAGE
 from tradedock.verification.gathered import NOT_RUN, PROBE_TRIGGERS, Gathered, Read
-from tradedock.verification.profiles import profile_for
 from tradedock.verification.report import CheckResult, Facts, Outcome, Report, status_from
 from tradedock.verification.request import AdapterProvider, Policy, VerificationRequest
 
@@ -55,7 +54,7 @@ async def verify(
     ctx = CheckContext(
         request=request,
         spec=spec,
-        profile=profile_for(request.exchange),
+        profile=spec.profile,
         policy=policy,
         flavor=flavor,
         alternative_flavors=tuple(f for f in alternative_flavors if f is not flavor),

@@ -2,7 +2,7 @@
 
 What belongs here: the inputs of `verify()` that are not exchange facts — which key, for which environment,
 scope and contract (`VerificationRequest`), the operator's rules (`Policy`, built from `Settings`), and the
-`AdapterProvider` callable type. What does not: exchange requirements (see `profiles`), the checks, or the
+`AdapterProvider` callable type. What does not: exchange requirements (`ExchangeSpec.profile`), the checks, or the
 engine.
 """
 
@@ -16,6 +16,7 @@ from types import MappingProxyType
 from tradedock.config import PermissionPolicy, Settings
 from tradedock.domain import ContractType, Credentials, Environment, ExchangeId, Scope
 from tradedock.exchanges.base import ExchangeAdapter
+from tradedock.exchanges.profile import BalanceMinimum, ExchangeProfile
 
 #: Given a flavour (live/demo/testnet) returns an adapter for THIS request's credentials. The caller builds it
 #: (sandbox URLs, transport) and owns it: the engine never closes an adapter it was given.
@@ -77,3 +78,9 @@ class Policy:
 
     def minimum_override(self, exchange: ExchangeId) -> Decimal | None:
         return self.balance_minimums.get(exchange.value)
+
+    def futures_minimum(self, profile: ExchangeProfile) -> BalanceMinimum | None:
+        """The futures balance minimum in force for ``profile``'s exchange: the operator's override (fail below
+        it, no warning band) or the profile's own. The balance check and the setup guide both use this."""
+        override = self.minimum_override(profile.exchange)
+        return BalanceMinimum(fail_below=override) if override is not None else profile.futures_minimum

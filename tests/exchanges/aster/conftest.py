@@ -19,7 +19,8 @@ from eth_account import Account
 
 from tradedock.clock import FrozenClock
 from tradedock.domain import Credentials, Environment, ExchangeId
-from tradedock.exchanges.aster import AsterAdapter, create_adapter
+from tradedock.exchanges.aster import create_adapter
+from tradedock.exchanges.aster.adapter import AsterAdapter
 from tradedock.exchanges.base import HttpOptions
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -24,7 +24,7 @@ from tradedock.errors import (
     TimestampRejectedError,
     UnexpectedResponseError,
 )
-from tradedock.exchanges.aster import AsterAdapter
+from tradedock.exchanges.aster.adapter import AsterAdapter
 from tradedock.exchanges.aster.signing import typed_data
 
 from .conftest import DOC_AGENT, Keys, ScriptedExchange, fixture

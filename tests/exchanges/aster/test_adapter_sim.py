@@ -32,7 +32,8 @@ from tradedock.errors import (
     RateLimitedError,
     TimestampRejectedError,
 )
-from tradedock.exchanges.aster import SPEC, AsterAdapter, create_adapter
+from tradedock.exchanges.aster import SPEC, create_adapter
+from tradedock.exchanges.aster.adapter import AsterAdapter
 from tradedock.exchanges.aster.signing import NonceMemory, NonceSource
 from tradedock.exchanges.base import HttpOptions
 from tradedock.exchanges.http import ExchangeHttp

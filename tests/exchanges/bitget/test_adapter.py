@@ -30,7 +30,8 @@ from tradedock.errors import (
     WrongPassphraseError,
 )
 from tradedock.exchanges.base import HttpOptions
-from tradedock.exchanges.bitget import BitgetAdapter, create_adapter
+from tradedock.exchanges.bitget import create_adapter
+from tradedock.exchanges.bitget.adapter import BitgetAdapter
 
 FIXTURES = Path(__file__).parent / "fixtures"
 KEY, SECRET, PASSPHRASE = "bg_0123456789abcdef0123456789abcdef", "0123456789abcdef" * 4, "MyPass2024"

@@ -38,7 +38,8 @@ from tradedock.errors import (
     WrongPassphraseError,
 )
 from tradedock.exchanges.base import HttpOptions
-from tradedock.exchanges.bitget import BitgetAdapter, create_adapter
+from tradedock.exchanges.bitget import create_adapter
+from tradedock.exchanges.bitget.adapter import BitgetAdapter
 from tradedock_sim.app import create_app
 from tradedock_sim.server import start_background
 

@@ -10,6 +10,7 @@ from tradedock.domain import ContractType, Credentials, Environment, ExchangeId
 from tradedock.errors import InvalidInputError
 from tradedock.exchanges.base import CredentialFinding, FindingSeverity
 from tradedock.exchanges.bitget import SPEC, create_adapter
+from tradedock.exchanges.registry import get_spec
 
 KEY = "bg_0123456789abcdef0123456789abcdef"
 SECRET = "0123456789abcdef" * 4
@@ -21,7 +22,7 @@ def creds(api_key: str = KEY, secret: str = SECRET, passphrase: str = PASSPHRASE
 
 
 def findings(**fields: str) -> list[CredentialFinding]:
-    return list(SPEC.inspect_credentials(creds(**fields)))
+    return list(get_spec(ExchangeId.BITGET).inspect_credentials(creds(**fields)))  # with paste detection
 
 
 def problems(**fields: str) -> set[tuple[str, str, FindingSeverity]]:
@@ -124,7 +125,7 @@ class TestInspectCredentials:
         assert ("api_key", "other_exchange_key", FindingSeverity.WARN) in found
 
     def test_wallet_address_in_key_field(self) -> None:
-        assert ("api_key", "wallet_address", FindingSeverity.FAIL) in problems(api_key="0x" + "ab" * 20)
+        assert ("api_key", "other_exchange_key", FindingSeverity.FAIL) in problems(api_key="0x" + "ab" * 20)
 
     def test_messages_never_contain_secret_values(self) -> None:
         for finding in findings(secret=PASSPHRASE, passphrase=SECRET) + findings(secret="Z" * 64):

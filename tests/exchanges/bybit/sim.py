@@ -13,7 +13,8 @@ import httpx
 
 from tradedock.domain import Credentials, Environment, ExchangeId
 from tradedock.exchanges.base import HttpOptions
-from tradedock.exchanges.bybit import SPEC, BybitAdapter, create_adapter
+from tradedock.exchanges.bybit import SPEC, create_adapter
+from tradedock.exchanges.bybit.adapter import BybitAdapter
 from tradedock_sim.app import create_app
 
 ROOT = "http://bybit-sim.test"

@@ -12,7 +12,8 @@ import pytest
 from tradedock import errors as e
 from tradedock.domain import Credentials, Environment, ExchangeId
 from tradedock.exchanges.base import HttpOptions
-from tradedock.exchanges.bybit import BybitAdapter, create_adapter
+from tradedock.exchanges.bybit import create_adapter
+from tradedock.exchanges.bybit.adapter import BybitAdapter
 from tradedock_sim.server import BackgroundSims, start_background
 
 

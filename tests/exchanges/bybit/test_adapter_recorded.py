@@ -29,7 +29,8 @@ from tradedock.domain import (
     PositionMode,
 )
 from tradedock.exchanges.base import HttpOptions
-from tradedock.exchanges.bybit import BybitAdapter, create_adapter
+from tradedock.exchanges.bybit import create_adapter
+from tradedock.exchanges.bybit.adapter import BybitAdapter
 
 KEY = "opjSlSOzqIeXROT5rq"
 SECRET = "Xy7" * 12

@@ -9,7 +9,11 @@ import pytest
 from tradedock.domain import ContractType, Credentials, Environment, ExchangeId
 from tradedock.errors import InvalidInputError
 from tradedock.exchanges.base import FindingSeverity
-from tradedock.exchanges.bybit import SPEC, create_adapter, inspect_credentials
+from tradedock.exchanges.bybit import SPEC, create_adapter
+from tradedock.exchanges.registry import get_spec
+
+#: The inspector as served: Bybit's own checks plus the registry's cross-exchange paste detection.
+inspect_credentials = get_spec(ExchangeId.BYBIT).inspect_credentials
 
 KEY = "opjSlSOzqIeXROT5rq"  # the 18-character key of Bybit's query-api doc example
 SECRET = "Xy7" * 12  # 36 letters and digits

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from tradedock.clock import Clock
+from tradedock.clock import Clock, SystemClock
 from tradedock.domain import (
     AccountInfo,
     Balance,
@@ -39,7 +39,7 @@ from tradedock.errors import (
 from tradedock.exchanges.aster import endpoints
 from tradedock.exchanges.aster.errors import ERROR_TABLE, SUCCESS_CODES
 from tradedock.exchanges.aster.signing import NonceSource, sign_request
-from tradedock.exchanges.aster.spec import SPEC
+from tradedock.exchanges.aster.spec import FLAVORS, SPEC
 from tradedock.exchanges.aster.wallets import (
     API_WALLET_HOWTO,
     checksum,
@@ -48,7 +48,7 @@ from tradedock.exchanges.aster.wallets import (
     same_address,
     short,
 )
-from tradedock.exchanges.base import ExchangeSpec
+from tradedock.exchanges.base import ExchangeSpec, HttpOptions
 from tradedock.exchanges.http import ExchangeHttp
 
 EXCHANGE = "aster"
@@ -342,3 +342,29 @@ class _PathNotFoundError(UnexpectedResponseError):
 
 def _is_error_envelope(body: Any) -> bool:
     return isinstance(body, dict) and "code" in body and str(body["code"]) not in SUCCESS_CODES
+
+
+def create_adapter(
+    credentials: Credentials,
+    *,
+    flavor: Environment,
+    base_url: str | None = None,
+    http: HttpOptions | None = None,
+) -> AsterAdapter:
+    """An adapter for ``flavor`` (live: chainId 1666, testnet: 714).
+
+    ``base_url`` (the sandbox root plus its environment path) replaces both the futures and the spot host:
+    the simulator serves ``/fapi`` and ``/api`` paths on one root.
+    """
+    if flavor not in FLAVORS:
+        raise InvalidInputError(
+            "environment",
+            f"Aster has no {flavor.value} environment",
+            fix="Use live or testnet (Aster testnet keys come from https://www.asterdex-testnet.com/en/api-wallet).",
+        )
+    options = http or HttpOptions()
+    clock = options.clock or SystemClock()
+    creds, _ = credentials.trimmed()
+    futures = ExchangeHttp("aster", base_url or endpoints.FUTURES_BASE_URLS[flavor], options)
+    spot = futures if base_url else ExchangeHttp("aster", endpoints.SPOT_BASE_URLS[flavor], options)
+    return AsterAdapter(creds, flavor=flavor, futures=futures, spot=spot, clock=clock, nonces=NonceSource(clock))

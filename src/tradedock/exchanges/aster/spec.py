@@ -1,6 +1,7 @@
 """Aster's static description: credential fields, URLs per environment, capabilities, local inspector.
 
-What belongs here: `SPEC` only. What does not: the checks themselves (``wallets.py``) or any network call.
+What belongs here: `SPEC` (with the paste shapes other exchanges use to recognise an Aster wallet). What does
+not: the checks themselves (``wallets.py``) or any network call. Cheap to import: no eth-account here.
 """
 
 from __future__ import annotations
@@ -9,6 +10,9 @@ from types import MappingProxyType
 
 from tradedock.domain import ContractType, Environment, ExchangeId
 from tradedock.exchanges.aster import endpoints
+from tradedock.exchanges.aster.errors import ERROR_TABLE
+from tradedock.exchanges.aster.guide import GUIDE
+from tradedock.exchanges.aster.profile import PROFILE
 from tradedock.exchanges.aster.wallets import (
     ADDRESS_PATTERN,
     ADDRESS_SHAPE,
@@ -17,7 +21,7 @@ from tradedock.exchanges.aster.wallets import (
     PRIVATE_KEY_SHAPE,
     inspect_credentials,
 )
-from tradedock.exchanges.base import Capabilities, CredentialField, ExchangeSpec
+from tradedock.exchanges.base import Capabilities, CredentialField, ExchangeSpec, PasteShape
 
 SPEC = ExchangeSpec(
     id=ExchangeId.ASTER,
@@ -63,6 +67,16 @@ SPEC = ExchangeSpec(
         notes=MappingProxyType({"account_mode": "Aster has no unified/classic account distinction."}),
     ),
     inspect_credentials=inspect_credentials,
+    profile=PROFILE,
+    guide=GUIDE,
+    error_table=ERROR_TABLE,
+    public_id_field="api_wallet",
+    paste_shapes=(
+        PasteShape("api_wallet", ADDRESS_PATTERN, "a wallet address (0x…, as Aster uses)", distinctive=True),
+        PasteShape("main_wallet", ADDRESS_PATTERN, "a wallet address (0x…, as Aster uses)", distinctive=True),
+        PasteShape("private_key", r"0x[0-9a-fA-F]{64}", "a wallet private key (0x…, as Aster uses)", distinctive=True),
+        PasteShape("private_key", r"[0-9a-fA-F]{64}", "a wallet private key (64 hex characters)"),
+    ),
     contract_types=(ContractType.USDT_M,),
     guide_url=endpoints.GUIDE_URL,
 )

@@ -7,14 +7,14 @@ An Aster V3 connection is three values (DESIGN.md): ``api_wallet`` (the API wall
 ``signer``), ``private_key`` (that API wallet's key) and ``main_wallet`` (the user's login wallet, ``user``).
 The key must derive to ``api_wallet``; the usual mistakes are pasting the main wallet's key, a key of another
 API wallet, a mistyped address, or the two addresses in swapped fields (aster.md §9.1).
+
+eth-account and eth-utils are imported inside the functions that need them (about 1 s together), so importing the
+spec — listing exchanges, rendering a guide, `tradedock --help` — never loads them.
 """
 
 from __future__ import annotations
 
 import re
-
-from eth_account import Account
-from eth_utils.address import to_checksum_address
 
 from tradedock.domain import Credentials, mask
 from tradedock.exchanges.base import CredentialFinding, FindingSeverity
@@ -40,11 +40,15 @@ def has_valid_checksum(address: str) -> bool:
     digits = address[2:]
     if digits == digits.lower() or digits == digits.upper():
         return True
+    from eth_utils.address import to_checksum_address
+
     return bool(to_checksum_address(address) == address)
 
 
 def checksum(address: str) -> str:
     """The EIP-55 form of a well-formed address."""
+    from eth_utils.address import to_checksum_address
+
     return str(to_checksum_address(address.lower()))
 
 
@@ -56,6 +60,8 @@ def derive_address(private_key: str) -> str | None:
     """The checksummed address of a private key, or None when it is not a usable secp256k1 key."""
     if _PRIVATE_KEY.fullmatch(private_key) is None:
         return None
+    from eth_account import Account
+
     try:
         return str(Account.from_key(private_key).address)
     except (ValueError, TypeError):  # zero or ≥ curve order; never echo the key

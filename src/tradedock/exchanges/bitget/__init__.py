@@ -1,19 +1,27 @@
-"""Bitget: classic (V2) and unified (V3) accounts, live and demo trading (``paptrading: 1``).
+"""Bitget (classic V2 and unified V3 accounts; live and demo trading): `SPEC` and `create_adapter`.
 
-Exports `SPEC` (static description, credential inspector) and `create_adapter` (an `AdapterFactory`).
-Modules: ``endpoints`` (hosts, paths, doc links), ``signing`` (pure HMAC headers), ``errors`` (code table),
-``parsing`` (payload → domain), ``adapter`` (`BitgetAdapter`), ``spec`` (`SPEC`, `inspect_credentials`).
+This module only imports the spec (data). `create_adapter` imports ``adapter.py`` — the HTTP client, the
+signer — the first time it is called, so listing exchanges, rendering a guide or `tradedock --help`
+never pays for it.
+
+Files: ``spec.py`` (`SPEC`: fields, URLs, capabilities, inspector, paste shapes), ``profile.py`` (requirements,
+wallets, menu names), ``guide.py`` (the key-setup guide), ``endpoints.py`` (hosts, paths, doc links),
+``errors.py`` (code table), ``signing.py`` (pure HMAC headers), ``parsing.py`` (payload → domain),
+``adapter.py`` (`BitgetAdapter` and the real factory).
 """
 
 from __future__ import annotations
 
-from tradedock.domain import Credentials, Environment, ExchangeId
-from tradedock.errors import InvalidInputError
-from tradedock.exchanges.base import HttpOptions
-from tradedock.exchanges.bitget.adapter import BitgetAdapter, validate_flavor
+from typing import TYPE_CHECKING
+
 from tradedock.exchanges.bitget.spec import SPEC, inspect_credentials
 
-__all__ = ["SPEC", "BitgetAdapter", "create_adapter", "inspect_credentials"]
+if TYPE_CHECKING:
+    from tradedock.domain import Credentials, Environment
+    from tradedock.exchanges.base import HttpOptions
+    from tradedock.exchanges.bitget.adapter import BitgetAdapter
+
+__all__ = ["SPEC", "create_adapter", "inspect_credentials"]
 
 
 def create_adapter(
@@ -23,17 +31,7 @@ def create_adapter(
     base_url: str | None = None,
     http: HttpOptions | None = None,
 ) -> BitgetAdapter:
-    """A Bitget adapter. ``flavor`` is live or demo (demo adds ``paptrading: 1``); ``base_url`` replaces
-    https://api.bitget.com (the sandbox); ``http.transport`` is the test seam."""
-    if credentials.exchange is not ExchangeId.BITGET:
-        raise InvalidInputError(
-            "exchange",
-            f"these are {credentials.exchange.value} credentials, not Bitget credentials",
-            fix="Pass credentials created for Bitget.",
-        )
-    for field in SPEC.credential_fields:
-        if not credentials.get(field.name):
-            raise InvalidInputError(field.name, f"Bitget needs the {field.label.lower()}", fix=f"Enter {field.help}.")
-    demo = validate_flavor(flavor)
-    url = base_url or SPEC.base_urls[flavor]
-    return BitgetAdapter(credentials, spec=SPEC, demo=demo, base_url=url, http=http)
+    """A `BitgetAdapter` (see ``adapter.create_adapter``); loads the adapter module on first use."""
+    from tradedock.exchanges.bitget.adapter import create_adapter as build
+
+    return build(credentials, flavor=flavor, base_url=base_url, http=http)

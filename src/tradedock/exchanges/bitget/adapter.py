@@ -27,6 +27,7 @@ from tradedock.domain import (
     ContractType,
     Credentials,
     Environment,
+    ExchangeId,
     KeyInfo,
     PositionSettings,
     ServerTime,
@@ -44,6 +45,7 @@ from tradedock.exchanges.bitget import endpoints, parsing
 from tradedock.exchanges.bitget.endpoints import PRODUCT_TYPES, Endpoint
 from tradedock.exchanges.bitget.errors import ERROR_TABLE, SUCCESS_CODE, account_mode_hint
 from tradedock.exchanges.bitget.signing import encode_query, public_headers, signed_headers
+from tradedock.exchanges.bitget.spec import SPEC
 from tradedock.exchanges.http import ExchangeHttp
 
 T = TypeVar("T")
@@ -316,3 +318,26 @@ def validate_flavor(flavor: Environment) -> bool:
         f"Bitget has no {flavor.value} environment",
         fix="Use live, or demo for a Bitget demo-trading key (the sandbox passes live or demo plus its own URL).",
     )
+
+
+def create_adapter(
+    credentials: Credentials,
+    *,
+    flavor: Environment,
+    base_url: str | None = None,
+    http: HttpOptions | None = None,
+) -> BitgetAdapter:
+    """A Bitget adapter. ``flavor`` is live or demo (demo adds ``paptrading: 1``); ``base_url`` replaces
+    https://api.bitget.com (the sandbox); ``http.transport`` is the test seam."""
+    if credentials.exchange is not ExchangeId.BITGET:
+        raise InvalidInputError(
+            "exchange",
+            f"these are {credentials.exchange.value} credentials, not Bitget credentials",
+            fix="Pass credentials created for Bitget.",
+        )
+    for field in SPEC.credential_fields:
+        if not credentials.get(field.name):
+            raise InvalidInputError(field.name, f"Bitget needs the {field.label.lower()}", fix=f"Enter {field.help}.")
+    demo = validate_flavor(flavor)
+    url = base_url or SPEC.base_urls[flavor]
+    return BitgetAdapter(credentials, spec=SPEC, demo=demo, base_url=url, http=http)

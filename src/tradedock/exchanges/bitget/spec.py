@@ -2,7 +2,8 @@
 
 What belongs here: the three credential fields (api_key, secret, passphrase) with their meaning and shape,
 capability flags, and `inspect_credentials`, which finds swapped or misplaced fields before any network
-call. What does not: HTTP or signing.
+call, and `PASTE_SHAPES` (how other exchanges' inspectors recognise a Bitget key). What does not: HTTP or
+signing.
 
 Key format facts (reference §9) are NOT official: real keys look like ``bg_`` + 32 lower-case hex and
 secrets like 64 hex, as seen in public code and third-party checks; the docs only show ``bg_xxxx…``. So the
@@ -23,16 +24,16 @@ from tradedock.exchanges.base import (
     CredentialFinding,
     ExchangeSpec,
     FindingSeverity,
+    PasteShape,
 )
 from tradedock.exchanges.bitget import endpoints
+from tradedock.exchanges.bitget.errors import ERROR_TABLE
+from tradedock.exchanges.bitget.guide import GUIDE
+from tradedock.exchanges.bitget.profile import PROFILE
 
 USUAL_KEY = re.compile(r"bg_[0-9a-f]{32}")
 USUAL_SECRET = re.compile(r"[0-9a-f]{64}")
 USUAL_PASSPHRASE = re.compile(r"[A-Za-z0-9]{8,32}")
-#: Bybit HMAC keys are 18 and secrets 36 letters/digits (shape seen in practice; not from bitget.md).
-BYBIT_KEY = re.compile(r"[A-Za-z0-9]{18}")
-BYBIT_SECRET = re.compile(r"[A-Za-z0-9]{36}")
-WALLET_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 HEX = re.compile(r"[0-9a-fA-F]+")
 
 API_KEY_SHAPE = "usually bg_ followed by 32 lower-case hex characters"
@@ -126,32 +127,6 @@ def _misplacement(key: str, secret: str, passphrase: str) -> list[CredentialFind
     return found
 
 
-def _other_exchange(key: str, secret: str) -> list[CredentialFinding]:
-    if WALLET_ADDRESS.fullmatch(key):
-        return [
-            _finding(
-                "api_key",
-                "wallet_address",
-                "The API key field holds a wallet address (0x…), which Bitget keys never are (Aster uses these).",
-                "Create an API key in Bitget → API Key Management and paste that key.",
-            )
-        ]
-    if BYBIT_KEY.fullmatch(key):
-        both = bool(BYBIT_SECRET.fullmatch(secret))
-        return [
-            _finding(
-                "api_key",
-                "other_exchange_key",
-                "This looks like a Bybit API key (18 letters and digits"
-                + (", with a 36-character Bybit-style secret)." if both else ").")
-                + " Bitget keys start with bg_.",
-                "Create the key on Bitget (API Key Management) and paste Bitget's key, secret and passphrase.",
-                FindingSeverity.FAIL if both else FindingSeverity.WARN,
-            )
-        ]
-    return []
-
-
 def _shapes(key: str, secret: str, passphrase: str, already: set[str]) -> list[CredentialFinding]:
     """Soft warnings where a field departs from the usual (unofficial) shape."""
     found: list[CredentialFinding] = []
@@ -196,12 +171,12 @@ def _shapes(key: str, secret: str, passphrase: str, already: set[str]) -> list[C
 
 
 def inspect_credentials(credentials: Credentials) -> tuple[CredentialFinding, ...]:
-    """Local checks on already-trimmed Bitget credentials: misplaced fields, other exchanges' keys, shapes.
-    Missing fields are left to the field patterns."""
+    """Local checks on already-trimmed Bitget credentials: misplaced fields and shapes. Missing fields are left
+    to the field patterns; other exchanges' keys to the registry's paste detection (`PASTE_SHAPES`)."""
     key = credentials.get("api_key")
     secret = credentials.get("secret")
     passphrase = credentials.get("passphrase")
-    found = _misplacement(key, secret, passphrase) + _other_exchange(key, secret)
+    found = _misplacement(key, secret, passphrase)
     flagged = {f.field for f in found}
     if any(f.problem == "swapped" for f in found):
         flagged |= {"secret"}
@@ -209,6 +184,13 @@ def inspect_credentials(credentials: Credentials) -> tuple[CredentialFinding, ..
         flagged |= {"passphrase"}
     return tuple(found + _shapes(key, secret, passphrase, flagged))
 
+
+#: What Bitget credentials usually look like, for recognising them when pasted under another exchange. The
+#: passphrase is left out: it is the user's own text, so it would "recognise" other exchanges' keys.
+PASTE_SHAPES = (
+    PasteShape("api_key", USUAL_KEY.pattern, "a Bitget API key (bg_…)", distinctive=True),
+    PasteShape("secret", USUAL_SECRET.pattern, "a Bitget secret key (64 hex characters)"),
+)
 
 CAPABILITIES = Capabilities(
     key_info=True,
@@ -231,6 +213,11 @@ SPEC = ExchangeSpec(
     sandbox_paths=endpoints.SANDBOX_PATHS,
     capabilities=CAPABILITIES,
     inspect_credentials=inspect_credentials,
+    profile=PROFILE,
+    guide=GUIDE,
+    error_table=ERROR_TABLE,
+    public_id_field="api_key",
+    paste_shapes=PASTE_SHAPES,
     contract_types=(ContractType.USDT_M, ContractType.USDC_M, ContractType.COIN_M),
     guide_url=endpoints.GUIDE_URL,
 )

@@ -1,20 +1,27 @@
-"""Bybit V5: `SPEC` (static description) and `create_adapter` (the `AdapterFactory` the registry uses).
+"""Bybit V5: `SPEC` and `create_adapter`, what the registry needs.
 
-Files: ``endpoints.py`` (URLs, paths), ``signing.py`` (pure HMAC headers), ``errors.py`` (retCode table),
-``parsing.py`` (payload → domain), ``adapter.py`` (`BybitAdapter`), ``spec.py`` (`SPEC`, credential inspector).
+This module only imports the spec (data). `create_adapter` imports ``adapter.py`` — the HTTP client, the
+signer — the first time it is called, so listing exchanges, rendering a guide or `tradedock --help`
+never pays for it.
+
+Files: ``spec.py`` (`SPEC`: fields, URLs, capabilities, inspector, paste shapes), ``profile.py`` (requirements,
+wallets, menu names), ``guide.py`` (the key-setup guide), ``endpoints.py`` (URLs, paths), ``errors.py`` (retCode
+table), ``signing.py`` (pure HMAC headers), ``parsing.py`` (payload → domain), ``adapter.py`` (`BybitAdapter`
+and the real factory).
 """
 
 from __future__ import annotations
 
-from tradedock.domain import Credentials, Environment, ExchangeId
-from tradedock.errors import InvalidInputError
-from tradedock.exchanges.base import HttpOptions
-from tradedock.exchanges.bybit.adapter import BybitAdapter
-from tradedock.exchanges.bybit.endpoints import BASE_URLS
-from tradedock.exchanges.bybit.spec import SPEC, inspect_credentials
-from tradedock.exchanges.http import ExchangeHttp
+from typing import TYPE_CHECKING
 
-__all__ = ["SPEC", "BybitAdapter", "create_adapter", "inspect_credentials"]
+from tradedock.exchanges.bybit.spec import SPEC, inspect_credentials
+
+if TYPE_CHECKING:
+    from tradedock.domain import Credentials, Environment
+    from tradedock.exchanges.base import HttpOptions
+    from tradedock.exchanges.bybit.adapter import BybitAdapter
+
+__all__ = ["SPEC", "create_adapter", "inspect_credentials"]
 
 
 def create_adapter(
@@ -24,23 +31,7 @@ def create_adapter(
     base_url: str | None = None,
     http: HttpOptions | None = None,
 ) -> BybitAdapter:
-    """A `BybitAdapter` for ``flavor`` (live/demo/testnet) at its official URL, or at ``base_url`` if given
-    (the sandbox passes the simulator root plus `SPEC.sandbox_paths[flavor]`)."""
-    if credentials.exchange is not ExchangeId.BYBIT:
-        raise InvalidInputError(
-            "exchange", f"{credentials.exchange.value} credentials were given to the Bybit adapter", fix="Pick Bybit."
-        )
-    for name in ("api_key", "secret"):
-        if not credentials.get(name):
-            label = SPEC.field(name).label
-            raise InvalidInputError(name, f"The Bybit {label} is missing.", fix=f"Paste the {label}.")
-    url = base_url or BASE_URLS.get(flavor)
-    if url is None:
-        raise InvalidInputError(
-            "environment",
-            f"Bybit has no official '{flavor.value}' environment",
-            fix="Use live, demo or testnet (sandbox needs the simulator's URL).",
-        )
-    options = http or HttpOptions()
-    http_client = ExchangeHttp("Bybit", url.rstrip("/"), options)
-    return BybitAdapter(SPEC, credentials, http_client, clock=options.clock, flavor=flavor)
+    """A `BybitAdapter` (see ``adapter.create_adapter``); loads the adapter module on first use."""
+    from tradedock.exchanges.bybit.adapter import create_adapter as build
+
+    return build(credentials, flavor=flavor, base_url=base_url, http=http)

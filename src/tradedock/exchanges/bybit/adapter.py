@@ -20,6 +20,7 @@ from tradedock.domain import (
     ContractType,
     Credentials,
     Environment,
+    ExchangeId,
     KeyInfo,
     PositionMode,
     PositionSettings,
@@ -28,14 +29,17 @@ from tradedock.domain import (
 from tradedock.errors import (
     AccountModeMismatchError,
     ExchangeUnavailableError,
+    InvalidInputError,
     PermissionDeniedError,
     RateLimitedError,
     UnexpectedResponseError,
     UnknownKeyError,
 )
-from tradedock.exchanges.base import ExchangeSpec
+from tradedock.exchanges.base import ExchangeSpec, HttpOptions
 from tradedock.exchanges.bybit import endpoints, parsing, signing
+from tradedock.exchanges.bybit.endpoints import BASE_URLS
 from tradedock.exchanges.bybit.errors import ERROR_TABLE, HTTP_STATUS_RULES
+from tradedock.exchanges.bybit.spec import SPEC
 from tradedock.exchanges.http import ExchangeHttp
 
 log = logging.getLogger("tradedock.exchanges.bybit")
@@ -74,7 +78,7 @@ class BybitAdapter:
         self._shared: dict[str, asyncio.Future[Any]] = {}
 
     def __repr__(self) -> str:
-        return f"BybitAdapter({self._http.base_url}, key={self._credentials.public_id[-4:]!r})"
+        return f"BybitAdapter({self._http.base_url}, key={self._credentials.get('api_key')[-4:]!r})"
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -295,3 +299,32 @@ def _retry_after(headers: Mapping[str, str], now_ms: int) -> float | None:
     if reset is None or reset <= now_ms:
         return None
     return (reset - now_ms) / 1000
+
+
+def create_adapter(
+    credentials: Credentials,
+    *,
+    flavor: Environment,
+    base_url: str | None = None,
+    http: HttpOptions | None = None,
+) -> BybitAdapter:
+    """A `BybitAdapter` for ``flavor`` (live/demo/testnet) at its official URL, or at ``base_url`` if given
+    (the sandbox passes the simulator root plus `SPEC.sandbox_paths[flavor]`)."""
+    if credentials.exchange is not ExchangeId.BYBIT:
+        raise InvalidInputError(
+            "exchange", f"{credentials.exchange.value} credentials were given to the Bybit adapter", fix="Pick Bybit."
+        )
+    for name in ("api_key", "secret"):
+        if not credentials.get(name):
+            label = SPEC.field(name).label
+            raise InvalidInputError(name, f"The Bybit {label} is missing.", fix=f"Paste the {label}.")
+    url = base_url or BASE_URLS.get(flavor)
+    if url is None:
+        raise InvalidInputError(
+            "environment",
+            f"Bybit has no official '{flavor.value}' environment",
+            fix="Use live, demo or testnet (sandbox needs the simulator's URL).",
+        )
+    options = http or HttpOptions()
+    http_client = ExchangeHttp("Bybit", url.rstrip("/"), options)
+    return BybitAdapter(SPEC, credentials, http_client, clock=options.clock, flavor=flavor)

@@ -1,5 +1,6 @@
 """Bybit's static description (`SPEC`): credential fields and their shape, URLs, capabilities, and the local
-credential inspector that catches Bybit-specific paste mistakes before any network call.
+credential inspector that catches Bybit-specific paste mistakes before any network call, and the shapes other
+exchanges' inspectors use to recognise a Bybit key (`PasteShape`; the registry applies them).
 
 What belongs here: facts about Bybit keys that need no request. What does not: generic whitespace trimming
 (`Credentials.trimmed()` runs before the inspector), HTTP, or parsing exchange answers.
@@ -22,15 +23,16 @@ from tradedock.exchanges.base import (
     CredentialFinding,
     ExchangeSpec,
     FindingSeverity,
+    PasteShape,
 )
 from tradedock.exchanges.bybit import endpoints
+from tradedock.exchanges.bybit.errors import ERROR_TABLE
+from tradedock.exchanges.bybit.guide import GUIDE
+from tradedock.exchanges.bybit.profile import PROFILE
 
 KEY_LENGTH = 18
 SECRET_LENGTH = 36
 _ALNUM = re.compile(r"[A-Za-z0-9]+")
-_BITGET_KEY = re.compile(r"bg_[0-9a-fA-F]+")
-_EVM_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
-_EVM_PRIVATE_KEY = re.compile(r"(0x)?[0-9a-fA-F]{64}")
 
 API_KEY_FIELD = CredentialField(
     name="api_key",
@@ -89,26 +91,6 @@ def inspect_credentials(credentials: Credentials) -> tuple[CredentialFinding, ..
             )
         )
         return tuple(findings)
-    if _BITGET_KEY.fullmatch(key):
-        findings.append(
-            _finding(
-                "api_key",
-                "other_exchange_key",
-                "This API key starts with 'bg_', the way Bitget keys do; it is not a Bybit key.",
-                "Connect it as a Bitget key, or paste a key from Bybit's API management page.",
-            )
-        )
-        return tuple(findings)
-    if _EVM_ADDRESS.fullmatch(key) or (_EVM_PRIVATE_KEY.fullmatch(secret) and secret.startswith("0x")):
-        findings.append(
-            _finding(
-                "api_key",
-                "other_exchange_key",
-                "These look like a wallet address and private key (as Aster uses), not a Bybit API key and secret.",
-                "Connect them as an Aster key, or paste a key from Bybit's API management page.",
-            )
-        )
-        return tuple(findings)
     if len(key) == SECRET_LENGTH and len(secret) == KEY_LENGTH and _ALNUM.fullmatch(key) and _ALNUM.fullmatch(secret):
         findings.append(
             _finding(
@@ -164,6 +146,14 @@ SPEC = ExchangeSpec(
         )
     ),
     inspect_credentials=inspect_credentials,
+    profile=PROFILE,
+    guide=GUIDE,
+    error_table=ERROR_TABLE,
+    public_id_field="api_key",
+    paste_shapes=(
+        PasteShape("api_key", rf"[A-Za-z0-9]{{{KEY_LENGTH}}}", "a Bybit API key (18 letters and digits)"),
+        PasteShape("secret", rf"[A-Za-z0-9]{{{SECRET_LENGTH}}}", "a Bybit API secret (36 letters and digits)"),
+    ),
     contract_types=(ContractType.USDT_M, ContractType.USDC_M, ContractType.COIN_M),
     guide_url=endpoints.KEY_MANAGEMENT_URL,
 )

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from tradedock.domain import USD_STABLECOINS, AccountMode, Balance, total_usd
+from tradedock.exchanges.profile import BalanceMinimum
 from tradedock.verification.checks.base import CheckContext, Verdict, amount, check, unavailable
-from tradedock.verification.profiles import BalanceMinimum
 from tradedock.verification.report import Outcome
 
 
@@ -24,10 +24,9 @@ def _account_mode(ctx: CheckContext) -> AccountMode | None:
 
 
 def _minimum(ctx: CheckContext) -> BalanceMinimum | None:
-    override = ctx.policy.minimum_override(ctx.request.exchange)
-    if override is not None:
-        return BalanceMinimum(fail_below=override)
-    return ctx.profile.futures_minimum if ctx.request.scope.needs_futures else None
+    if ctx.policy.minimum_override(ctx.request.exchange) is None and not ctx.request.scope.needs_futures:
+        return None
+    return ctx.policy.futures_minimum(ctx.profile)
 
 
 @check("balance.minimum", title="Balance in the trading wallet")

@@ -24,8 +24,8 @@ from tradedock.errors import (
     TradeDockError,
 )
 from tradedock.exchanges.base import ExchangeSpec
+from tradedock.exchanges.profile import ExchangeProfile
 from tradedock.verification.gathered import AuthState, Gathered, Read, auth_state
-from tradedock.verification.profiles import ExchangeProfile
 from tradedock.verification.report import CheckResult, Outcome
 from tradedock.verification.request import Policy, VerificationRequest
 
