@@ -66,6 +66,8 @@ class ExchangeProfile:
     #: Appended to the "no IP whitelist" warning.
     unbound_ip_note: str = ""
     ip_field: str = "IP whitelist"
+    #: Where the user finds the main account an API wallet acts for (Aster's main wallet), for fix steps.
+    main_account_where: str = ""
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def environment_name(self, environment: Environment) -> str:

@@ -47,4 +47,6 @@ PROFILE = ExchangeProfile(
     transfer_page="On Aster, open Transfer",
     secret_field="private_key",
     ip_field="IP Restrictions",
+    main_account_where="on Aster click your email in the top-right corner and copy the Main Wallet (Main Account) "
+    "address",
 )

@@ -188,8 +188,7 @@ def _rejected(ctx: CheckContext, error: Exception, gathered: Gathered) -> Verdic
             f"This API wallet is not an approved API wallet of the main wallet {main} (or its approval expired)."
             f"{elsewhere}",
             (
-                "Check the main wallet address: on Aster click your email in the top-right corner and copy the "
-                "Main Wallet (Main Account) address",
+                "Check the main wallet address" + (f": {p.main_account_where}" if p.main_account_where else ""),
                 f"{p.api_page} and check this API wallet is listed for that main wallet",
                 f"If it is not, {p.new_key.lower()} while logged in with that main wallet",
             ),
