@@ -1,14 +1,20 @@
-"""Vault administration: the startup canary (`check_vault`) and master-key rotation (`rotate_master_key`).
+"""Vault administration: the startup canary (`check_vault`) and master-key rotation.
 
 What belongs here: walking the stored sealed records with the vault to report which cannot be opened, loading
 (or on an empty database creating) the fingerprint key, and re-wrapping data keys under the primary master
-key. What does not: the cryptography (tradedock.vault), SQL (tradedock.db.repositories), or committing —
-these functions flush; the shell (CLI ``tradedock vault rotate``, server start-up) owns the transaction.
+key. What does not: the cryptography (tradedock.vault) or SQL (tradedock.db.repositories).
+
+Transactions: `check_vault` and `rotate_master_key` flush inside the caller's session (the shell commits).
+`rotate_in_batches` — what ``tradedock vault rotate`` runs — owns its transactions instead: it reads a batch
+in one short transaction, re-wraps in memory, and writes it in another, committed before the next batch. A
+kill loses at most one batch of work; running it again resumes (only rows not yet under the primary key are
+visited), and other writers wait at most one batch's write, never the whole rotation.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -197,6 +203,74 @@ async def rotate_master_key(
             await after_batch(moved)
     meta_moved = await _rewrap_meta(session, vault)
     per_key = await secrets.count_by_kek_id()
+    return RotationResult(
+        primary_key_id=primary,
+        moved=moved,
+        remaining_on_old=sum(count for kek_id, count in per_key.items() if kek_id != primary),
+        per_key=per_key,
+        failed=failed,
+        meta_moved=meta_moved,
+    )
+
+
+@dataclass(frozen=True)
+class RotationProgress:
+    """Reported after each committed batch of `rotate_in_batches`."""
+
+    batches: int
+    moved: int
+    failed: int
+
+
+Transaction = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+
+
+async def rotate_in_batches(
+    transaction: Transaction,
+    vault: Vault,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    on_batch: Callable[[RotationProgress], None] | None = None,
+) -> RotationResult:
+    """Re-wrap every data key not under the primary master key, one committed batch at a time.
+
+    ``transaction()`` opens one unit of work that commits on exit (``AppContext.transaction``). Each batch is
+    read in one transaction and written in the next, each swap conditional on the row still being under the
+    key it was read with (a concurrent replace, which seals under the primary, wins). Rows no configured key
+    opens are counted in ``failed`` and skipped. Safe to kill at any point and to run again.
+    """
+    primary = vault.primary_key_id
+    moved = failed = batches = 0
+    after = ""
+    while True:
+        async with transaction() as session:
+            batch = await SecretRepository(session).batch_after(after, batch_size=batch_size, exclude_kek_id=primary)
+        if not batch:
+            break
+        after = batch[-1].connection_id
+        swaps = []
+        for row in batch:
+            try:
+                swaps.append((row, vault.rewrap(row.secrets, _context(row))))
+            except VaultError:
+                failed += 1
+        async with transaction() as session:
+            secrets = SecretRepository(session)
+            for row, rewrapped in swaps:
+                if await secrets.update_wrap(
+                    row.connection_id,
+                    expected_kek_id=row.secrets.kek_id,
+                    kek_id=rewrapped.kek_id,
+                    wrapped_dek=rewrapped.wrapped_dek,
+                    aad_version=rewrapped.aad_version,
+                ):
+                    moved += 1
+        batches += 1
+        if on_batch is not None:
+            on_batch(RotationProgress(batches=batches, moved=moved, failed=failed))
+    async with transaction() as session:
+        meta_moved = await _rewrap_meta(session, vault)
+        per_key = await SecretRepository(session).count_by_kek_id()
     return RotationResult(
         primary_key_id=primary,
         moved=moved,

@@ -149,6 +149,27 @@ class SecretRepository:
     async def count(self) -> int:
         return int((await self._session.execute(select(func.count()).select_from(ConnectionSecret))).scalar_one())
 
+    async def batch_after(
+        self, after: str, *, batch_size: int = 500, exclude_kek_id: str | None = None
+    ) -> list[SealedRow]:
+        """Up to ``batch_size`` sealed records with connection id greater than ``after``, in id order
+        (optionally only those not under ``exclude_kek_id``). One keyset page: callers resume from the last id."""
+        query = (
+            select(ConnectionSecret, Connection.owner_id, Connection.exchange)
+            .join(Connection, Connection.id == ConnectionSecret.connection_id)
+            .where(ConnectionSecret.connection_id > after)
+            .order_by(ConnectionSecret.connection_id)
+            .limit(batch_size)
+        )
+        if exclude_kek_id is not None:
+            query = query.where(ConnectionSecret.kek_id != exclude_kek_id)
+        rows = (await self._session.execute(query.execution_options(populate_existing=True))).all()
+        records = await self._records([secret for secret, _, _ in rows])
+        return [
+            SealedRow(owner_id=owner_id, connection_id=record.connection_id, exchange=exchange, secrets=record)
+            for (_, owner_id, exchange), record in zip(rows, records, strict=True)
+        ]
+
     async def iter_batches(
         self, *, batch_size: int = 500, exclude_kek_id: str | None = None
     ) -> AsyncIterator[list[SealedRow]]:
@@ -158,23 +179,6 @@ class SecretRepository:
         failing along the way are never revisited and the walk always ends.
         """
         after = ""
-        while True:
-            query = (
-                select(ConnectionSecret, Connection.owner_id, Connection.exchange)
-                .join(Connection, Connection.id == ConnectionSecret.connection_id)
-                .where(ConnectionSecret.connection_id > after)
-                .order_by(ConnectionSecret.connection_id)
-                .limit(batch_size)
-            )
-            if exclude_kek_id is not None:
-                query = query.where(ConnectionSecret.kek_id != exclude_kek_id)
-            rows = (await self._session.execute(query.execution_options(populate_existing=True))).all()
-            if not rows:
-                return
-            records = await self._records([secret for secret, _, _ in rows])
-            batch = [
-                SealedRow(owner_id=owner_id, connection_id=record.connection_id, exchange=exchange, secrets=record)
-                for (_, owner_id, exchange), record in zip(rows, records, strict=True)
-            ]
+        while batch := await self.batch_after(after, batch_size=batch_size, exclude_kek_id=exclude_kek_id):
             yield batch
-            after = rows[-1][0].connection_id
+            after = batch[-1].connection_id
