@@ -26,7 +26,9 @@
     │   ├── NotFoundError ............... no such connection (or token, webhook) for this owner
     │   ├── AuthenticationError ......... not signed in: wrong e-mail/password, unknown or revoked token
     │   ├── NotAllowedError ............. signed in, but this needs an operator (or an operator setting)
-    │   └── TooManyAttemptsError ........ sign-in attempts rate limited (``retry_after_s``)
+    │   ├── TooManyAttemptsError ........ sign-in attempts rate limited (``retry_after_s``)
+    │   └── OrderRejectedError .......... the exchange refused an order (rules, reduce-only, duplicate id)
+    │       └── InsufficientMarginError . not enough available margin for the order
     └── InternalError ................... a bug or a broken deployment; report it
         ├── VaultError .................. sealing/opening failed
         │   ├── MasterKeyError .......... master key missing, malformed or not the one the data was sealed with
@@ -180,6 +182,14 @@ class TooManyAttemptsError(UserFixableError):
     def __init__(self, message: str, *, retry_after_s: float, fix: str | None = None) -> None:
         super().__init__(message, fix=fix)
         self.retry_after_s = retry_after_s
+
+
+class OrderRejectedError(UserFixableError):
+    """The exchange refused an order or a trading setting; ``code``/``native_message`` say which rule."""
+
+
+class InsufficientMarginError(OrderRejectedError):
+    pass
 
 
 # --- bugs and broken deployments -----------------------------------------------------------------------------

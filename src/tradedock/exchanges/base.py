@@ -1,6 +1,7 @@
 """The adapter contract every exchange implements, plus the exchange's static description (`ExchangeSpec`).
 
 What belongs here: the `ExchangeAdapter` protocol (the few read-only calls verification needs), the
+`TradingAdapter` protocol beside it (orders, positions, leverage, position and margin mode), the
 `ExchangeSpec` (credential fields with their meaning and format, URLs per environment, capability flags, a
 local credential inspector, the shapes other exchanges' paste detection needs, the verification profile, the
 guide text and the error table), and the small value types those use. What does not: any concrete exchange,
@@ -16,7 +17,8 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from decimal import Decimal
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from tradedock.domain import (
     AccountInfo,
@@ -26,11 +28,14 @@ from tradedock.domain import (
     Environment,
     ExchangeId,
     KeyInfo,
+    MarginMode,
+    PositionMode,
     PositionSettings,
     ServerTime,
 )
 from tradedock.exchanges.errors import ErrorTable
 from tradedock.exchanges.guide import GuideText
+from tradedock.exchanges.orders import InstrumentRules, OrderRequest, OrderState, PositionState
 from tradedock.exchanges.profile import ExchangeProfile
 
 if TYPE_CHECKING:  # only types: importing httpx costs ~0.2 s, and `tradedock --help` needs none of it
@@ -184,6 +189,54 @@ class ExchangeAdapter(Protocol):
     async def aclose(self) -> None:
         """Release the HTTP client if the adapter owns it."""
         ...
+
+
+@runtime_checkable
+class TradingAdapter(Protocol):
+    """Trading calls beside the read calls; an adapter that trades implements both. Raises `tradedock.errors` only.
+
+    Idempotency contract: `place_order` sends an order exactly once, keyed by its client order id (generated when
+    missing). When the answer is lost (timeout, 5xx), it asks the exchange for that client id and returns what the
+    exchange holds; it never re-sends. `submit_order` is the single raw send, used by `place_order`. Settings
+    calls (`set_leverage`, `set_position_mode`, `set_margin_mode`) succeed when the setting is already as asked.
+    Symbols are the exchange's own (``BTCUSDT``).
+    """
+
+    async def instrument_rules(self, symbol: str) -> InstrumentRules:
+        """Public: tick, lot, minimum quantity and notional, maximum leverage (cached per adapter)."""
+        ...
+
+    async def mark_price(self, symbol: str) -> Decimal: ...
+
+    async def place_order(self, order: OrderRequest) -> OrderState:
+        """Apply the instrument rules, then send once; resolve a lost answer by the client order id."""
+        ...
+
+    async def submit_order(self, order: OrderRequest) -> OrderState:
+        """Send an already prepared order once (no rules, no retry)."""
+        ...
+
+    async def get_order(
+        self, symbol: str, *, order_id: str | None = None, client_order_id: str | None = None
+    ) -> OrderState | None:
+        """The order with this id, open or closed; None when the exchange has no such order."""
+        ...
+
+    async def cancel_order(
+        self, symbol: str, *, order_id: str | None = None, client_order_id: str | None = None
+    ) -> OrderState: ...
+
+    async def open_orders(self, symbol: str | None = None) -> tuple[OrderState, ...]: ...
+
+    async def positions(self, symbol: str | None = None) -> tuple[PositionState, ...]:
+        """Open positions (size > 0)."""
+        ...
+
+    async def set_leverage(self, symbol: str, leverage: Decimal) -> None: ...
+
+    async def set_position_mode(self, mode: PositionMode, contract: ContractType) -> None: ...
+
+    async def set_margin_mode(self, mode: MarginMode, contract: ContractType) -> None: ...
 
 
 class AdapterFactory(Protocol):

@@ -41,6 +41,21 @@ EXPECTED: dict[str, type[e.TradeDockError]] = {
     "110029": e.UserFixableError,
     "110073": e.UserFixableError,
     "3400045": e.UserFixableError,
+    # trading (https://bybit-exchange.github.io/docs/v5/error)
+    "110001": e.OrderRejectedError,
+    "110004": e.InsufficientMarginError,
+    "110006": e.InsufficientMarginError,
+    "110007": e.InsufficientMarginError,
+    "110008": e.OrderRejectedError,
+    "110010": e.OrderRejectedError,
+    "110012": e.InsufficientMarginError,
+    "110017": e.OrderRejectedError,
+    "110036": e.OrderRejectedError,
+    "110038": e.OrderRejectedError,
+    "110044": e.InsufficientMarginError,
+    "110045": e.InsufficientMarginError,
+    "110072": e.OrderRejectedError,
+    "110094": e.OrderRejectedError,
 }
 
 # Codes that must end up in the "retry later" branch (never mark a key invalid).

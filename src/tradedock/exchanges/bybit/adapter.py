@@ -9,6 +9,7 @@ field-by-field parsing (``parsing.py``), or any judgement about whether a key is
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -234,9 +235,20 @@ class BybitAdapter:
             return None
         return parsing.parse_funding_balance(parsing.as_mapping(body.get("result"), "funding balance"))
 
-    async def _call(self, endpoint: endpoints.Endpoint, params: Mapping[str, str | int] | None = None) -> Any:
-        """Send one GET, signed when the endpoint is private; return the envelope of a ``retCode == 0`` answer."""
-        query = signing.build_query(params or {})
+    async def _call(
+        self,
+        endpoint: endpoints.Endpoint,
+        params: Mapping[str, str | int] | None = None,
+        *,
+        data: Mapping[str, object] | None = None,
+    ) -> Any:
+        """Send one request, signed when the endpoint is private; return the envelope of a ``retCode == 0`` answer.
+
+        GETs carry ``params``; POSTs carry ``data`` as compact JSON (the signed bytes are the sent bytes) and are
+        never retried by the HTTP layer: a POST may already have acted."""
+        post = endpoint.method == "POST"
+        content = json.dumps(dict(data or {}), separators=(",", ":")) if post else None
+        payload = content if content is not None else signing.build_query(params or {})
         headers: dict[str, str] = {}
         if endpoint.signed:
             headers = signing.signed_headers(
@@ -244,13 +256,19 @@ class BybitAdapter:
                 secret=self._credentials["secret"],
                 timestamp_ms=self._clock.now_ms() + self.time_offset_ms,
                 recv_window_ms=self.recv_window_ms,
-                payload=query,
+                payload=payload,
+                json_body=post,
             )
         # build_query refuses values that need URL encoding, so httpx sends exactly the signed string; passing
         # params separately keeps the query out of http.py's log lines.
         try:
             response, body = await self._http.request(
-                endpoint.method, endpoint.path, params=dict(params or {}), headers=headers
+                endpoint.method,
+                endpoint.path,
+                params=None if post else dict(params or {}),
+                content=content,
+                headers=headers,
+                idempotent=not post,
             )
         except UnexpectedResponseError as exc:
             # A non-JSON answer: Bybit's plain-text 401/403 carry meaning; anything else stays unexpected.
@@ -308,8 +326,8 @@ def create_adapter(
     base_url: str | None = None,
     http: HttpOptions | None = None,
 ) -> BybitAdapter:
-    """A `BybitAdapter` for ``flavor`` (live/demo/testnet) at its official URL, or at ``base_url`` if given
-    (the sandbox passes the simulator root plus `SPEC.sandbox_paths[flavor]`)."""
+    """A `BybitTrader` (this read adapter plus trading) for ``flavor`` (live/demo/testnet) at its official URL, or
+    at ``base_url`` if given (the sandbox passes the simulator root plus `SPEC.sandbox_paths[flavor]`)."""
     if credentials.exchange is not ExchangeId.BYBIT:
         raise InvalidInputError(
             "exchange", f"{credentials.exchange.value} credentials were given to the Bybit adapter", fix="Pick Bybit."
@@ -327,4 +345,7 @@ def create_adapter(
         )
     options = http or HttpOptions()
     http_client = ExchangeHttp("Bybit", url.rstrip("/"), options)
-    return BybitAdapter(SPEC, credentials, http_client, clock=options.clock, flavor=flavor)
+    # The adapter the registry hands out also trades (``trading.py`` subclasses this module's adapter).
+    from tradedock.exchanges.bybit.trading import BybitTrader
+
+    return BybitTrader(SPEC, credentials, http_client, clock=options.clock, flavor=flavor)

@@ -119,3 +119,48 @@ WALLET_UNIFIED = "UNIFIED"
 WALLET_FUND = "FUND"
 WALLET_CONTRACT = "CONTRACT"
 WALLET_SPOT = "SPOT"
+
+
+# --- trading (exchanges/bybit/trading.py) ----------------------------------------------------------------------
+# Per-UID limits: https://bybit-exchange.github.io/docs/v5/rate-limit (order writes 10/s, order reads 50/s).
+
+#: GET /v5/market/instruments-info?category=linear&symbol=…: tick, lot, min/max qty, min notional, max leverage.
+#: https://bybit-exchange.github.io/docs/v5/market/instrument
+INSTRUMENTS_INFO = Endpoint(
+    "GET", "/v5/market/instruments-info", False, "https://bybit-exchange.github.io/docs/v5/market/instrument", "IP"
+)
+#: GET /v5/market/tickers?category=linear&symbol=…: markPrice. https://bybit-exchange.github.io/docs/v5/market/tickers
+TICKERS = Endpoint("GET", "/v5/market/tickers", False, "https://bybit-exchange.github.io/docs/v5/market/tickers", "IP")
+#: POST /v5/order/create. https://bybit-exchange.github.io/docs/v5/order/create-order
+ORDER_CREATE = Endpoint(
+    "POST", "/v5/order/create", True, "https://bybit-exchange.github.io/docs/v5/order/create-order", "10/s"
+)
+#: POST /v5/order/cancel. https://bybit-exchange.github.io/docs/v5/order/cancel-order
+ORDER_CANCEL = Endpoint(
+    "POST", "/v5/order/cancel", True, "https://bybit-exchange.github.io/docs/v5/order/cancel-order", "10/s"
+)
+#: GET /v5/order/realtime: open orders, or one order by orderId / orderLinkId.
+#: https://bybit-exchange.github.io/docs/v5/order/open-order
+ORDER_REALTIME = Endpoint(
+    "GET", "/v5/order/realtime", True, "https://bybit-exchange.github.io/docs/v5/order/open-order", "50/s"
+)
+#: GET /v5/order/history. https://bybit-exchange.github.io/docs/v5/order/order-list
+ORDER_HISTORY = Endpoint(
+    "GET", "/v5/order/history", True, "https://bybit-exchange.github.io/docs/v5/order/order-list", "50/s"
+)
+#: POST /v5/position/set-leverage. https://bybit-exchange.github.io/docs/v5/position/leverage
+SET_LEVERAGE = Endpoint(
+    "POST", "/v5/position/set-leverage", True, "https://bybit-exchange.github.io/docs/v5/position/leverage", "10/s"
+)
+#: POST /v5/position/switch-mode (mode 0 one-way, 3 hedge). https://bybit-exchange.github.io/docs/v5/position/position-mode
+SWITCH_MODE = Endpoint(
+    "POST", "/v5/position/switch-mode", True, "https://bybit-exchange.github.io/docs/v5/position/position-mode", "10/s"
+)
+#: POST /v5/account/set-margin-mode (UTA). https://bybit-exchange.github.io/docs/v5/account/set-margin-mode
+SET_MARGIN_MODE = Endpoint(
+    "POST",
+    "/v5/account/set-margin-mode",
+    True,
+    "https://bybit-exchange.github.io/docs/v5/account/set-margin-mode",
+    "5/s",
+)

@@ -19,8 +19,10 @@ from tradedock.errors import (
     CredentialsRejectedError,
     ExchangeUnavailableError,
     GeoBlockedError,
+    InsufficientMarginError,
     IpNotAllowedError,
     KeyExpiredError,
+    OrderRejectedError,
     PermissionDeniedError,
     RateLimitedError,
     TimestampRejectedError,
@@ -58,6 +60,11 @@ _ACCOUNT_MODE = ErrorRule(
     AccountModeMismatchError,
     "This Bybit call is only available to the other account type (Unified Trading Account vs classic).",
     "Upgrade the account to a Unified Trading Account in Bybit (Assets → Unified Trading Account), then check again.",
+)
+_MARGIN = ErrorRule(
+    InsufficientMarginError,
+    "Not enough available margin on Bybit for this order.",
+    "Add funds to the Unified Trading Account, lower the size or raise the leverage.",
 )
 _RESTRICTED = ErrorRule(
     PermissionDeniedError,
@@ -194,6 +201,52 @@ BYBIT_CODES: Mapping[str, ErrorRule] = MappingProxyType(
         # 110073 / 3400045 set margin mode failed. https://bybit-exchange.github.io/docs/v5/account/set-margin-mode
         "110073": ErrorRule(UserFixableError, "Bybit refused to change the margin mode.", "See Bybit's reasons."),
         "3400045": ErrorRule(UserFixableError, "Bybit refused to change the margin mode.", "See Bybit's reasons."),
+        # --- trading (exchanges/bybit/trading.py); texts: https://bybit-exchange.github.io/docs/v5/error ---
+        # 110004 / 110007 / 110012 / 110044 / 110045: wallet or available balance too low for the order.
+        "110004": _MARGIN,
+        "110006": _MARGIN,
+        "110007": _MARGIN,
+        "110012": _MARGIN,
+        "110044": _MARGIN,
+        "110045": _MARGIN,
+        # 110001 order does not exist (or is already finished).
+        "110001": ErrorRule(OrderRejectedError, "Bybit has no open order with that id.", "Check the open orders."),
+        # 110008 / 110010 the order is already completed or cancelled.
+        "110008": ErrorRule(
+            OrderRejectedError,
+            "Bybit says the order is already filled or cancelled.",
+            "Look the order up before changing it.",
+        ),
+        "110010": ErrorRule(
+            OrderRejectedError, "Bybit says the order is already cancelled.", "Look the order up before changing it."
+        ),
+        # 110017 reduce-only order with nothing to reduce ("orderQty will be truncated to zero").
+        "110017": ErrorRule(
+            OrderRejectedError,
+            "Bybit refused a reduce-only order: there is no position on that side to reduce.",
+            "Check the position before closing it.",
+        ),
+        # 110072 duplicate orderLinkId: an order with this client order id already exists.
+        "110072": ErrorRule(
+            OrderRejectedError,
+            "Bybit already has an order with this client order id.",
+            "Look the order up by its client order id instead of sending it again.",
+        ),
+        # 110094 order value below the instrument's minNotionalValue.
+        "110094": ErrorRule(
+            OrderRejectedError, "The order is worth less than Bybit's minimum order value (110094).", "Order more."
+        ),
+        # 110036 / 110038 leverage cannot change in cross-margin (classic) or portfolio margin mode.
+        "110036": ErrorRule(
+            OrderRejectedError,
+            "Bybit does not allow changing leverage in cross margin here.",
+            "Switch this position to isolated margin to set its leverage.",
+        ),
+        "110038": ErrorRule(
+            OrderRejectedError,
+            "Bybit does not allow changing leverage in portfolio margin mode.",
+            "Switch the account to regular (cross) margin to set leverage per symbol.",
+        ),
     }
 )
 
