@@ -1,21 +1,32 @@
 """Settings from the environment (prefix ``TRADEDOCK_``), built by `load_settings()`; no global instance.
 
-What belongs here: every knob an operator can turn, with its default and meaning, and `ensure_home()` which
-creates the data directory with mode 0700. What does not: reading key material (the vault parses
-``master_key``), opening databases, or anything built at import time.
+What belongs here: every knob an operator can turn, with its default, meaning and validation, and `ensure_home()`
+which creates the data directory with mode 0700. A malformed value raises `SettingError` naming the variable and
+the fix (the CLI exits 2). What does not: reading key material (the vault parses ``master_key``), opening
+databases, or anything built at import time.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import os
+import re
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 import platformdirs
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import SettingsError as _SourceError
+
+from tradedock.errors import InvalidInputError
+
+ENV_PREFIX = "TRADEDOCK_"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class PermissionPolicy(StrEnum):
@@ -30,7 +41,7 @@ def default_home() -> Path:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="TRADEDOCK_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
 
     #: Data directory: SQLite file, generated master key file. Created with mode 0700.
     home: Path = Field(default_factory=default_home)
@@ -54,13 +65,13 @@ class Settings(BaseSettings):
     #: missing exchanges use the built-in profile.
     balance_minimums: Annotated[dict[str, Decimal], NoDecode] = Field(default_factory=dict)
     #: Warn when a key expires within this many days.
-    expiry_warn_days: int = 14
+    expiry_warn_days: int = Field(14, ge=0, le=3650)
     #: Warn when the measured clock offset exceeds this many milliseconds.
-    clock_warn_ms: int = 2000
+    clock_warn_ms: int = Field(2000, ge=0)
 
     # --- HTTP ---
-    http_timeout_s: float = 10.0
-    http_connect_timeout_s: float = 5.0
+    http_timeout_s: float = Field(10.0, gt=0, le=600)
+    http_connect_timeout_s: float = Field(5.0, gt=0, le=600)
 
     # --- HTTP API (`tradedock serve`) ---
     #: Whether anyone may create an account through the API (``POST /api/v1/auth/signup``). Off by default:
@@ -77,9 +88,37 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             text = value.strip()
             if text.startswith("["):
-                return tuple(json.loads(text))
-            return tuple(part.strip() for part in text.split(",") if part.strip())
+                try:
+                    value = json.loads(text)
+                except json.JSONDecodeError as exc:
+                    raise ValueError(f"not a JSON list: {exc.msg}") from None
+                if not isinstance(value, list):
+                    raise ValueError("expected a JSON list of IP addresses")
+            else:
+                value = [part.strip() for part in text.split(",") if part.strip()]
+        if isinstance(value, (list, tuple)):
+            for item in value:
+                try:
+                    ipaddress.ip_address(str(item).strip())
+                except ValueError:
+                    raise ValueError(f"{str(item)[:60]!r} is not an IP address") from None
+            return tuple(str(item).strip() for item in value)
         return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        return check_database_url(value.strip())
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"unknown log level {value[:20]!r}")
+        return level
 
     @field_validator("sandbox_urls", "balance_minimums", mode="before")
     @classmethod
@@ -95,6 +134,23 @@ class Settings(BaseSettings):
             if not isinstance(parsed, dict):
                 raise ValueError('expected a JSON object such as {"bybit": ...}')
             return parsed
+        return value
+
+    @field_validator("sandbox_urls")
+    @classmethod
+    def _check_sandbox_urls(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, url in value.items():
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ValueError(f"the URL for {name[:20]!r} is not an http(s) URL")
+        return value
+
+    @field_validator("balance_minimums")
+    @classmethod
+    def _check_minimums(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        for name, amount in value.items():
+            if amount < 0 or not amount.is_finite():
+                raise ValueError(f"the minimum for {name[:20]!r} must be a number of USD, 0 or more")
         return value
 
     @property
@@ -113,19 +169,123 @@ class Settings(BaseSettings):
         return self.home / "sandbox-urls.json"
 
     def effective_sandbox_urls(self) -> dict[str, str]:
-        """``TRADEDOCK_SANDBOX_URLS`` if set, else the URLs a running `tradedock sandbox` recorded."""
+        """``TRADEDOCK_SANDBOX_URLS`` if set, else the URLs a still-running `tradedock sandbox` recorded."""
         if self.sandbox_urls:
             return dict(self.sandbox_urls)
-        try:
-            data = json.loads(self.sandbox_urls_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        urls, pid = read_sandbox_record(self.sandbox_urls_file)
+        if pid is not None and not process_alive(pid):
             return {}
-        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+        return urls
+
+    def stale_sandbox_pid(self) -> int | None:
+        """The process id of a `tradedock sandbox` that recorded URLs and is no longer running, if any."""
+        if self.sandbox_urls:
+            return None
+        _, pid = read_sandbox_record(self.sandbox_urls_file)
+        return pid if pid is not None and not process_alive(pid) else None
+
+
+def read_sandbox_record(path: Path) -> tuple[dict[str, str], int | None]:
+    """The URLs (and the recording process id) in a sandbox URL file: ``{"pid": N, "urls": {...}}`` (or a bare
+    ``{exchange: url}`` map, as ``tradedock-sim serve --urls-file`` writes)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}, None
+    if not isinstance(data, dict):
+        return {}, None
+    pid = data.get("pid")
+    urls = data.get("urls") if "urls" in data else data
+    if not isinstance(urls, dict):
+        return {}, None
+    return {str(k): str(v) for k, v in urls.items()}, pid if isinstance(pid, int) and pid > 0 else None
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+_SQLITE = re.compile(r"^sqlite\+aiosqlite:///")
+_POSTGRES = re.compile(r"^postgresql\+psycopg://")
+
+
+def check_database_url(url: str) -> str:
+    """The URL if it names a backend and driver TradeDock speaks with a parseable host/port; else ValueError.
+
+    Checked without importing SQLAlchemy; the message never repeats a password.
+    """
+    if _SQLITE.match(url):
+        return url
+    if url.startswith("sqlite"):
+        raise ValueError("SQLite URLs must use the aiosqlite driver: sqlite+aiosqlite:///path/to/tradedock.db")
+    if _POSTGRES.match(url):
+        try:
+            parts = urlsplit(url)
+            _ = parts.port  # raises on a non-numeric or out-of-range port
+        except ValueError:
+            raise ValueError("the PostgreSQL URL has a malformed host or port") from None
+        if not parts.hostname and "host=" not in parts.query:
+            raise ValueError("the PostgreSQL URL names no host")
+        if not parts.path.strip("/"):
+            raise ValueError("the PostgreSQL URL names no database")
+        return url
+    if url.startswith("postgres"):
+        raise ValueError("PostgreSQL URLs must use psycopg 3: postgresql+psycopg://user:password@host:5432/db")
+    raise ValueError("not a database URL TradeDock supports")
+
+
+#: How to fix each setting (the error names the variable; this says what a good value looks like).
+SETTING_FIXES = {
+    "home": "Set TRADEDOCK_HOME to a directory path.",
+    "database_url": "Set TRADEDOCK_DATABASE_URL to sqlite+aiosqlite:///path/to/tradedock.db or "
+    "postgresql+psycopg://user:password@host:5432/db, or unset it for SQLite in TRADEDOCK_HOME.",
+    "master_key_file": "Set TRADEDOCK_MASTER_KEY_FILE to the path of the master key file.",
+    "egress_ips": "Set TRADEDOCK_EGRESS_IPS to comma-separated IP addresses, e.g. 203.0.113.7,203.0.113.8.",
+    "sandbox_urls": 'Set TRADEDOCK_SANDBOX_URLS to a JSON object, e.g. {"bybit": "http://127.0.0.1:18400"}, '
+    "or unset it to use the URLs `tradedock sandbox` records.",
+    "withdraw_policy": "Set TRADEDOCK_WITHDRAW_POLICY to fail or warn.",
+    "transfer_policy": "Set TRADEDOCK_TRANSFER_POLICY to fail or warn.",
+    "balance_minimums": 'Set TRADEDOCK_BALANCE_MINIMUMS to a JSON object of USD amounts, e.g. {"bitget": 150}.',
+    "expiry_warn_days": "Set TRADEDOCK_EXPIRY_WARN_DAYS to a whole number of days (0-3650), e.g. 14, or unset it.",
+    "clock_warn_ms": "Set TRADEDOCK_CLOCK_WARN_MS to a whole number of milliseconds, e.g. 2000, or unset it.",
+    "http_timeout_s": "Set TRADEDOCK_HTTP_TIMEOUT_S to a number of seconds above 0 (at most 600), e.g. 10.",
+    "http_connect_timeout_s": "Set TRADEDOCK_HTTP_CONNECT_TIMEOUT_S to a number of seconds above 0, e.g. 5.",
+    "log_level": f"Set TRADEDOCK_LOG_LEVEL to one of {', '.join(LOG_LEVELS)}.",
+}
+
+
+class SettingError(InvalidInputError):
+    """A malformed ``TRADEDOCK_*`` variable; ``field`` is the variable's name."""
+
+
+def _setting_error(name: str, reason: str) -> SettingError:
+    variable = ENV_PREFIX + name.upper()
+    fix = SETTING_FIXES.get(name, f"Fix or unset {variable}.")
+    return SettingError(variable, f"{variable} is not valid: {reason}", fix=fix)
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Read settings from the environment; keyword overrides win (tests, CLI options)."""
-    return Settings(**overrides)
+    """Read settings from the environment; keyword overrides win (tests, CLI options).
+
+    Raises `SettingError` naming the first bad variable (never a pydantic traceback, never the value itself:
+    it may be a secret).
+    """
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False, include_input=False)[0]
+        name = str(first["loc"][0]) if first["loc"] else "settings"
+        reason = str(first["msg"]).removeprefix("Value error, ")
+        raise _setting_error(name, reason) from None
+    except _SourceError as exc:  # a value pydantic-settings could not even decode
+        match = re.search(r'field "(\w+)"', str(exc))
+        raise _setting_error(match.group(1) if match else "settings", "cannot be parsed") from None
 
 
 def ensure_home(settings: Settings) -> Path:

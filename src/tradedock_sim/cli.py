@@ -1,6 +1,7 @@
 """`tradedock-sim` command line: `serve` runs simulators on loopback ports; `scenarios` lists presets.
 
-Belongs here: argument parsing, the ready line on stdout, signal handling. Serving itself is `server.py`.
+Belongs here: argument parsing, the ready line on stdout, signal handling, quiet terminals (no traceback when
+a client hangs up mid-request or when our output is piped into `head`). Serving itself is `server.py`.
 """
 
 from __future__ import annotations
@@ -8,6 +9,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -16,6 +19,35 @@ from pathlib import Path
 from tradedock_sim.app import SIMULATORS, UnknownExchangeError
 from tradedock_sim.core.scenarios import all_scenarios
 from tradedock_sim.server import SimCluster, check_exchanges, serve
+
+
+class _DropClientDisconnects(logging.Filter):
+    """uvicorn logs "Exception in ASGI application" with a Starlette ``ClientDisconnect`` traceback whenever a
+    client gives up mid-request (a timeout, Ctrl-C). That is the client's business, not a simulator error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info is None:
+            return True
+        pending: list[BaseException | None] = [record.exc_info[1]]
+        seen = 0
+        while pending and seen < 50:
+            exc = pending.pop()
+            seen += 1
+            if exc is None:
+                continue
+            if type(exc).__name__ == "ClientDisconnect":
+                return False
+            pending.extend([exc.__cause__, exc.__context__])
+            if isinstance(exc, BaseExceptionGroup):
+                pending.extend(exc.exceptions)
+        return True
+
+
+def quiet_client_disconnects() -> None:
+    """Install the filter on uvicorn's error logger (idempotent)."""
+    logger = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, _DropClientDisconnects) for f in logger.filters):
+        logger.addFilter(_DropClientDisconnects())
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -91,9 +123,17 @@ def _scenarios(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.command == "serve":
-        return _serve(args)
-    return _scenarios(args)
+    try:
+        if args.command == "serve":
+            quiet_client_disconnects()
+            return _serve(args)
+        code = _scenarios(args)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:  # `tradedock-sim scenarios bybit | head`: the reader left; exit quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

@@ -119,7 +119,7 @@ def test_remove_destroys_the_connection(cli: Cli) -> None:
     preset = cli.scenario("bybit", "healthy")
     _, report = _connect(cli, "bybit", preset["credentials"])
     connection_id = report["connection_id"]
-    removed = cli.run("remove", connection_id, "--json")
+    removed = cli.run("remove", connection_id, "--json", "--yes")
     assert removed.code == 0
     assert removed.json()["secrets_destroyed"] is True
     gone = cli.run("show", connection_id, "--json")

@@ -73,7 +73,7 @@ def test_sandbox_records_its_urls_and_stops_cleanly_on_sigterm(cli: Cli) -> None
     assert proc.stdout is not None
     started = json.loads(proc.stdout.readline())
     urls_file = cli.home / "sandbox-urls.json"
-    assert json.loads(urls_file.read_text()) == started["urls"]
+    assert json.loads(urls_file.read_text())["urls"] == started["urls"]
     assert set(started["healthy_keys"]) == {"bybit", "bitget", "aster"}
     # the recorded URLs are what `--environment sandbox` uses when TRADEDOCK_SANDBOX_URLS is not set
     env_without_urls = {k: v for k, v in cli.env.items() if k != "TRADEDOCK_SANDBOX_URLS"}

@@ -6,10 +6,9 @@ import stat
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
 
 from tradedock.clock import FrozenClock
-from tradedock.config import PermissionPolicy, ensure_home, load_settings
+from tradedock.config import PermissionPolicy, SettingError, ensure_home, load_settings
 from tradedock.domain import Credentials, ExchangeId, KeyInfo, ServerTime, mask
 from tradedock.errors import InvalidInputError, RateLimitedError, TradeDockError
 
@@ -90,9 +89,10 @@ class TestSettings:
 
     def test_a_malformed_value_names_the_variable(self, tradedock_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv("TRADEDOCK_SANDBOX_URLS", "bybit=http://x")
-        with pytest.raises(ValidationError) as error:
+        with pytest.raises(SettingError) as error:
             load_settings()
-        assert "sandbox_urls" in str(error.value) and "JSON object" in str(error.value)
+        assert error.value.field == "TRADEDOCK_SANDBOX_URLS"
+        assert "JSON object" in error.value.message and "TRADEDOCK_SANDBOX_URLS" in (error.value.fix or "")
 
     def test_home_is_created_private(self, tradedock_home: Path) -> None:
         home = ensure_home(load_settings())

@@ -1,15 +1,21 @@
-"""Shared CLI plumbing: exit codes, running a command coroutine, printing domain errors cleanly.
+"""Shared CLI plumbing: exit codes, settings, opening the app, running a command, printing errors cleanly.
 
-Exit codes (DESIGN.md contract): 0 connected / connected_with_warnings, 2 usage or input error,
-3 action_required, 4 invalid, 5 unreachable; 1 for a broken deployment (e.g. a wrong master key); 6 for an
-integrity error (a connection's stored secrets were altered outside TradeDock — never reported as `invalid`).
+Exit codes (DESIGN.md contract): 0 connected / connected_with_warnings, 2 usage or input error (including a bad
+setting or an unreachable database), 3 action_required, 4 invalid, 5 unreachable; 1 for a broken deployment
+(e.g. a wrong master key); 6 for an integrity error (a connection's stored secrets were altered outside
+TradeDock — never reported as `invalid`); 130 interrupted (Ctrl-C).
+
+Start-up cost matters (every command pays it): this module and the command modules import only Typer, the
+domain enums and the errors at import time; settings, services, SQLAlchemy, Rich and the exchanges are imported
+inside the functions that need them.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Coroutine
-from typing import Any
+import sys
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
 
@@ -22,12 +28,18 @@ from tradedock.errors import (
     VaultIntegrityError,
 )
 
-from .output import make_console, print_json
+if TYPE_CHECKING:
+    from tradedock.config import Settings
+    from tradedock.services.connections import ConnectionService
+    from tradedock.services.context import AppContext
+
+T = TypeVar("T")
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
 EXIT_INPUT = 2
 EXIT_INTEGRITY = 6
+EXIT_INTERRUPTED = 130
 EXIT_STATUS = {
     ConnectionStatus.CONNECTED: 0,
     ConnectionStatus.CONNECTED_WITH_WARNINGS: 0,
@@ -57,7 +69,7 @@ def _error_exit_code(error: TradeDockError) -> int:
 
 
 def report_error(error: TradeDockError, *, as_json: bool) -> int:
-    """Print a domain error (never a traceback) and return its exit code."""
+    """Print a domain error (never a traceback; every part shown exactly as written) and return its exit code."""
     code = _error_exit_code(error)
     payload: dict[str, Any] = {"type": type(error).__name__, "message": error.message}
     if isinstance(error, InvalidInputError):
@@ -68,22 +80,87 @@ def report_error(error: TradeDockError, *, as_json: bool) -> int:
     if error.fix:
         payload["fix"] = error.fix
     if as_json:
+        from .output import print_json
+
         print_json({"error": payload})
     else:
+        from rich.text import Text
+
+        from .output import make_console
+
         console = make_console(stderr=True)
         where = f" ({payload['field']})" if "field" in payload else ""
-        console.print(f"[bold red]Error{where}:[/] {error.message}")
+        line = Text(f"Error{where}:", style="bold red")
+        line.append(f" {error.message}", style="")
+        console.print(line)
         if error.fix:
-            console.print(f"[bold]Fix:[/] {error.fix}")
+            fix = Text("Fix:", style="bold")
+            fix.append(f" {error.fix}", style="")
+            console.print(fix)
     return code
 
 
-def run(coro: Coroutine[Any, Any, int], *, as_json: bool) -> None:
-    """Run a command coroutine returning an exit code; domain errors become clean messages + exit codes."""
+def interrupted(*, as_json: bool, what: str = "Interrupted.") -> int:
+    """Ctrl-C: one short line on stderr (never a traceback), exit 130."""
+    if not as_json:
+        print(f"\n{what}", file=sys.stderr, flush=True)
+    return EXIT_INTERRUPTED
+
+
+@contextmanager
+def guarded(*, as_json: bool, interrupted_note: str = "Interrupted.") -> Iterator[None]:
+    """Domain errors become a clean message and their exit code; Ctrl-C exits 130 at once."""
     try:
-        code = asyncio.run(coro)
+        yield
     except TradeDockError as error:
-        code = report_error(error, as_json=as_json)
+        raise typer.Exit(report_error(error, as_json=as_json)) from None
     except KeyboardInterrupt:
-        code = 130
+        raise typer.Exit(interrupted(as_json=as_json, what=interrupted_note)) from None
+
+
+def settings_or_exit(*, as_json: bool, **overrides: Any) -> Settings:
+    """The settings, or exit 2 naming the bad ``TRADEDOCK_*`` variable and its fix."""
+    from tradedock.config import load_settings
+
+    with guarded(as_json=as_json):
+        return load_settings(**overrides)
+    raise AssertionError("unreachable")  # pragma: no cover  (guarded re-raises)
+
+
+def run(coro: Coroutine[Any, Any, int], *, as_json: bool, interrupted_note: str = "Interrupted.") -> NoReturn:
+    """Run a command coroutine returning an exit code; domain errors become clean messages + exit codes."""
+    import asyncio
+
+    code = EXIT_OK
+    with guarded(as_json=as_json, interrupted_note=interrupted_note):
+        code = asyncio.run(coro)
     raise typer.Exit(code)
+
+
+async def open_context(settings: Settings) -> AppContext:
+    """Open the app (database, migrations, vault); a database that cannot be reached or opened is a clear
+    error naming the setting to fix, not a driver traceback."""
+    from tradedock.services.context import open_app
+    from tradedock.services.diagnose import database_error
+
+    try:
+        return await open_app(settings)
+    except TradeDockError:
+        raise
+    except Exception as exc:
+        problem = database_error(exc, settings)
+        if problem is None:
+            raise
+        raise problem from None
+
+
+async def with_service(settings: Settings, fn: Callable[[ConnectionService, AppContext], Awaitable[T]]) -> T:
+    """Open the app, run ``fn`` inside one transaction, close the app."""
+    from tradedock.services.connections import ConnectionService
+
+    ctx = await open_context(settings)
+    try:
+        async with ctx.transaction() as session:
+            return await fn(ConnectionService(ctx, session), ctx)
+    finally:
+        await ctx.aclose()

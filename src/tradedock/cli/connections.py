@@ -1,35 +1,29 @@
 """Connection commands: connect, list, show, check, replace, remove, balances.
 
-Each command opens the app, runs one service call inside one transaction (the shell owns it), and renders
-the result as Rich output or ``--json``. What does not belong here: rules about connections (services).
+Each command reads the settings (a bad one exits 2 naming the variable), validates its options, asks for
+anything it needs from the user (before any database or event loop is open, so Ctrl-C exits 130 at once and
+nothing is stored), then opens the app and runs one service call inside one transaction, and renders the result
+as Rich output or ``--json``. Services and Rich are imported inside the commands (start-up time). What does not
+belong here: rules about connections (services).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import sys
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from tradedock.domain import ConnectionStatus, ContractType, Environment, ExchangeId, Scope
 from tradedock.errors import InvalidInputError
-from tradedock.services.connections import (
-    CHECK_IDS,
-    ConnectionService,
-    ConnectRequest,
-    Outcome,
-    credential_prompts,
-    parse_exchange,
-)
-from tradedock.services.context import AppContext, open_app
 from tradedock.services.guides import exchanges_help
 
-from .common import EXIT_OK, exit_code_for, run, worst_exit_code
-from .output import live_checklist, make_console, print_json, render_balances, render_connections, render_report
-from .prompts import prompt_credentials, read_credentials_json
+from .common import EXIT_OK, exit_code_for, guarded, open_context, run, settings_or_exit, with_service, worst_exit_code
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from tradedock.services.connections import ConnectionService, CredentialPrompt, Outcome
+    from tradedock.services.context import AppContext
 
 JSON_OPTION = typer.Option(False, "--json", help="Print machine-readable JSON.")
 CREDENTIALS_OPTION = typer.Option(
@@ -40,33 +34,39 @@ CREDENTIALS_OPTION = typer.Option(
 )
 
 
-async def _with_service(fn: Callable[[ConnectionService, AppContext], Awaitable[T]]) -> T:
-    ctx = await open_app()
-    try:
-        async with ctx.transaction() as session:
-            return await fn(ConnectionService(ctx, session), ctx)
-    finally:
-        await ctx.aclose()
+def _print_outcome(outcome: Outcome, *, as_json: bool, title: str | None = None, replacing: bool = False) -> None:
+    from rich.text import Text
 
+    from .output import make_console, print_json, render_report
 
-def _print_outcome(outcome: Outcome, *, as_json: bool, title: str | None = None) -> None:
     if as_json:
         print_json({**outcome.report, "stored": outcome.stored, "note": outcome.note})
         return
     console = make_console()
-    render_report(console, outcome.report, title=title)
+    render_report(console, outcome.report, title=title, replacing=replacing)
     if outcome.note:
-        console.print(outcome.note)
+        console.print(Text(outcome.note))
     elif outcome.stored and outcome.status is ConnectionStatus.ACTION_REQUIRED:
         console.print(
-            f"Stored as [bold]action required[/]: fix the items above, then run "
-            f"[bold]tradedock check {outcome.connection_id}[/]."
+            Text.assemble(
+                "Stored as ",
+                ("action required", "bold"),
+                ": fix the items above, then run ",
+                (f"tradedock check {outcome.connection_id}", "bold"),
+                ".",
+            )
         )
+
+
+def _ask(credentials: str | None, prompts: tuple[CredentialPrompt, ...]) -> dict[str, str]:
+    from .prompts import prompt_credentials, read_credentials_json
+
+    return read_credentials_json(credentials, prompts) if credentials else prompt_credentials(prompts)
 
 
 def connect(
     exchange: str = typer.Argument(..., help=exchanges_help()),
-    label: str = typer.Option(None, "--label", help="A name for this connection."),
+    label: str = typer.Option(None, "--label", help="A name for this connection (shown exactly as typed)."),
     scope: Scope = typer.Option(Scope.FUTURES, "--scope", help="What the platform will trade."),
     contract: ContractType = typer.Option(None, "--contract", help="Futures market (default: the exchange's USDT-M)."),
     environment: Environment = typer.Option(Environment.LIVE, "--environment", help="live, demo, testnet, sandbox."),
@@ -74,13 +74,24 @@ def connect(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Verify an API key and store it if it is usable."""
+    settings = settings_or_exit(as_json=as_json)
+    with guarded(as_json=as_json, interrupted_note="Interrupted: nothing was stored."):
+        from tradedock.clock import SystemClock
+        from tradedock.services.connections import connect_prompts, parse_exchange
+        from tradedock.services.exchange_access import ExchangeAccess
+
+        exchange_id = parse_exchange(exchange)
+        access = ExchangeAccess(settings=settings, clock=SystemClock())
+        prompts = connect_prompts(access, exchange_id, environment, scope, contract, label)
+        given = _ask(credentials, prompts)
 
     async def go() -> int:
-        ctx = await open_app()
+        from tradedock.services.connections import CHECK_IDS, ConnectionService, ConnectRequest
+
+        from .output import live_checklist, make_console
+
+        ctx = await open_context(settings)
         try:
-            exchange_id = parse_exchange(exchange)
-            prompts = credential_prompts(ctx, exchange_id)
-            given = read_credentials_json(credentials, prompts) if credentials else prompt_credentials(prompts)
             heading = f"Verifying with {exchange_id.value} ({environment.value}): one concurrent round of checks"
             async with ctx.transaction() as session:
                 service = ConnectionService(ctx, session)
@@ -95,32 +106,63 @@ def connect(
     run(go(), as_json=as_json)
 
 
+def _expiry_reported(ctx: AppContext) -> Any:
+    def reported(exchange: str) -> bool:
+        try:
+            return bool(ctx.access.spec(ExchangeId(exchange)).capabilities.key_expiry)
+        except (ValueError, KeyError):
+            return True
+
+    return reported
+
+
 def list_connections(as_json: bool = JSON_OPTION) -> None:
     """List connections: status, last check, key expiry countdown, balance."""
+    settings = settings_or_exit(as_json=as_json)
 
     async def go() -> int:
-        rows = await _with_service(lambda service, _: service.list())
+        from .output import make_console, print_json, render_connections
+
+        rows, reported = await with_service(settings, lambda service, ctx: _rows(service, ctx))
         if as_json:
             print_json(rows)
         else:
-            render_connections(make_console(), rows, datetime.now(UTC))
+            render_connections(make_console(), rows, datetime.now(UTC), expiry_reported=reported)
         return EXIT_OK
 
     run(go(), as_json=as_json)
 
 
-def show(connection_id: str = typer.Argument(...), as_json: bool = JSON_OPTION) -> None:
+async def _rows(service: ConnectionService, ctx: AppContext) -> tuple[Any, Any]:
+    return await service.list(), _expiry_reported(ctx)
+
+
+def show(
+    connection_id: str = typer.Argument(..., help="Connection id or a unique prefix."), as_json: bool = JSON_OPTION
+) -> None:
     """Show one connection and its last verification report."""
+    settings = settings_or_exit(as_json=as_json)
 
     async def go() -> int:
-        view = await _with_service(lambda service, _: service.show(connection_id))
+        from .output import as_data, make_console, print_json, render_fields, render_report
+
+        async def work(service: ConnectionService, ctx: AppContext) -> tuple[Any, bool]:
+            view = as_data(await service.show(connection_id))
+            return view, _expiry_reported(ctx)(view["exchange"])
+
+        view, expiry_reported = await with_service(settings, work)
         if as_json:
             print_json(view)
             return EXIT_OK
         console = make_console()
         last = view.pop("last_report", None)
-        for key, value in view.items():
-            console.print(f"[bold]{key}[/]: {value}")
+        none_text = {
+            "key_expires_at": "never" if expiry_reported else "not reported by the exchange",
+            "last_checked_at": "never",
+            "balance_usd": "not known yet",
+            "label": "—",
+        }
+        render_fields(console, view, none_text=none_text)
         if last:
             render_report(console, last, title="Last verification")
         return EXIT_OK
@@ -129,20 +171,23 @@ def show(connection_id: str = typer.Argument(...), as_json: bool = JSON_OPTION) 
 
 
 def check(
-    connection_id: str = typer.Argument(None, help="Connection id (omit with --all)."),
+    connection_id: str = typer.Argument(None, help="Connection id or a unique prefix (omit with --all)."),
     all_: bool = typer.Option(False, "--all", help="Re-verify every connection."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Re-verify one connection (or all) and update its status."""
+    if all_ == (connection_id is not None):
+        with guarded(as_json=as_json):
+            raise InvalidInputError("id", "give a connection id or --all (not both)", fix="tradedock check --all")
+    settings = settings_or_exit(as_json=as_json)
 
     async def go() -> int:
-        if all_ == (connection_id is not None):
-            raise InvalidInputError("id", "give a connection id or --all (not both)", fix="tradedock check --all")
+        from .output import make_console, print_json
 
         async def work(service: ConnectionService, _: AppContext) -> list[Outcome]:
             return await service.check_all() if all_ else [await service.check(connection_id)]
 
-        outcomes = await _with_service(work)
+        outcomes = await with_service(settings, work)
         if as_json:
             print_json([{**o.report, "stored": o.stored} for o in outcomes] if all_ else outcomes[0].report)
         else:
@@ -156,7 +201,7 @@ def check(
 
 
 def replace(
-    connection_id: str = typer.Argument(...),
+    connection_id: str = typer.Argument(..., help="Connection id or a unique prefix."),
     credentials: str = CREDENTIALS_OPTION,
     allow_account_change: bool = typer.Option(
         False, "--allow-account-change", help="Accept a key of a different exchange account."
@@ -164,57 +209,109 @@ def replace(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Replace a connection's key: the new key is verified first; the old one stays on any failure."""
+    settings = settings_or_exit(as_json=as_json)
+
+    async def lookup(service: ConnectionService, ctx: AppContext) -> tuple[str, tuple[CredentialPrompt, ...]]:
+        from tradedock.services.connections import credential_prompts
+
+        view = await service.show(connection_id)
+        data = view if isinstance(view, dict) else view.model_dump(mode="json")
+        return str(data["id"]), credential_prompts(ctx, ExchangeId(data["exchange"]))
+
+    full_id = connection_id
+    with guarded(as_json=as_json):
+        import asyncio
+
+        full_id, prompts = asyncio.run(with_service(settings, lookup))
+    with guarded(as_json=as_json, interrupted_note="Interrupted: the connection keeps its current key."):
+        given = _ask(credentials, prompts)
 
     async def go() -> int:
-        ctx = await open_app()
+        from tradedock.services.connections import CHECK_IDS, ConnectionService
+
+        from .output import live_checklist, make_console
+
+        ctx = await open_context(settings)
         try:
-            async with ctx.transaction() as session:
-                service = ConnectionService(ctx, session)
-                view = await service.show(connection_id)
-                prompts = credential_prompts(ctx, ExchangeId(view["exchange"]))
-            given = read_credentials_json(credentials, prompts) if credentials else prompt_credentials(prompts)
             async with ctx.transaction() as session:
                 with live_checklist(make_console(), "Verifying the new key", () if as_json else CHECK_IDS):
                     outcome = await ConnectionService(ctx, session).replace(
-                        connection_id, given, allow_account_change=allow_account_change
+                        full_id, given, allow_account_change=allow_account_change
                     )
         finally:
             await ctx.aclose()
-        _print_outcome(outcome, as_json=as_json, title=f"Replace key of {connection_id}")
+        _print_outcome(outcome, as_json=as_json, title=f"New key for connection {full_id}", replacing=True)
         return exit_code_for(outcome.status)
 
-    run(go(), as_json=as_json)
+    run(go(), as_json=as_json, interrupted_note="Interrupted: the connection keeps its current key.")
 
 
 def remove(
-    connection_id: str = typer.Argument(...),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    connection_id: str = typer.Argument(..., help="Connection id or a unique prefix."),
+    yes: bool = typer.Option(
+        False, "--yes", "-y", help="Do not ask for confirmation (required when there is no terminal to ask on)."
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Remove a connection: its secrets and data key are destroyed; an audit record is kept."""
-    if not yes and not as_json:
-        typer.confirm(f"Remove connection {connection_id} and destroy its stored key?", abort=True)
+    """Remove a connection: its secrets and data key are destroyed; an audit record is kept.
+
+    Asks for confirmation on the terminal (also with --json) unless --yes is given; without a terminal, --yes
+    is required.
+    """
+    settings = settings_or_exit(as_json=as_json)
+    if not yes:
+        with guarded(as_json=as_json):
+            if not sys.stdin.isatty():
+                raise InvalidInputError(
+                    "yes", "no terminal to confirm the removal on", fix="Add --yes to remove without asking."
+                )
+            import asyncio
+
+            from .output import as_data
+            from .prompts import confirm
+
+            view = as_data(asyncio.run(with_service(settings, lambda service, _: service.show(connection_id))))
+            label = f" {view['label']!r}" if view.get("label") else ""
+            question = (
+                f"Remove {view['exchange']} ({view['environment']}) connection{label} {view['id'][:8]} "
+                f"(key {view.get('masked_key')}) and destroy its stored key?"
+            )
+            if not confirm(question):
+                print("Nothing was removed.", file=sys.stderr)
+                raise typer.Exit(EXIT_OK)
+            connection_id = view["id"]
 
     async def go() -> int:
-        result = await _with_service(lambda service, _: service.remove(connection_id))
+        from rich.text import Text
+
+        from .output import as_data, make_console, print_json
+
+        result = as_data(await with_service(settings, lambda service, _: service.remove(connection_id)))
         if as_json:
             print_json(result)
         else:
             removed = result["removed"]
             make_console().print(
-                f"Removed {removed['exchange']} connection {removed['id']} ({removed.get('masked_key')}); "
-                "its secrets were destroyed. Also delete the key on the exchange if you no longer use it."
+                Text(
+                    f"Removed {removed['exchange']} connection {removed['id']} ({removed.get('masked_key')}); "
+                    "its secrets were destroyed. Also delete the key on the exchange if you no longer use it."
+                )
             )
         return EXIT_OK
 
     run(go(), as_json=as_json)
 
 
-def balances(connection_id: str = typer.Argument(...), as_json: bool = JSON_OPTION) -> None:
+def balances(
+    connection_id: str = typer.Argument(..., help="Connection id or a unique prefix."), as_json: bool = JSON_OPTION
+) -> None:
     """Show balances per wallet with a USD total."""
+    settings = settings_or_exit(as_json=as_json)
 
     async def go() -> int:
-        view: dict[str, Any] = await _with_service(lambda service, _: service.balances(connection_id))
+        from .output import make_console, print_json, render_balances
+
+        view = await with_service(settings, lambda service, _: service.balances(connection_id))
         if as_json:
             print_json(view)
         else:

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from tradedock.config import load_settings
-from tradedock.services.connections import parse_exchange
-from tradedock.services.guides import exchanges_help, get_guide
+from tradedock.services.guides import exchanges_help
 
-from .common import EXIT_OK, run
-from .output import make_console, print_json, render_guide
+from .common import EXIT_OK, guarded, settings_or_exit
 
 
 def guide(
@@ -17,17 +14,19 @@ def guide(
     as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON."),
 ) -> None:
     """Step-by-step: create the API key, which permissions to enable and leave off, which IPs to whitelist."""
+    settings = settings_or_exit(as_json=as_json)
+    with guarded(as_json=as_json):
+        from tradedock.services.connections import parse_exchange
+        from tradedock.services.guides import get_guide
 
-    async def go() -> int:
-        settings = load_settings()
+        from .output import make_console, print_json, render_guide
+
         data = get_guide(parse_exchange(exchange), settings).to_dict()
         if as_json:
             print_json(data)
         else:
             render_guide(make_console(), data)
-        return EXIT_OK
-
-    run(go(), as_json=as_json)
+    raise typer.Exit(EXIT_OK)
 
 
 def register(app: typer.Typer) -> None:

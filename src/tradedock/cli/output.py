@@ -1,23 +1,31 @@
 """Rendering for the CLI: verification reports, connection tables, balances, guides, and ``--json`` output.
 
-What belongs here: turning the JSON-safe dicts the services return into Rich output or JSON text. What does not:
-deciding anything (statuses, exit codes come from services and `cli.main`), or reading input.
+What belongs here: turning what the services return (JSON-safe dicts or pydantic views) into Rich output or JSON
+text. What does not: deciding anything (statuses, exit codes come from services and `cli.common`), or reading
+input.
+
+Markup safety: anything that came from a user, an exchange or the database (labels, ids, messages, key ids) is
+rendered as `rich.text.Text` or passed through `escape()`; Rich markup is only ever written literally here.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from rich.console import Console, Group
 from rich.live import Live
+from rich.markup import escape
 from rich.panel import Panel
 from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
+
+__all__ = ["escape"]
 
 OUTCOME_STYLE = {
     "pass": ("✔", "green"),
@@ -65,8 +73,18 @@ def live_checklist(console: Console, heading: str, check_ids: Sequence[str]) -> 
         yield
 
 
+def as_data(value: Any) -> Any:
+    """A pydantic view (what services return) or plain data → JSON-safe plain data."""
+    dump = getattr(value, "model_dump", None)
+    if callable(dump):
+        return dump(mode="json")
+    if isinstance(value, list | tuple):
+        return [as_data(item) for item in value]
+    return value
+
+
 def print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, sort_keys=False, default=str))
+    print(json.dumps(as_data(data), indent=2, sort_keys=False, default=str), flush=True)
 
 
 def status_text(status: str) -> Text:
@@ -74,8 +92,14 @@ def status_text(status: str) -> Text:
     return Text(label, style=style)
 
 
-def render_report(console: Console, report: Mapping[str, Any], *, title: str | None = None) -> None:
-    """A verification report: one line per check, then every problem with its fix steps."""
+def render_report(
+    console: Console, report: Mapping[str, Any], *, title: str | None = None, replacing: bool = False
+) -> None:
+    """A verification report: one line per check, then every problem with its fix steps.
+
+    ``replacing``: the report is of a new key for an existing connection (the verdict is about the new key).
+    """
+    report = as_data(report)
     heading = title or f"{report['exchange'].capitalize()} ({report['environment']}) — {report.get('scope', '')}"
     table = Table(show_header=False, box=None, pad_edge=False, expand=False)
     table.add_column(width=2)
@@ -83,12 +107,16 @@ def render_report(console: Console, report: Mapping[str, Any], *, title: str | N
     table.add_column()
     for check in report["checks"]:
         symbol, style = OUTCOME_STYLE.get(check["outcome"], ("?", ""))
-        table.add_row(Text(symbol, style=style), check["id"], Text(check["message"]))
+        table.add_row(Text(symbol, style=style), Text(check["id"]), Text(check["message"]))
     problems = [c for c in report["checks"] if c["outcome"] in ("fail", "warn", "error") and c.get("fix")]
     parts: list[Any] = [table, Text("")]
-    verdict = Text("Verdict: ")
-    verdict.append_text(status_text(report["status"]))
-    if report.get("connection_id"):
+    verdict = Text("Verdict on the new key: " if replacing else "Verdict: ")
+    if replacing and report["status"] in ("invalid", "unreachable"):
+        label, style = STATUS_STYLE[report["status"]]
+        verdict.append(label.replace("not connected", "not stored"), style=style)
+    else:
+        verdict.append_text(status_text(report["status"]))
+    if report.get("connection_id") and not replacing:
         verdict.append(f"   connection {report['connection_id']}", style="dim")
     parts.append(verdict)
     for check in problems:
@@ -99,8 +127,10 @@ def render_report(console: Console, report: Mapping[str, Any], *, title: str | N
             parts.append(Text(f"   {number}. {step}"))
     timing = report.get("duration_ms")
     if timing is not None:
-        parts.append(Text(f"\nVerified in {timing} ms ({report.get('rounds', '?')} network round(s)).", style="dim"))
-    console.print(Panel(Group(*parts), title=heading, title_align="left", expand=False))
+        rounds = report.get("rounds")
+        trips = f" ({rounds} network round{'' if rounds == 1 else 's'})" if rounds else ""
+        parts.append(Text(f"\nVerified in {timing} ms{trips}.", style="dim"))
+    console.print(Panel(Group(*parts), title=Text(heading), title_align="left", expand=False))
 
 
 def _parse(value: str) -> datetime:
@@ -108,9 +138,9 @@ def _parse(value: str) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-def _countdown(expires_at: str | None, now: datetime) -> Text:
+def _countdown(expires_at: str | None, now: datetime, *, reported: bool = True) -> Text:
     if not expires_at:
-        return Text("no expiry", style="dim")
+        return Text("never" if reported else "not reported", style="dim")
     when = _parse(expires_at)
     days = (when - now).total_seconds() / 86400
     if days < 0:
@@ -131,16 +161,26 @@ def _ago(value: str | None, now: datetime) -> str:
     return f"{seconds / 86400:.0f} days ago"
 
 
-def _money(value: str | None) -> str:
-    if value is None:
+def money(value: Any) -> str:
+    """One format for USD amounts everywhere (list, balances): thousands separators, 2 decimals."""
+    if value is None or value == "":
         return "—"
     try:
-        return f"{float(value):,.2f}"
-    except ValueError:
-        return value
+        return f"{Decimal(str(value)):,.2f}"
+    except (InvalidOperation, ValueError):
+        return str(value)
 
 
-def render_connections(console: Console, connections: Sequence[Mapping[str, Any]], now: datetime) -> None:
+def render_connections(
+    console: Console,
+    connections: Sequence[Mapping[str, Any]],
+    now: datetime,
+    *,
+    expiry_reported: Callable[[str], bool] = lambda exchange: True,
+) -> None:
+    """The connections table; ``expiry_reported(exchange)`` says whether that exchange reports key expiry (a
+    missing date then means "never" rather than "not reported")."""
+    connections = as_data(connections)
     if not connections:
         console.print("No connections yet. Run [bold]tradedock guide EXCHANGE[/] then [bold]tradedock connect[/].")
         return
@@ -150,36 +190,62 @@ def render_connections(console: Console, connections: Sequence[Mapping[str, Any]
     for conn in connections:
         label, style = STATUS_SHORT.get(conn["status"], (conn["status"], ""))
         table.add_row(
-            conn["id"][:8],
-            f"{conn['exchange']} ({conn['environment']})",
-            conn.get("label") or "",
-            conn.get("masked_key") or "",
+            Text(conn["id"][:8]),
+            Text(f"{conn['exchange']} ({conn['environment']})"),
+            Text(conn.get("label") or ""),
+            Text(conn.get("masked_key") or ""),
             Text(label, style=style),
             _ago(conn.get("last_checked_at"), now),
-            _countdown(conn.get("key_expires_at"), now),
-            _money(conn.get("balance_usd")),
+            _countdown(conn.get("key_expires_at"), now, reported=expiry_reported(conn["exchange"])),
+            money(conn.get("balance_usd")),
         )
     console.print(table)
 
 
 def render_balances(console: Console, balances: Mapping[str, Any]) -> None:
-    table = Table(title=f"Balances — connection {balances['connection_id']}")
+    balances = as_data(balances)
+    table = Table(title=Text(f"Balances — connection {balances['connection_id']}"))
     for column in ("wallet", "coin", "total", "available", "USD"):
         table.add_column(column, justify="right" if column in ("total", "available", "USD") else "left")
     for row in balances["balances"]:
-        table.add_row(row["wallet"], row["coin"], row["total"], row["available"], row.get("usd_value") or "—")
+        table.add_row(
+            Text(row["wallet"]),
+            Text(row["coin"]),
+            Text(row["total"]),
+            Text(row["available"]),
+            money(row.get("usd_value")),
+        )
     console.print(table)
-    console.print(f"Total: [bold]{balances['total_usd']} USD[/]")
+    total = Text("Total: ")
+    total.append(f"{money(balances['total_usd'])} USD", style="bold")
+    unpriced = balances.get("unpriced_coins") or []
+    if unpriced:
+        total.append(f"  (not counted, no USD price: {', '.join(unpriced)})", style="dim")
+    console.print(total)
 
 
 def render_guide(console: Console, guide: Mapping[str, Any]) -> None:
+    guide = as_data(guide)
     console.print(Text(guide["title"], style="bold underline"))
-    console.print(guide["summary"])
+    console.print(Text(guide["summary"]))
     for number, section in enumerate(guide["sections"], start=1):
         console.print(Text(f"\n{number}. {section['title']}", style="bold"))
         for step in section["steps"]:
-            console.print(f"   • {step}")
+            console.print(Text(f"   • {step}"))
         if section.get("warning"):
             console.print(Text(f"   ⚠ {section['warning']}", style="yellow"))
-    fields = ", ".join(guide["credentials"])
-    console.print(f"\nTradeDock will ask for: [bold]{fields}[/]")
+    fields = Text("\nTradeDock will ask for: ")
+    fields.append(", ".join(guide["credentials"]), style="bold")
+    console.print(fields)
+
+
+def render_fields(console: Console, view: Mapping[str, Any], *, none_text: Mapping[str, str]) -> None:
+    """``show``: one ``name: value`` line per field, values exactly as stored (never markup); a missing value
+    reads ``none_text[name]`` (e.g. "never", "not reported") or "—"."""
+    for key, value in as_data(view).items():
+        line = Text(f"{key}: ", style="bold")
+        if value is None:
+            line.append(none_text.get(key, "—"), style="dim")
+        else:
+            line.append(str(value))
+        console.print(line)

@@ -2,6 +2,9 @@
 
 What belongs here: asking for each field with its meaning, and parsing ``--credentials -|FILE`` with errors
 that name the field and the fix. Secrets are never accepted on argv and never echoed.
+
+Prompts run before any event loop or database is open, so one Ctrl-C ends the command at once (exit 130)
+with nothing stored.
 """
 
 from __future__ import annotations
@@ -9,13 +12,21 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from tradedock.errors import InvalidInputError
 from tradedock.jsonlimits import MAX_JSON_BYTES, JsonLimitError, loads_limited
-from tradedock.services.connections import CredentialPrompt
 from tradedock.services.credentials import check_field_names
+
+if TYPE_CHECKING:
+    from tradedock.services.connections import CredentialPrompt
+
+
+def _sentence(text: str) -> str:
+    """``text`` without its final period (it is embedded in another sentence)."""
+    return text.rstrip().rstrip(".")
 
 
 def read_credentials_json(source: str, fields: tuple[CredentialPrompt, ...]) -> dict[str, str]:
@@ -32,6 +43,12 @@ def read_credentials_json(source: str, fields: tuple[CredentialPrompt, ...]) -> 
         with path.open(encoding="utf-8", errors="surrogateescape") as handle:
             text = handle.read(MAX_JSON_BYTES + 1)
         origin = str(path)
+    if not text.strip():
+        raise InvalidInputError(
+            "credentials",
+            f"{origin} is empty",
+            fix='Send one JSON object, e.g. {"api_key": "...", "secret": "..."}.',
+        )
     try:
         data = loads_limited(text)
     except JsonLimitError as exc:
@@ -53,7 +70,7 @@ def read_credentials_json(source: str, fields: tuple[CredentialPrompt, ...]) -> 
     for f in fields:
         value = data.get(f.name)
         if value is None or value == "":
-            raise InvalidInputError(f.name, f"{f.name} is missing", fix=f"Add {f.name!r}: {f.help}.")
+            raise InvalidInputError(f.name, f"{f.name} is missing", fix=f"Add {f.name!r}: {_sentence(f.help)}.")
         if not isinstance(value, str):
             raise InvalidInputError(f.name, f"{f.name} must be a string", fix=f"Quote the value of {f.name!r}.")
         values[f.name] = value
@@ -71,8 +88,19 @@ def prompt_credentials(fields: tuple[CredentialPrompt, ...]) -> dict[str, str]:
     values: dict[str, str] = {}
     for f in fields:
         typer.echo(f"{f.label}: {f.help}")
-        value = typer.prompt(f"  {f.label}", hide_input=f.secret, default="", show_default=False)
+        try:
+            value = typer.prompt(f"  {f.label}", hide_input=f.secret, default="", show_default=False)
+        except typer.Abort:  # Ctrl-C or end of input at the prompt
+            raise KeyboardInterrupt from None
         if not value.strip():
-            raise InvalidInputError(f.name, f"{f.name} is empty", fix=f"Paste {f.help}.")
+            raise InvalidInputError(f.name, f"{f.name} is empty", fix=f"Paste {_sentence(f.help)}.")
         values[f.name] = value
     return values
+
+
+def confirm(question: str) -> bool:
+    """Ask yes/no on the terminal (default no); Ctrl-C ends the command (exit 130)."""
+    try:
+        return typer.confirm(question, default=False, err=True)
+    except typer.Abort:
+        raise KeyboardInterrupt from None

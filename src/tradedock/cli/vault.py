@@ -1,16 +1,23 @@
-"""``tradedock vault rotate``: re-wrap every data key under the primary master key, without downtime."""
+"""``tradedock vault rotate``: re-wrap every data key under the primary master key, without downtime.
+
+Services are imported inside the command (start-up time); a test checks the ``--batch-size`` default matches
+`tradedock.services.vault_admin.DEFAULT_BATCH_SIZE`.
+"""
 
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import typer
 
-from tradedock.services.context import open_app
-from tradedock.services.vault_admin import DEFAULT_BATCH_SIZE, RotationProgress, rotate_in_batches
+from .common import EXIT_OK, open_context, run, settings_or_exit
 
-from .common import EXIT_OK, run
-from .output import make_console, print_json
+if TYPE_CHECKING:
+    from tradedock.services.vault_admin import RotationProgress
+
+#: Same as `tradedock.services.vault_admin.DEFAULT_BATCH_SIZE` (not imported here: it would load SQLAlchemy).
+DEFAULT_BATCH_SIZE = 500
 
 vault_app = typer.Typer(no_args_is_help=True, help="Vault administration.")
 
@@ -26,12 +33,19 @@ def rotate(
 
     Works in committed batches (progress on stderr): safe to interrupt, and running it again resumes.
     """
+    settings = settings_or_exit(as_json=as_json)
 
     def progress(step: RotationProgress) -> None:
         print(f"batch {step.batches} committed: {step.moved} re-wrapped so far", file=sys.stderr, flush=True)
 
     async def go() -> int:
-        ctx = await open_app()
+        from rich.text import Text
+
+        from tradedock.services.vault_admin import rotate_in_batches
+
+        from .output import make_console, print_json
+
+        ctx = await open_context(settings)
         try:
             result = await rotate_in_batches(ctx.transaction, ctx.vault, batch_size=batch_size, on_batch=progress)
         finally:
@@ -45,12 +59,18 @@ def rotate(
             print_json(data)
         else:
             make_console().print(
-                f"Re-wrapped {result.moved} data key(s) under master key {ctx.vault.primary_key_id}; "
-                f"{result.remaining_on_old} remain on older keys."
+                Text(
+                    f"Re-wrapped {result.moved} data key(s) under master key {ctx.vault.primary_key_id}; "
+                    f"{result.remaining_on_old} remain on older keys."
+                )
             )
         return EXIT_OK
 
-    run(go(), as_json=as_json)
+    run(
+        go(),
+        as_json=as_json,
+        interrupted_note="Interrupted: the batches committed so far stay; run it again to resume.",
+    )
 
 
 def register(app: typer.Typer) -> None:

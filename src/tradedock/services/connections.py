@@ -34,6 +34,7 @@ from tradedock.exchanges.registry import get_spec
 from tradedock.services import records
 from tradedock.services.context import AppContext
 from tradedock.services.credentials import validate_credentials
+from tradedock.services.exchange_access import ExchangeAccess
 from tradedock.services.verifying import Target, run_verification
 from tradedock.vault import SealContext
 from tradedock.verification import CHECK_IDS, Report
@@ -94,12 +95,42 @@ def _credentials(exchange: ExchangeId, given: Mapping[str, str]) -> tuple[Creden
     return validate_credentials(exchange, given)
 
 
-def _target(scope: Scope, contract: ContractType | None, exchange: ExchangeId, ctx: AppContext) -> ContractType | None:
+def connect_prompts(
+    access: ExchangeAccess,
+    exchange: ExchangeId,
+    environment: Environment,
+    scope: Scope,
+    contract: ContractType | None,
+    label: str | None,
+) -> tuple[CredentialPrompt, ...]:
+    """Check a connect's options before any secret is asked for (the environment is offered, the sandbox is
+    running, the contract exists, the label is fine) and return the credential fields to ask for."""
+    primary, _ = access.flavors(exchange, environment)
+    if environment is Environment.SANDBOX:
+        stale = access.settings.stale_sandbox_pid()
+        if stale is not None:
+            raise InvalidInputError(
+                "environment",
+                f"the sandbox that recorded its URLs in {access.settings.sandbox_urls_file} (process {stale}) is "
+                "no longer running",
+                fix="Start it again with `tradedock sandbox` (keys made in the old sandbox do not exist in the new "
+                "one: use the keys it prints).",
+            )
+        access.base_url(exchange, environment, primary)
+    _target(scope, contract, exchange, access)
+    _label(label, exchange)
+    spec = access.spec(exchange)
+    return tuple(CredentialPrompt(f.name, f.label, f.help, f.secret) for f in spec.credential_fields)
+
+
+def _target(
+    scope: Scope, contract: ContractType | None, exchange: ExchangeId, access: ExchangeAccess
+) -> ContractType | None:
     if not scope.needs_futures:
         if contract is not None:
             raise InvalidInputError("contract", "a contract type only applies to futures", fix="Drop --contract.")
         return None
-    offered = ctx.access.spec(exchange).contract_types
+    offered = access.spec(exchange).contract_types
     chosen = contract or (offered[0] if offered else None)
     if chosen is not None and offered and chosen not in offered:
         names = ", ".join(c.value for c in offered)
@@ -149,7 +180,7 @@ class ConnectionService:
     async def connect(self, request: ConnectRequest) -> Outcome:
         ctx = self.ctx
         ctx.access.flavors(request.exchange, request.environment)  # validates the environment early
-        contract = _target(request.scope, request.contract, request.exchange, ctx)
+        contract = _target(request.scope, request.contract, request.exchange, ctx.access)
         label = _label(request.label, request.exchange)
         credentials, trimmed = _credentials(request.exchange, request.credentials)
         fingerprint = ctx.vault.fingerprint(request.exchange.value, credentials.public_id)

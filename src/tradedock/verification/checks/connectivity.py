@@ -62,10 +62,20 @@ def exchange_reachable(ctx: CheckContext) -> Verdict:
     ):
         error = gathered.server_time.error if faults and faults[0][0] == "server_time" else deciding
         reason = fault_reason(error, ctx.name) if error is not None else f"{ctx.name} did not answer"
+        if ctx.request.environment is Environment.SANDBOX:
+            fix = (
+                "Nothing to change on your key. Is `tradedock sandbox` still running? Start it again if not "
+                "(keys made in an earlier sandbox do not exist in a new one).",
+            )
+        else:
+            fix = (
+                "Nothing to change on your key. Try again in a few minutes; if this lasts, check the exchange's "
+                "status page.",
+            )
         return Verdict(
             Outcome.FAIL,
-            f"{reason}. This says nothing about your key: we will check again later.",
-            ("Nothing to change on your key. If this lasts, check the exchange's status page.",),
+            f"{reason}. This says nothing about your key.",
+            fix,
             {**evidence_of(error), "failed_reads": [name for name, _ in faults]},
         )
     if faults:
@@ -74,7 +84,7 @@ def exchange_reachable(ctx: CheckContext) -> Verdict:
         return Verdict(
             Outcome.WARN,
             f"{ctx.name} answered, but not every read: {reason} when we read "
-            f"{names(_READ_WORDS.get(n, n) for n, _ in faults)}. We will check again later.",
+            f"{names(_READ_WORDS.get(n, n) for n, _ in faults)}; run the check again later to complete it.",
             (),
             {**evidence_of(error), "failed_reads": [n for n, _ in faults]},
         )
