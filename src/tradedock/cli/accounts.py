@@ -12,11 +12,8 @@ import sys
 import typer
 
 from tradedock.errors import InvalidInputError
-from tradedock.services.accounts import AccountService
-from tradedock.services.context import open_app
 
-from .common import EXIT_OK, run
-from .output import make_console, print_json
+from .common import EXIT_OK, guarded, open_context, run, settings_or_exit
 
 user_app = typer.Typer(no_args_is_help=True, help="Users of the HTTP API and dashboard.")
 token_app = typer.Typer(no_args_is_help=True, help="Personal API tokens.")
@@ -33,8 +30,11 @@ def _read_password(from_stdin: bool) -> str:
                 "password", "no password on stdin", fix="Pipe the password in: … | tradedock user create"
             )
         return password
-    first: str = typer.prompt("Password", hide_input=True)
-    second: str = typer.prompt("Repeat the password", hide_input=True)
+    try:
+        first: str = typer.prompt("Password", hide_input=True)
+        second: str = typer.prompt("Repeat the password", hide_input=True)
+    except typer.Abort:  # Ctrl-C at the prompt: exit 130 at once
+        raise KeyboardInterrupt from None
     if first != second:
         raise InvalidInputError("password", "the two passwords differ", fix="Type the same password twice.")
     return first
@@ -50,10 +50,16 @@ def create_user(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Create a user who can sign in to the API and dashboard (the first operator is made this way)."""
+    settings = settings_or_exit(as_json=as_json)
+    with guarded(as_json=as_json, interrupted_note="Interrupted: no user was created."):
+        password = _read_password(password_stdin)  # before any event loop: Ctrl-C ends it at once
 
     async def go() -> int:
-        password = _read_password(password_stdin)
-        ctx = await open_app()
+        from tradedock.services.accounts import AccountService
+
+        from .output import make_console, print_json
+
+        ctx = await open_context(settings)
         try:
             async with ctx.transaction() as session:
                 user = await AccountService(session, ctx.clock).create_user(email, password, is_operator=operator)
@@ -76,9 +82,14 @@ def create_token(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Create a personal API token and print it once; TradeDock keeps only its hash."""
+    settings = settings_or_exit(as_json=as_json)
 
     async def go() -> int:
-        ctx = await open_app()
+        from tradedock.services.accounts import AccountService
+
+        from .output import make_console, print_json
+
+        ctx = await open_context(settings)
         try:
             async with ctx.transaction() as session:
                 token = await AccountService(session, ctx.clock).create_token_for(user, name)

@@ -49,6 +49,15 @@ EXIT_STATUS = {
 }
 
 
+def exchanges_help() -> str:
+    """``bybit, bitget or aster``: from the domain's exchange ids (every one is registered; see the registry's
+    conformance suite), so ``--help`` does not load the exchange specs."""
+    from tradedock.domain import ExchangeId
+
+    names = [e.value for e in ExchangeId]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
 def exit_code_for(status: ConnectionStatus | str) -> int:
     return EXIT_STATUS[ConnectionStatus(status)]
 

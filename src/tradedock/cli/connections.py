@@ -17,9 +17,18 @@ import typer
 
 from tradedock.domain import ConnectionStatus, ContractType, Environment, ExchangeId, Scope
 from tradedock.errors import InvalidInputError
-from tradedock.services.guides import exchanges_help
 
-from .common import EXIT_OK, exit_code_for, guarded, open_context, run, settings_or_exit, with_service, worst_exit_code
+from .common import (
+    EXIT_OK,
+    exchanges_help,
+    exit_code_for,
+    guarded,
+    open_context,
+    run,
+    settings_or_exit,
+    with_service,
+    worst_exit_code,
+)
 
 if TYPE_CHECKING:
     from tradedock.services.connections import ConnectionService, CredentialPrompt, Outcome

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tradedock.services.guides import exchanges_help
-
-from .common import EXIT_OK, guarded, settings_or_exit
+from .common import EXIT_OK, exchanges_help, guarded, settings_or_exit
 
 
 def guide(

@@ -15,7 +15,7 @@ import sys
 
 import typer
 
-from .output import make_console
+from .common import settings_or_exit
 
 
 def _access_logging() -> None:
@@ -33,6 +33,7 @@ def serve(
     as_json: bool = typer.Option(False, "--json", help="Print the URLs as one JSON line when ready."),
 ) -> None:
     """Serve the HTTP API (OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs)."""
+    settings_or_exit(as_json=as_json)  # a bad TRADEDOCK_* variable: exit 2 naming it, before binding anything
     import uvicorn
 
     from tradedock.api.app import create_app
@@ -43,6 +44,8 @@ def serve(
     try:
         sock.bind((host, port))
     except OSError as exc:
+        from .output import make_console
+
         make_console(stderr=True).print(f"Error (--port): cannot listen on {host}:{port}: {exc.strerror}", markup=False)
         raise typer.Exit(2) from None
     bound = sock.getsockname()[1]
