@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     egress_ips: Annotated[tuple[str, ...], NoDecode] = ()
     #: JSON map exchange → base URL of the simulated exchanges (environment ``sandbox``).
     sandbox_urls: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    #: Allow sandbox URLs on hosts other than loopback (the sandbox gets real-looking credentials, and plain
+    #: http would send them in clear). Off: only 127.0.0.0/8, ::1 and localhost.
+    sandbox_allow_remote: bool = False
 
     # --- verification policy (operator) ---
     #: A key with withdrawal permission: ``fail`` (default) or ``warn``.

@@ -7,8 +7,10 @@ exchange-specific code (that is in `tradedock.exchanges.<x>`).
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -60,6 +62,7 @@ class ExchangeAccess:
                 f"the sandbox has no URL for {exchange.value}",
                 fix="Start the simulators with `tradedock sandbox` (or set TRADEDOCK_SANDBOX_URLS).",
             )
+        check_sandbox_url(exchange.value, root, allow_remote=self.settings.sandbox_allow_remote)
         return root.rstrip("/") + self.spec(exchange).sandbox_paths.get(flavor, "")
 
     def http_options(self, exchange: ExchangeId) -> HttpOptions:
@@ -77,4 +80,32 @@ class ExchangeAccess:
             flavor=flavor,
             base_url=self.base_url(exchange, environment, flavor),
             http=self.http_options(exchange),
+        )
+
+
+def check_sandbox_url(exchange: str, url: str, *, allow_remote: bool) -> None:
+    """A sandbox URL must be http(s) and, unless the operator allows remote sandboxes, on loopback: credentials
+    (Bitget's passphrase in a header, API keys) are sent there, in clear over http."""
+    parts = urlsplit(url)
+    fix = (
+        "Point TRADEDOCK_SANDBOX_URLS at the simulators on this machine (e.g. http://127.0.0.1:PORT, as "
+        "`tradedock sandbox` records them), or set TRADEDOCK_SANDBOX_ALLOW_REMOTE=true to allow another host."
+    )
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidInputError(
+            "TRADEDOCK_SANDBOX_URLS", f"the sandbox URL for {exchange} is not an http(s) URL", fix=fix
+        )
+    if allow_remote:
+        return
+    host = parts.hostname
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host.lower() in ("localhost", "localhost.")
+    if not loopback:
+        raise InvalidInputError(
+            "TRADEDOCK_SANDBOX_URLS",
+            f"the sandbox URL for {exchange} names host {host[:80]!r}, not this machine; credentials would be sent "
+            "there",
+            fix=fix,
         )
