@@ -85,7 +85,8 @@ async def harness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncItera
         database_url=None,
         master_key=None,
         master_key_file=None,
-        sandbox_urls={e.value: f"http://{e.value}.sim" for e in ExchangeId},
+        # In-process transports: the host is never resolved, but sandbox URLs must name loopback.
+        sandbox_urls={e.value: f"http://127.0.0.1:{18400 + i}" for i, e in enumerate(ExchangeId)},
         egress_ips=(EGRESS_IP,),
     )
     ctx = await open_app(settings, transports=dict(transports))
