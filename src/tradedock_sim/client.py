@@ -64,6 +64,16 @@ class SimControl:
         """POST /_sim/faults, e.g. `set_faults(error="http_500", paths=["/v5/account"])`; no args clears."""
         await self._call("POST", "/_sim/faults", faults)
 
+    async def set_network(self, **fields: Any) -> dict[str, Any]:
+        """POST /_sim/network, e.g. `set_network(handshake="tls1.3")`; returns the model and its connection count."""
+        result: dict[str, Any] = await self._call("POST", "/_sim/network", fields)
+        return result
+
+    async def network(self) -> dict[str, Any]:
+        """GET /_sim/network: handshake, round_trip_ms, handshake_ms and `connections` (new TCP connections seen)."""
+        result: dict[str, Any] = await self._call("GET", "/_sim/network")
+        return result
+
     async def reset(self) -> None:
         await self._call("POST", "/_sim/reset")
 

@@ -263,3 +263,6 @@ class HttpOptions:
     clock: Clock | None = None  # None = SystemClock
     #: Extra headers on every request (e.g. X-Forwarded-For in sandbox IP scenarios). Never secrets.
     extra_headers: Mapping[str, str] = field(default_factory=dict)
+    #: How long a request may wait for its turn under the exchange's rate budgets (and for a 429's retry-after)
+    #: before it fails with `RateLimitedError` instead.
+    rate_wait_s: float = 3.0

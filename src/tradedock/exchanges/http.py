@@ -1,9 +1,14 @@
-"""The one HTTP wrapper every adapter uses: timeouts, a small retry budget for reads, transport faults mapped
-to domain errors, and logging that never shows a header, a query string or a body.
+"""The one HTTP wrapper every adapter uses: pooled connections, the outbound rate budget, timeouts, a small retry
+budget for reads, transport faults mapped to domain errors, and logging that never shows a header, a query string
+or a body.
 
-What belongs here: turning *transport-level* outcomes (timeouts, refused connections, 5xx, HTML error pages,
-429, CDN geo-block pages) into `tradedock.errors`. What does not: an exchange's own JSON error codes — each
-adapter maps those with its `errors.py` table after `ExchangeHttp.request` returns a parsed body.
+What belongs here: sending one request over the process's pooled client for its host (``pool.py``) once the
+exchange's rate budgets grant it (``budgets.py``; a request waits its turn up to `HttpOptions.rate_wait_s`, then
+fails with `RateLimitedError` without being sent), and turning *transport-level* outcomes (timeouts, refused
+connections, 5xx, HTML error pages, 429, CDN geo-block pages) into `tradedock.errors`. An idempotent read answered
+HTTP 429 is sent once more after the wait the exchange asks for, if that fits in the same bound; a non-idempotent
+call is never sent twice by this layer. What does not: an exchange's own JSON error codes — each adapter maps
+those with its `errors.py` table after `ExchangeHttp.request` returns a parsed body.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from tradedock.errors import (
     UnexpectedResponseError,
 )
 from tradedock.exchanges.base import HttpOptions
+from tradedock.exchanges.budgets import RateBook
+from tradedock.exchanges.pool import client_for, loop_pool, origin
 
 log = logging.getLogger("tradedock.http")
 
@@ -58,28 +65,36 @@ def silence_transport_loggers() -> None:
 
 
 class ExchangeHttp:
-    """An ``httpx.AsyncClient`` bound to one base URL, for one adapter."""
+    """One adapter's view of an exchange host: its base URL, the account its per-UID budgets are charged to, and
+    the exchange's `RateBook`. The connections underneath are the process's pooled client for the host."""
 
-    def __init__(self, exchange: str, base_url: str, options: HttpOptions | None = None, *, retries: int = 1):
+    def __init__(
+        self,
+        exchange: str,
+        base_url: str,
+        options: HttpOptions | None = None,
+        *,
+        retries: int = 1,
+        account: str = "",
+        rates: RateBook | None = None,
+    ):
         silence_transport_loggers()
         self.exchange = exchange
         self.options = options or HttpOptions()
         self.retries = retries
-        timeout = httpx.Timeout(self.options.timeout_s, connect=self.options.connect_timeout_s)
-        self._client = httpx.AsyncClient(
-            base_url=base_url,
-            timeout=timeout,
-            transport=self.options.transport,
-            headers=dict(self.options.extra_headers),
-            follow_redirects=False,
-        )
+        self.account = account
+        self.rates = rates or RateBook()
+        self._base = base_url.rstrip("/")
+        self._host = origin(self._base)
+        self._timeout = httpx.Timeout(self.options.timeout_s, connect=self.options.connect_timeout_s)
+        self._headers = dict(self.options.extra_headers)
 
     @property
     def base_url(self) -> str:
-        return str(self._client.base_url)
+        return self._base
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        """Nothing to release: the connections are the process's pool (``pool.aclose_clients`` at shutdown)."""
 
     async def request(
         self,
@@ -93,14 +108,23 @@ class ExchangeHttp:
     ) -> tuple[httpx.Response, Any]:
         """Send one request; return the response and its parsed JSON body.
 
-        Raises `ExchangeUnreachableError` subclasses for transport faults and non-JSON error pages.
+        Raises `ExchangeUnreachableError` subclasses for transport faults and non-JSON error pages, and
+        `RateLimitedError` when the budget does not grant the request within `HttpOptions.rate_wait_s`.
         A JSON body with any status is returned as is: the caller's error table decides what it means.
         """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.options.rate_wait_s
+        await self._take_budget(path, deadline - loop.time())
+        client = client_for(self._base, self.options.transport)
+        merged = {**self._headers, **headers} if headers else self._headers
         attempts = 1 + (self.retries if idempotent else 0)
-        for attempt in range(attempts):
-            last = attempt == attempts - 1
+        attempt, waited_for_limit = 0, False
+        while True:
+            last = attempt >= attempts - 1
             try:
-                response = await self._client.request(method, path, params=params, content=content, headers=headers)
+                response = await client.request(
+                    method, self._base + path, params=params, content=content, headers=merged, timeout=self._timeout
+                )
             except httpx.TimeoutException:
                 log.info("%s %s %s: timeout", self.exchange, method, path)
                 raise ExchangeTimeoutError(
@@ -110,17 +134,48 @@ class ExchangeHttp:
             except httpx.TransportError as exc:
                 log.info("%s %s %s: transport error %s", self.exchange, method, path, type(exc).__name__)
                 if not last:
-                    await self._backoff(attempt)
+                    attempt += 1
+                    await self._backoff(attempt - 1)
                     continue
                 raise ExchangeTimeoutError(
                     f"could not reach {self.exchange} ({type(exc).__name__})", exchange=self.exchange
                 ) from None
             log.debug("%s %s %s -> %s", self.exchange, method, path, response.status_code)
             if response.status_code in _RETRY_STATUSES and not last:
-                await self._backoff(attempt)
+                attempt += 1
+                await self._backoff(attempt - 1)
                 continue
+            if response.status_code == 429 and idempotent and not waited_for_limit:
+                wait = _retry_after(response)
+                if wait is None:
+                    own = self.rates.paths.get(path)
+                    wait = own.period_s if own is not None else 1.0
+                if loop.time() + wait <= deadline:
+                    log.info("%s %s %s: 429, sent again in %.2f s", self.exchange, method, path, wait)
+                    waited_for_limit = True
+                    await asyncio.sleep(wait)
+                    continue
             return response, self._parse(response)
-        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _take_budget(self, path: str, wait_s: float) -> None:
+        refused = await loop_pool().budgets.take(
+            self.rates,
+            exchange=self.exchange,
+            host=self._host,
+            base_url=self._base,
+            account=self.account,
+            path=path,
+            wait_s=wait_s,
+        )
+        if refused is not None:
+            log.info("%s %s: own rate budget (%s) not granted in time", self.exchange, path, refused.limit)
+            raise RateLimitedError(
+                f"{self.exchange} allows {refused.limit} here and this server's share is used up; "
+                "the request was not sent",
+                retry_after_s=refused.limit.period_s,
+                exchange=self.exchange,
+                code="budget",
+            )
 
     async def _backoff(self, attempt: int) -> None:
         # Full jitter, capped: https://aws.amazon.com/builders-library/timeouts-retries-and-backoff-with-jitter/

@@ -41,6 +41,7 @@ class AppContext:
             yield session
 
     async def aclose(self) -> None:
+        await self.access.aclose()
         await self.engine.dispose()
 
 

@@ -19,6 +19,7 @@ from tradedock.config import Settings
 from tradedock.domain import Credentials, Environment, ExchangeId
 from tradedock.errors import InvalidInputError
 from tradedock.exchanges.base import ExchangeAdapter, ExchangeSpec, HttpOptions
+from tradedock.exchanges.pool import aclose_clients
 from tradedock.exchanges.registry import get_exchange
 
 
@@ -72,6 +73,10 @@ class ExchangeAccess:
             transport=self.transports.get(exchange),
             clock=self.clock,
         )
+
+    async def aclose(self) -> None:
+        """Close the pooled exchange connections of this event loop (adapters share them; see `exchanges.pool`)."""
+        await aclose_clients()
 
     def adapter(self, credentials: Credentials, environment: Environment, flavor: Environment) -> ExchangeAdapter:
         exchange = credentials.exchange

@@ -365,6 +365,10 @@ def create_adapter(
     options = http or HttpOptions()
     clock = options.clock or SystemClock()
     creds, _ = credentials.trimmed()
-    futures = ExchangeHttp("aster", base_url or endpoints.FUTURES_BASE_URLS[flavor], options)
-    spot = futures if base_url else ExchangeHttp("aster", endpoints.SPOT_BASE_URLS[flavor], options)
+
+    def host(url: str) -> ExchangeHttp:
+        return ExchangeHttp("aster", url, options, account=creds.public_id, rates=endpoints.RATES)
+
+    futures = host(base_url or endpoints.FUTURES_BASE_URLS[flavor])
+    spot = futures if base_url else host(endpoints.SPOT_BASE_URLS[flavor])
     return AsterAdapter(creds, flavor=flavor, futures=futures, spot=spot, clock=clock, nonces=NonceSource(clock))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from tradedock.domain import Environment
+from tradedock.exchanges.budgets import RateBook
 
 FUTURES_DOC = "https://github.com/asterdex/api-docs/blob/master/V3(Recommended)/EN/aster-finance-futures-api-v3.md"
 FUTURES_TESTNET_DOC = (
@@ -79,3 +80,10 @@ MULTI_ASSETS_MODE = Endpoint(
 # Signed: spot account with balances[{asset, free, locked}]. SPOT_DOC "Account information (USER_DATA)".
 # Known to answer HTTP 500 HTML for V3-signed GETs (https://github.com/asterdex/api-docs/issues/110).
 SPOT_ACCOUNT = Endpoint("GET", "/api/v3/account", 5, SPOT_DOC + "#account-information-user_data", spot=True)
+
+#: The exchange-wide budget per egress IP: REQUEST_WEIGHT 2400/min per IP (aster.md §6, futures exchangeInfo).
+IP_RATE_LIMIT = "2400/min per IP"
+
+#: Every endpoint above with its documented limit (and request weight), for the outbound budgets in ``http.py``.
+#: Collected from this module's globals so an endpoint added above is budgeted without another edit.
+RATES = RateBook.collect(list(globals().values()), ip=IP_RATE_LIMIT)

@@ -77,7 +77,9 @@ class BitgetAdapter:
         self.demo = demo
         options = http or HttpOptions()
         self._clock: Clock = options.clock or SystemClock()
-        self._http = ExchangeHttp(EXCHANGE_NAME, base_url, options)
+        self._http = ExchangeHttp(
+            EXCHANGE_NAME, base_url, options, account=credentials["api_key"], rates=endpoints.RATES
+        )
         self._api_key = credentials["api_key"]
         self._secret = credentials["secret"]
         self._passphrase = credentials["passphrase"]

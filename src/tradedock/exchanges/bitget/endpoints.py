@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from tradedock.domain import AccountMode, ContractType, Environment
+from tradedock.exchanges.budgets import RateBook
 
 #: Live and demo trading share one host; demo is selected by the ``paptrading: 1`` header (§9,
 #: https://www.bitget.com/api-doc/common/demotrading/restapi). There is no Bitget testnet.
@@ -162,3 +163,10 @@ PRODUCT_TYPES: Mapping[ContractType, ProductType] = MappingProxyType(
 SPOT_WALLET = "spot"
 UNIFIED_WALLET = "unified"
 FUNDING_WALLET = "funding"
+
+#: The exchange-wide budget per egress IP: 6000 requests/min per IP (bitget.md §8).
+IP_RATE_LIMIT = "6000/min per IP"
+
+#: Every endpoint above with its documented limit (and request weight), for the outbound budgets in ``http.py``.
+#: Collected from this module's globals so an endpoint added above is budgeted without another edit.
+RATES = RateBook.collect(list(globals().values()), ip=IP_RATE_LIMIT)

@@ -344,7 +344,9 @@ def create_adapter(
             fix="Use live, demo or testnet (sandbox needs the simulator's URL).",
         )
     options = http or HttpOptions()
-    http_client = ExchangeHttp("Bybit", url.rstrip("/"), options)
+    http_client = ExchangeHttp(
+        "Bybit", url.rstrip("/"), options, account=credentials.get("api_key"), rates=endpoints.RATES
+    )
     # The adapter the registry hands out also trades (``trading.py`` subclasses this module's adapter).
     from tradedock.exchanges.bybit.trading import BybitTrader
 

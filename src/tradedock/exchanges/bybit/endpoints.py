@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from tradedock.domain import ContractType, Environment
+from tradedock.exchanges.budgets import RateBook
 
 #: Official REST hosts. https://bybit-exchange.github.io/docs/v5/guide (mainnet, testnet) and
 #: https://bybit-exchange.github.io/docs/v5/demo (demo trading: a separate account with its own keys, created
@@ -164,3 +165,10 @@ SET_MARGIN_MODE = Endpoint(
     "https://bybit-exchange.github.io/docs/v5/account/set-margin-mode",
     "5/s",
 )
+
+#: The exchange-wide budget per egress IP: 600 requests per 5-second window per IP (https://bybit-exchange.github.io/docs/v5/rate-limit).
+IP_RATE_LIMIT = "600/5s per IP"
+
+#: Every endpoint above with its documented limit (and request weight), for the outbound budgets in ``http.py``.
+#: Collected from this module's globals so an endpoint added above is budgeted without another edit.
+RATES = RateBook.collect(list(globals().values()), ip=IP_RATE_LIMIT)

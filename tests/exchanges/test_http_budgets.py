@@ -1,0 +1,174 @@
+"""The HTTP layer's outbound rate budgets, its 429 handling and its pooled clients (``exchanges/http.py``,
+``budgets.py``, ``pool.py``). The exchange side is ``httpx.MockTransport`` answering as the exchanges do."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from tradedock.errors import RateLimitedError
+from tradedock.exchanges import pool
+from tradedock.exchanges.base import HttpOptions
+from tradedock.exchanges.bitget.endpoints import RATES as BITGET_RATES
+from tradedock.exchanges.budgets import Budgets, LimitScope, RateBook, RateLimit
+from tradedock.exchanges.bybit.endpoints import RATES as BYBIT_RATES
+from tradedock.exchanges.http import ExchangeHttp
+
+
+class TestParsing:
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ("1/s per UID", RateLimit(1, 1.0, LimitScope.UID)),
+            ("20/s per IP", RateLimit(20, 1.0, LimitScope.IP)),
+            ("600/5s per IP", RateLimit(600, 5.0, LimitScope.IP)),
+            ("2400/min per IP", RateLimit(2400, 60.0, LimitScope.IP)),
+            ("10/s", RateLimit(10, 1.0, LimitScope.UID)),
+            ("10 req/s per UID", RateLimit(10, 1.0, LimitScope.UID)),
+            ("IP", None),
+            ("unknown (ccxt detects UTA with it)", None),
+            ("0/s", None),
+        ],
+    )
+    def test_documented_limits_are_read(self, text: str, expected: RateLimit | None) -> None:
+        assert RateLimit.parse(text) == expected
+
+    def test_the_exchanges_endpoints_feed_the_books(self) -> None:
+        assert BITGET_RATES.paths["/api/v2/spot/account/info"] == RateLimit(1, 1.0, LimitScope.UID)
+        assert BITGET_RATES.paths["/api/v2/public/time"].scope is LimitScope.IP
+        assert BITGET_RATES.ip == RateLimit(6000, 60.0, LimitScope.IP)
+        assert BYBIT_RATES.ip == RateLimit(600, 5.0, LimitScope.IP)
+        assert BYBIT_RATES.paths["/v5/user/query-api"] == RateLimit(10, 1.0, LimitScope.UID)
+
+
+def _max_in_window(times: list[float], window: float) -> int:
+    return max(sum(1 for t in times if start <= t < start + window) for start in times)
+
+
+class TestBudgets:
+    async def test_a_burst_never_exceeds_the_limit_in_any_window(self) -> None:
+        limit = RateLimit(6, 0.3, LimitScope.UID)
+        book = RateBook(paths={"/p": limit})
+        budgets = Budgets()
+        loop = asyncio.get_running_loop()
+        granted: list[float] = []
+
+        async def one() -> None:
+            turn = await budgets.take(book, exchange="x", host="h", base_url="b", account="a", path="/p", wait_s=9)
+            assert turn is None
+            granted.append(loop.time())
+
+        await asyncio.gather(*(one() for _ in range(15)))
+        assert len(granted) == 15
+        assert _max_in_window(sorted(granted), limit.period_s) <= limit.requests
+
+    async def test_one_per_second_waits_its_turn_and_other_accounts_do_not(self) -> None:
+        book = RateBook(paths={"/info": RateLimit(1, 1.0, LimitScope.UID)})
+        budgets = Budgets()
+        loop = asyncio.get_running_loop()
+        take = budgets.take
+        started = loop.time()
+        assert await take(book, exchange="x", host="h", base_url="b", account="a", path="/info", wait_s=3) is None
+        assert await take(book, exchange="x", host="h", base_url="b", account="other", path="/info", wait_s=0) is None
+        assert await take(book, exchange="x", host="h", base_url="b", account="a", path="/info", wait_s=3) is None
+        assert loop.time() - started >= 1.0  # the same account waited a whole period for the second
+
+    async def test_a_turn_beyond_the_bound_is_refused_without_spending_the_ip_budget(self) -> None:
+        ip = RateLimit(4, 60.0, LimitScope.IP)  # a burst of 2
+        book = RateBook(ip=ip, paths={"/info": RateLimit(1, 60.0, LimitScope.UID)})
+        budgets = Budgets()
+        kwargs = {"exchange": "x", "host": "h", "base_url": "b", "path": "/info", "wait_s": 0.05}
+        assert await budgets.take(book, account="a", **kwargs) is None
+        refused = await budgets.take(book, account="a", **kwargs)
+        assert refused is not None and refused.limit.scope is LimitScope.UID
+        # The refused request took nothing from the per-IP budget: another account still gets its turn at once.
+        assert await budgets.take(book, account="b", **kwargs) is None
+
+
+def _exchange(handler: httpx.MockTransport, **options: float) -> ExchangeHttp:
+    book = RateBook(paths={"/info": RateLimit(1, 0.2, LimitScope.UID)})
+    return ExchangeHttp(
+        "Bitget", "https://api.example", HttpOptions(transport=handler, **options), account="k1", rates=book
+    )
+
+
+class TestRateLimitedAnswers:
+    async def test_a_read_answered_429_is_sent_again_after_its_turn(self) -> None:
+        sent: list[str] = []
+
+        def answer(request: httpx.Request) -> httpx.Response:
+            sent.append(request.url.path)
+            if len(sent) == 1:
+                return httpx.Response(429, json={"code": "429", "msg": "Too many requests"})
+            return httpx.Response(200, json={"code": "00000", "data": {}})
+
+        http = _exchange(httpx.MockTransport(answer))
+        response, body = await http.request("GET", "/info")
+        assert response.status_code == 200 and body["code"] == "00000"
+        assert sent == ["/info", "/info"]
+
+    async def test_a_non_idempotent_call_is_never_sent_twice(self) -> None:
+        sent: list[str] = []
+
+        def answer(request: httpx.Request) -> httpx.Response:
+            sent.append(request.url.path)
+            return httpx.Response(429, json={"code": "429"})
+
+        http = _exchange(httpx.MockTransport(answer))
+        with pytest.raises(RateLimitedError):
+            await http.request("POST", "/order", content="{}", idempotent=False)
+        assert sent == ["/order"]
+
+    async def test_a_retry_after_beyond_the_bound_is_reported_not_waited(self) -> None:
+        sent: list[str] = []
+
+        def answer(request: httpx.Request) -> httpx.Response:
+            sent.append(request.url.path)
+            return httpx.Response(429, headers={"Retry-After": "30"}, json={"code": "429"})
+
+        http = _exchange(httpx.MockTransport(answer), rate_wait_s=1.0)
+        with pytest.raises(RateLimitedError) as caught:
+            await http.request("GET", "/info")
+        assert caught.value.retry_after_s == 30
+        assert sent == ["/info"]
+
+    async def test_own_budget_refusal_sends_nothing_and_says_so(self) -> None:
+        sent: list[str] = []
+
+        def answer(request: httpx.Request) -> httpx.Response:
+            sent.append(request.url.path)
+            return httpx.Response(200, json={})
+
+        book = RateBook(paths={"/info": RateLimit(1, 60.0, LimitScope.UID)})
+        http = ExchangeHttp(
+            "Bitget", "https://api.example", HttpOptions(transport=httpx.MockTransport(answer), rate_wait_s=0.05),
+            account="k2", rates=book,
+        )  # fmt: skip
+        await http.request("GET", "/info")
+        with pytest.raises(RateLimitedError) as caught:
+            await http.request("GET", "/info")
+        assert caught.value.code == "budget"
+        assert "1/s per UID" not in caught.value.message and "60 s per UID" in caught.value.message
+        assert sent == ["/info"]
+
+
+class TestPooledClients:
+    async def test_adapters_of_one_host_share_one_client_and_one_ssl_context(self) -> None:
+        one = ExchangeHttp("Bybit", "https://api.bybit.com")
+        two = ExchangeHttp("Bybit", "https://api.bybit.com/")
+        other = ExchangeHttp("Bybit", "https://api-demo.bybit.com")
+        first = pool.client_for(one.base_url)
+        assert pool.client_for(two.base_url) is first
+        assert pool.client_for(other.base_url) is not first
+        assert pool.ssl_context() is pool.ssl_context()
+        await one.aclose()  # an adapter closing does not close the shared client
+        assert not first.is_closed
+        await pool.aclose_clients()
+        assert first.is_closed
+        assert pool.client_for(one.base_url) is not first
+        await pool.aclose_clients()
+
+    def test_http2_is_offered_when_h2_is_installed(self) -> None:
+        assert pool.http2_available()
