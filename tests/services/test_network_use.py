@@ -13,7 +13,8 @@ import httpx
 
 from tests.services.conftest import Harness
 from tradedock.config import load_settings
-from tradedock.domain import ContractType, Credentials, Environment, ExchangeId, Scope
+from tradedock.domain import ContractType, Environment, ExchangeId, Scope
+from tradedock.exchanges.registry import get_exchange
 from tradedock.services.context import open_app
 from tradedock.services.verifying import Target, run_verification
 from tradedock.verification.report import Outcome, Report
@@ -30,7 +31,7 @@ async def test_a_bitget_key_checked_twice_within_a_second_gets_two_complete_iden
     harness: Harness,
 ) -> None:
     preset = await harness.scenario(ExchangeId.BITGET, "healthy")
-    credentials = Credentials(ExchangeId.BITGET, preset["credentials"])
+    credentials = get_exchange(ExchangeId.BITGET).spec.credentials(preset["credentials"])
     ctx = harness.ctx
     first = await run_verification(ctx.access, ctx.settings, credentials, TARGET)
     second = await run_verification(ctx.access, ctx.settings, credentials, TARGET)
@@ -58,7 +59,7 @@ async def test_a_second_verification_reuses_the_first_ones_connections(tmp_path:
                     url = sims.urls[exchange.value]
                     preset = (await control.post(f"{url}/_sim/scenarios/healthy", json={"reset": True})).json()
                     await control.post(f"{url}/_sim/network", json={"handshake": "tls1.3", "round_trip_ms": 1})
-                    credentials = Credentials(exchange, preset["credentials"])
+                    credentials = get_exchange(exchange).spec.credentials(preset["credentials"])
                     await run_verification(ctx.access, settings, credentials, TARGET)
                     opened = (await control.get(f"{url}/_sim/network")).json()["connections"]
                     assert opened >= 1

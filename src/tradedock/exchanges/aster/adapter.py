@@ -367,7 +367,7 @@ def create_adapter(
     creds, _ = credentials.trimmed()
 
     def host(url: str) -> ExchangeHttp:
-        return ExchangeHttp("aster", url, options, account=creds.public_id, rates=endpoints.RATES)
+        return ExchangeHttp("aster", url, options, account=creds.get("api_wallet"), rates=endpoints.RATES)
 
     futures = host(base_url or endpoints.FUTURES_BASE_URLS[flavor])
     spot = futures if base_url else host(endpoints.SPOT_BASE_URLS[flavor])
