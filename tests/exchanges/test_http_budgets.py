@@ -119,7 +119,22 @@ class TestRateLimitedAnswers:
         http = _exchange(httpx.MockTransport(answer))
         with pytest.raises(RateLimitedError):
             await http.request("POST", "/order", content="{}", idempotent=False)
+        with pytest.raises(RateLimitedError):
+            await http.request("POST", "/order", content="{}")  # a POST is not idempotent unless said so
+        assert sent == ["/order", "/order"]
+
+    async def test_a_post_answered_503_is_never_sent_twice(self) -> None:
+        sent: list[str] = []
+
+        def answer(request: httpx.Request) -> httpx.Response:
+            sent.append(request.url.path)
+            return httpx.Response(503, json={"code": "503"})
+
+        http = _exchange(httpx.MockTransport(answer))
+        await http.request("POST", "/order", content="{}")
         assert sent == ["/order"]
+        await http.request("GET", "/info")
+        assert sent == ["/order", "/info", "/info"]  # a read is retried once
 
     async def test_a_retry_after_beyond_the_bound_is_reported_not_waited(self) -> None:
         sent: list[str] = []

@@ -104,14 +104,18 @@ class ExchangeHttp:
         params: Mapping[str, Any] | str | None = None,
         content: str | bytes | None = None,
         headers: Mapping[str, str] | None = None,
-        idempotent: bool = True,
+        idempotent: bool | None = None,
     ) -> tuple[httpx.Response, Any]:
         """Send one request; return the response and its parsed JSON body.
 
         Raises `ExchangeUnreachableError` subclasses for transport faults and non-JSON error pages, and
         `RateLimitedError` when the budget does not grant the request within `HttpOptions.rate_wait_s`.
         A JSON body with any status is returned as is: the caller's error table decides what it means.
+        ``idempotent`` defaults to True for GET and HEAD only: anything else is never sent twice unless the caller
+        says it is safe.
         """
+        if idempotent is None:
+            idempotent = method.upper() in ("GET", "HEAD")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.options.rate_wait_s
         await self._take_budget(path, deadline - loop.time())
