@@ -32,15 +32,18 @@ def _error(stdout: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-def test_first_run_creates_private_files(tcli: InProcessCli) -> None:
+def test_first_run_creates_private_files_and_says_to_back_up_the_key(tcli: InProcessCli) -> None:
     result = tcli.run("list", "--json")
     assert result.code == 0, result.stdout + result.stderr
     assert mode(tcli.home) == 0o700
     key_file = tcli.home / "master.key"
     assert mode(key_file) == 0o600
+    assert "Back it up" in result.stderr and str(key_file) in result.stderr and "start over" in result.stderr
     assert json.loads(result.stdout) == []  # the note never pollutes --json output
     assert tcli.connect("bybit", tcli.healthy("bybit")).code == 0
     assert mode(tcli.home / "tradedock.db") == 0o600
+    again = tcli.run("list")
+    assert "Back it up" not in again.stderr  # said once, on the run that generated it
 
 
 async def test_the_database_and_its_wal_and_shm_are_0600_while_open(tmp_path: Path) -> None:

@@ -153,7 +153,7 @@ async def open_context(settings: Settings) -> AppContext:
     from tradedock.services.diagnose import database_error
 
     try:
-        return await open_app(settings)
+        context = await open_app(settings)
     except TradeDockError:
         raise
     except Exception as exc:
@@ -161,6 +161,9 @@ async def open_context(settings: Settings) -> AppContext:
         if problem is None:
             raise
         raise problem from None
+    for note in context.notes:  # e.g. the first-run "back up your new master key" (stderr: never in --json)
+        print(note, file=sys.stderr, flush=True)
+    return context
 
 
 async def with_service(settings: Settings, fn: Callable[[ConnectionService, AppContext], Awaitable[T]]) -> T:
