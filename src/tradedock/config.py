@@ -24,6 +24,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as _SourceError
 
 from tradedock.errors import InvalidInputError
+from tradedock.jsonlimits import JsonLimitError, loads_limited
 
 ENV_PREFIX = "TRADEDOCK_"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -92,7 +93,9 @@ class Settings(BaseSettings):
             text = value.strip()
             if text.startswith("["):
                 try:
-                    value = json.loads(text)
+                    value = loads_limited(text)
+                except JsonLimitError as exc:
+                    raise ValueError(f"the value {exc.message}") from None
                 except json.JSONDecodeError as exc:
                     raise ValueError(f"not a JSON list: {exc.msg}") from None
                 if not isinstance(value, list):
@@ -131,7 +134,9 @@ class Settings(BaseSettings):
             if not text:
                 return {}
             try:
-                parsed = json.loads(text)
+                parsed = loads_limited(text)
+            except JsonLimitError as exc:
+                raise ValueError(f"the value {exc.message}") from None
             except json.JSONDecodeError as exc:
                 raise ValueError(f'expected a JSON object such as {{"bybit": ...}}: {exc.msg}') from None
             if not isinstance(parsed, dict):
@@ -192,7 +197,7 @@ def read_sandbox_record(path: Path) -> tuple[dict[str, str], int | None]:
     """The URLs (and the recording process id) in a sandbox URL file: ``{"pid": N, "urls": {...}}`` (or a bare
     ``{exchange: url}`` map, as ``tradedock-sim serve --urls-file`` writes)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = loads_limited(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}, None
     if not isinstance(data, dict):

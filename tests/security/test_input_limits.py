@@ -90,3 +90,15 @@ def test_the_depth_scan_ignores_brackets_inside_strings() -> None:
         loads_limited('{"a": [[1]]}', max_depth=2)
     with pytest.raises(JsonLimitError, match="at most 10 are accepted"):
         loads_limited('{"a": "0123456789"}', max_bytes=10)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("variable", ["TRADEDOCK_SANDBOX_URLS", "TRADEDOCK_BALANCE_MINIMUMS", "TRADEDOCK_EGRESS_IPS"])
+def test_deep_json_in_a_setting_is_exit_2_naming_the_variable(tcli: InProcessCli, variable: str) -> None:
+    tcli.env[variable] = DEEP
+    result = tcli.run("list", "--json")
+    assert result.code == 2, result.stdout + result.stderr
+    assert _error(result.stdout)["field"] == variable
+    tcli.env[variable] = "[" * 1000 + "]" * 1000
+    result = tcli.run("list", "--json")
+    assert result.code == 2 and "nested more than" in _error(result.stdout)["message"]
