@@ -16,7 +16,7 @@ import typer
 
 from tradedock import __version__
 
-from . import accounts, connections, guide, sandbox, serve, vault
+from . import accounts, connections, fix, guide, sandbox, serve, vault
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -54,6 +54,7 @@ def version(as_json: bool = typer.Option(False, "--json", help="Print machine-re
 
 
 connections.register(app)
+fix.register(app)
 accounts.register(app)
 serve.register(app)
 guide.register(app)

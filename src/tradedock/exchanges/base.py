@@ -99,6 +99,7 @@ class Capabilities:
     margin_mode: bool = True
     spot: bool = True
     futures: bool = True
+    trading: bool = False  # the adapter implements `TradingAdapter` (orders, positions, settings: "fix it for me")
     notes: Mapping[str, str] = field(default_factory=dict)  # capability name → why it is missing
 
 

@@ -148,8 +148,12 @@ def _label(label: str | None, exchange: ExchangeId) -> str:
 
 
 def _report_dict(report: Report, connection_id: str | None) -> dict[str, Any]:
+    from tradedock.services.fixes import fix_offers  # fixes builds on this module
+
     data = report.to_dict()
     data["connection_id"] = connection_id
+    # "Fix it for me": settings the key may change itself (`tradedock fix ID`), offered with the report.
+    data["fixes"] = [offer.to_dict() for offer in fix_offers(report.exchange.value, data["checks"])]
     return data
 
 

@@ -137,13 +137,14 @@ SPEC = ExchangeSpec(
     base_urls=endpoints.BASE_URLS,
     sandbox_paths=endpoints.SANDBOX_PATHS,
     capabilities=Capabilities(
+        trading=True,
         notes=MappingProxyType(
             {
                 "key_expiry": "Bybit reports an expiry only for keys without an IP whitelist (they expire after 90 "
                 "days, or 7 days after a password change); IP-bound keys do not expire.",
                 "position_mode": "Bybit has no position-mode endpoint; it is read from one symbol's positionIdx.",
             }
-        )
+        ),
     ),
     inspect_credentials=inspect_credentials,
     profile=PROFILE,

@@ -1,0 +1,82 @@
+"""`tradedock fix ID`: apply a setting fix the last report offered (e.g. Bybit hedge → one-way), after confirmation,
+then re-verify. The rules (what may be fixed, how) are `services.fixes`; this module only asks and renders.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from rich.markup import escape
+
+from tradedock.errors import InvalidInputError
+from tradedock.services.context import open_app
+from tradedock.services.fixes import FixService
+
+from .common import EXIT_OK, exit_code_for, run
+from .output import make_console, print_json, render_report
+
+
+def _choose(fixes: list[dict[str, Any]], fix_id: str | None) -> dict[str, Any]:
+    if fix_id is not None:
+        for offer in fixes:
+            if offer["id"] == fix_id:
+                return offer
+        names = ", ".join(o["id"] for o in fixes)
+        raise InvalidInputError("fix", f"{fix_id!r} is not offered for this connection (offered: {names})", fix="")
+    if len(fixes) > 1:
+        names = ", ".join(o["id"] for o in fixes)
+        raise InvalidInputError("fix", f"several fixes are offered: {names}", fix="Pick one with --fix ID.")
+    return fixes[0]
+
+
+def fix(
+    connection_id: str = typer.Argument(..., help="Connection id (or a unique prefix, as `list` shows)."),
+    fix_id: str = typer.Option(None, "--fix", help="Which offered fix to apply (needed when several are offered)."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Apply without asking for confirmation."),
+    as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON (needs --yes)."),
+) -> None:
+    """Let TradeDock change a setting the last check failed on (with this key), then re-check."""
+
+    async def go() -> int:
+        if as_json and not yes:
+            raise InvalidInputError("yes", "--json cannot ask for confirmation", fix="Add --yes to apply the fix.")
+        ctx = await open_app()
+        try:
+            async with ctx.transaction() as session:
+                listing = await FixService(ctx, session).offers(connection_id)
+            fixes: list[dict[str, Any]] = listing["fixes"]
+            if not fixes:
+                if as_json:
+                    print_json({**listing, "applied": None})
+                else:
+                    make_console().print(
+                        "Nothing to fix for you: the last check has no failed setting this key can change. "
+                        f"Run [bold]tradedock check {escape(listing['connection_id'][:8])}[/] to refresh it."
+                    )
+                return exit_code_for(listing["status"])
+            chosen = _choose(fixes, fix_id)
+            if not yes:
+                console = make_console()
+                console.print(f"[bold]{escape(chosen['title'])}[/]\n{escape(chosen['detail'])}")
+                if not typer.confirm("Apply this change now?", default=False):
+                    console.print("Nothing was changed.")
+                    return EXIT_OK
+            async with ctx.transaction() as session:
+                result = await FixService(ctx, session).apply(listing["connection_id"], chosen["id"])
+        finally:
+            await ctx.aclose()
+        outcome = result.outcome
+        if as_json:
+            print_json({**outcome.report, "applied": result.applied.to_dict(), "stored": outcome.stored})
+        else:
+            console = make_console()
+            console.print(f"Applied: {escape(result.applied.title)}. Checked again:")
+            render_report(console, outcome.report)
+        return exit_code_for(outcome.status)
+
+    run(go(), as_json=as_json)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("fix")(fix)

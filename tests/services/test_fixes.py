@@ -1,0 +1,70 @@
+""" "Fix it for me" over SQLite + the in-process simulators: what is offered, what applying does, what is refused."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from tradedock.db.models import AuditEntry
+from tradedock.domain import ConnectionStatus, ExchangeId
+from tradedock.errors import InvalidInputError, UserFixableError
+from tradedock.services.fixes import FixService, fix_offers
+
+from .conftest import Harness
+
+
+def _position_check(outcome_report: dict) -> dict:
+    return next(c for c in outcome_report["checks"] if c["id"] == "position.mode")
+
+
+async def test_hedge_mode_report_offers_the_switch_and_fix_makes_it_connected(harness: Harness) -> None:
+    preset = await harness.scenario(ExchangeId.BYBIT, "hedge_mode")
+    outcome = await harness.connect(ExchangeId.BYBIT, preset["credentials"])
+    assert outcome.status is ConnectionStatus.ACTION_REQUIRED
+    assert [f["id"] for f in outcome.report["fixes"]] == ["position_mode.one_way"]
+    connection_id = outcome.connection_id or ""
+    async with harness.ctx.transaction() as session:
+        listing = await FixService(harness.ctx, session).offers(connection_id[:8])
+    assert [f["id"] for f in listing["fixes"]] == ["position_mode.one_way"]
+    async with harness.ctx.transaction() as session:
+        result = await FixService(harness.ctx, session).apply(connection_id, "position_mode.one_way")
+    assert result.outcome.status is ConnectionStatus.CONNECTED
+    assert _position_check(result.outcome.report)["evidence"]["position_mode"] == "one_way"
+    assert result.outcome.report["fixes"] == []
+    async with harness.ctx.transaction() as session:
+        view = await harness.service(session).show(connection_id)
+        actions = (await session.execute(select(AuditEntry.action))).scalars().all()
+    assert view["status"] == "connected"
+    assert "fix" in actions
+
+
+async def test_open_position_refusal_is_the_answer_and_nothing_changes(harness: Harness) -> None:
+    preset = await harness.scenario(ExchangeId.BYBIT, "hedge_mode_with_position")
+    outcome = await harness.connect(ExchangeId.BYBIT, preset["credentials"])
+    connection_id = outcome.connection_id or ""
+    with pytest.raises(UserFixableError) as refused:
+        async with harness.ctx.transaction() as session:
+            await FixService(harness.ctx, session).apply(connection_id, "position_mode.one_way")
+    assert refused.value.code == "110024"
+    assert "Close the open positions" in (refused.value.fix or "")
+    async with harness.ctx.transaction() as session:
+        assert (await harness.service(session).show(connection_id))["status"] == "action_required"
+
+
+async def test_no_offer_without_a_failed_setting_or_without_trading_permission(harness: Harness) -> None:
+    healthy = await harness.scenario(ExchangeId.BYBIT, "healthy")
+    outcome = await harness.connect(ExchangeId.BYBIT, healthy["credentials"])
+    assert outcome.report["fixes"] == []
+    with pytest.raises(InvalidInputError) as unknown:
+        async with harness.ctx.transaction() as session:
+            await FixService(harness.ctx, session).apply(outcome.connection_id or "", "position_mode.one_way")
+    assert unknown.value.field == "fix"
+    # A read-only key cannot switch the mode itself: the same failed check offers nothing.
+    checks = [
+        {"id": "permissions.required", "outcome": "fail"},
+        {"id": "position.mode", "outcome": "fail", "evidence": {"position_mode": "hedge", "required": "one_way"}},
+    ]
+    assert fix_offers("bybit", checks) == []
+    checks[0]["outcome"] = "pass"
+    assert [o.id for o in fix_offers("bybit", checks)] == ["position_mode.one_way"]
+    assert fix_offers("aster", checks) == []  # no trading adapter yet: nothing offered
