@@ -286,6 +286,15 @@ class TestAccount:
             "On Bitget, open Assets → Transfer and move 150 USDT from Spot to USDT-M Futures",
         )
 
+    async def test_funds_in_funding_wallet(self, bitget: SimExchange) -> None:
+        report = await bitget.verify(await bitget.scenario("funds_in_funding_wallet"))
+        assert_report(
+            report, ConnectionStatus.ACTION_REQUIRED, {"balance.minimum": (F, "Your Funding wallet holds 300 USDT.")}
+        )
+        assert report.check("balance.minimum").fix == (
+            "On Bitget, open Assets → Transfer and move 150 USDT from Funding to USDT-M Futures",
+        )
+
     async def test_usdc_contract_looks_at_the_usdc_wallet(self, bitget: SimExchange) -> None:
         report = await bitget.verify(await bitget.scenario("healthy"), contract=ContractType.USDC_M)
         assert_report(

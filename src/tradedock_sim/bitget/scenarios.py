@@ -146,6 +146,15 @@ SCENARIOS: Mapping[str, Scenario] = MappingProxyType(
             account={"account_mode": "classic", "balances": {"spot": {"USDT": "300"}, "USDT-FUTURES": {"USDT": "0"}}},
             key=_key(),
         ),
+        "funds_in_funding_wallet": Scenario(
+            description="healthy key, 300 USDT in the funding wallet and nothing in USDT-FUTURES",
+            expect="balance.minimum fails with a transfer hint (300 USDT sit in funding)",
+            account={
+                "account_mode": "classic",
+                "balances": {"funding": {"USDT": "300"}, "USDT-FUTURES": {"USDT": "0"}},
+            },
+            key=_key(),
+        ),
         "hedge_mode": Scenario(
             description="healthy key, USDT-FUTURES in hedge mode (posMode hedge_mode)",
             expect="position.mode fails or warns (hedge_mode)",

@@ -82,6 +82,13 @@ CLASSIC_ROUTES: dict[str, Reply | Callable[[httpx.Request], Reply]] = {
     "/api/v2/spot/account/assets": fixture("spot_assets"),
     "/api/v2/mix/account/accounts": fixture("mix_accounts_usdt"),
     "/api/v2/mix/account/account": fixture("mix_account_single"),
+    # https://www.bitget.com/api-doc/common/account/Funding-Assets (documented shape)
+    "/api/v2/account/funding-assets": {
+        "code": "00000",
+        "msg": "success",
+        "requestTime": 1700000000000,
+        "data": [{"coin": "USDT", "available": "25", "frozen": "5", "usdtValue": "30"}],
+    },
     "/api/v3/account/info": CLASSIC,
     "/api/v3/account/settings": CLASSIC,
     "/api/v3/account/assets": CLASSIC,
@@ -150,8 +157,10 @@ class TestClassicAccount:
         queries = sorted(r.url.query.decode() for r in exchange.requests if r.url.path.endswith("/accounts"))
         assert queries == ["productType=COIN-FUTURES", "productType=USDC-FUTURES", "productType=USDT-FUTURES"]
         wallets = {b.wallet for b in balances}
-        assert wallets == {"spot", "USDT-FUTURES", "USDC-FUTURES", "COIN-FUTURES"}
+        assert wallets == {"spot", "USDT-FUTURES", "USDC-FUTURES", "COIN-FUTURES", "funding"}
         assert sum(b.usd_value or 0 for b in balances if b.wallet == "spot") == Decimal("160.25")
+        (funding,) = (b for b in balances if b.wallet == "funding")
+        assert (funding.coin, funding.total, funding.available, funding.usd_value) == ("USDT", 30, 25, 30)
 
     async def test_a_wallet_the_key_cannot_read_is_left_out(self) -> None:
         denied = {"code": "40014", "msg": "Incorrect permissions, need spot order read permissions"}
@@ -164,7 +173,12 @@ class TestClassicAccount:
 
     async def test_no_readable_wallet_raises_permission_denied(self) -> None:
         denied = {"code": "40014", "msg": "Incorrect permissions, need {0} permissions"}
-        routes = {**CLASSIC_ROUTES, "/api/v2/spot/account/assets": denied, "/api/v2/mix/account/accounts": denied}
+        routes = {
+            **CLASSIC_ROUTES,
+            "/api/v2/spot/account/assets": denied,
+            "/api/v2/mix/account/accounts": denied,
+            "/api/v2/account/funding-assets": denied,
+        }
         adapter = adapter_for(ScriptedBitget(routes))
         with pytest.raises(PermissionDeniedError):
             await adapter.balances()

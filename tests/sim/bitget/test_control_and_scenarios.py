@@ -213,6 +213,7 @@ FIRST_CALL = {
     "no_ip_whitelist": (200, "00000"),
     "low_balance": (200, "00000"),
     "funds_in_spot_wallet": (200, "00000"),
+    "funds_in_funding_wallet": (200, "00000"),
     "hedge_mode": (200, "00000"),
     "hedge_mode_locked": (200, "00000"),
     "isolated_margin": (200, "00000"),

@@ -116,8 +116,8 @@ class BitgetAdapter:
         return parsing.account_info_from_key(key, native)
 
     async def balances(self) -> tuple[Balance, ...]:
-        """Classic: ``spot`` plus the three futures product types (4 calls in parallel). Unified: ``unified``
-        plus ``funding``. A wallet the key may not read (40014) or demo trading lacks is left out; if no
+        """Classic: ``spot``, the three futures product types and ``funding`` (5 calls in parallel). Unified:
+        ``unified`` plus ``funding``. A wallet the key may not read (40014) or demo trading lacks is left out; if no
         wallet can be read, that error is raised."""
         return await self._routed(self._classic_balances, self._unified_balances)
 
@@ -200,7 +200,10 @@ class BitgetAdapter:
 
             return read
 
-        return await _gather_wallets([spot, *(futures(c) for c in PRODUCT_TYPES)])
+        async def funding() -> list[Balance]:
+            return parsing.parse_v2_funding(await self._get(endpoints.V2_FUNDING_ASSETS))
+
+        return await _gather_wallets([spot, *(futures(c) for c in PRODUCT_TYPES), funding])
 
     async def _unified_balances(self) -> tuple[Balance, ...]:
         async def trading() -> list[Balance]:

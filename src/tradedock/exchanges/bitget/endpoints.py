@@ -97,6 +97,15 @@ V2_MIX_ACCOUNT = Endpoint(
     account_mode=AccountMode.CLASSIC,
 )
 
+#: The classic account's funding wallet: data[] of {coin, available, frozen, usdtValue}, coins with assets only.
+V2_FUNDING_ASSETS = Endpoint(
+    "GET",
+    "/api/v2/account/funding-assets",
+    doc="https://www.bitget.com/api-doc/common/account/Funding-Assets",
+    rate_limit="10/s per UID (ccxt cost 2)",
+    account_mode=AccountMode.CLASSIC,
+)
+
 # --- unified trading account (V3) -----------------------------------------------------------------------------
 
 #: §2. uid, parentId (set only for sub-accounts), ips, permType, permissions[]. "No permission required".

@@ -289,6 +289,20 @@ def parse_v3_funding(data: object) -> list[Balance]:
     return balances
 
 
+def parse_v2_funding(data: object) -> list[Balance]:
+    """``GET /api/v2/account/funding-assets`` (classic) → wallet ``funding``: total = available + frozen; the
+    answer's ``usdtValue`` is the USD value."""
+    balances = []
+    for row in as_list(data, "funding asset list"):
+        coin = text(row.get("coin")).upper()
+        available = decimal(row.get("available"), "funding available")
+        total = available + decimal(row.get("frozen"), "funding frozen")
+        usd = decimal(row.get("usdtValue"), "funding usdtValue") if row.get("usdtValue") not in (None, "") else None
+        if coin and (total or available):
+            balances.append(Balance(FUNDING_WALLET, coin, total, available, usd))
+    return balances
+
+
 _POSITION_MODES = {"one_way_mode": PositionMode.ONE_WAY, "hedge_mode": PositionMode.HEDGE}
 _MARGIN_MODES = {"crossed": MarginMode.CROSS, "cross": MarginMode.CROSS, "isolated": MarginMode.ISOLATED}
 
