@@ -121,7 +121,6 @@ async def api(backend: str, tmp_path: Path) -> AsyncIterator[Api]:
         database_url=postgres_url(schema) if schema else None,
         master_key=None,
         master_key_file=None,
-        # In-process transports: the host is never resolved, but sandbox URLs must name loopback.
         sandbox_urls={e.value: f"http://127.0.0.1:{18400 + i}" for i, e in enumerate(ExchangeId)},
         egress_ips=(EGRESS_IP,),
     )

@@ -46,13 +46,17 @@ Another user's object is `404`, exactly like a missing one. Secrets are write-on
 
 
 def _problem_content(schema: dict[str, Any]) -> None:
-    """Error responses are problem+json: move FastAPI's application/json entries there."""
+    """Every error response is a `problems.Problem` as application/problem+json (FastAPI documents its own 422
+    as application/json ``HTTPValidationError``, which this API never sends)."""
+    problem = {problems.PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
     for path_item in schema.get("paths", {}).values():
         for operation in path_item.values():
             for code, response in operation.get("responses", {}).items():
-                content = response.get("content")
-                if code.isdigit() and int(code) >= 400 and content and "application/json" in content:
-                    content[problems.PROBLEM_JSON] = content.pop("application/json")
+                if code.isdigit() and int(code) >= 400:
+                    response["content"] = dict(problem)
+    components = schema.get("components", {}).get("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        components.pop(unused, None)
 
 
 def create_app(

@@ -32,6 +32,8 @@ from tradedock.errors import (
 )
 
 PROBLEM_JSON = "application/problem+json"
+NOT_FOUND_DETAIL = "There is nothing with this id among your objects."
+NOT_FOUND_FIX = "List yours (GET /api/v1/connections, /webhooks, /tokens) to see their ids."
 _log = logging.getLogger("tradedock.api")
 
 
@@ -126,6 +128,9 @@ def error_response(error: TradeDockError, *, report: dict[str, Any] | None = Non
     if status == 500:
         _log.error("internal error: %s", type(error).__name__)
         return problem_response(500, slug, title, "Something went wrong on the server. It has been logged.")
+    if status == 404:
+        # One answer for every missing object, whoever owns it: no id echoed, nothing to tell them apart.
+        return problem_response(404, slug, title, NOT_FOUND_DETAIL, fix=NOT_FOUND_FIX)
     return problem_response(
         status,
         slug,

@@ -110,7 +110,9 @@ class VerificationRunRepository:
             out.setdefault(run.connection_id, run)
         return out
 
-    async def list_for_connection(self, owner_id: str, connection_id: str, *, limit: int = 20) -> list[VerificationRun]:
+    async def list_for_connection(
+        self, owner_id: str, connection_id: str, *, limit: int = 20, offset: int = 0
+    ) -> list[VerificationRun]:
         """The owner's connection's runs, newest first."""
         query = (
             select(VerificationRun)
@@ -118,5 +120,6 @@ class VerificationRunRepository:
             .where(VerificationRun.connection_id == connection_id, Connection.owner_id == owner_id)
             .order_by(VerificationRun.started_at.desc(), VerificationRun.id.desc())
             .limit(limit)
+            .offset(offset)
         )
         return list((await self._session.execute(query)).scalars())
