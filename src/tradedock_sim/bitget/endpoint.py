@@ -30,7 +30,7 @@ from tradedock_sim.core.jsonlimits import loads_body
 
 Family = Literal["public", "classic", "uta"]
 #: Which permission area a classic read belongs to (None: no read permission checked).
-Area = Literal["spot", "futures"]
+Area = Literal["spot", "futures", "uta_mgt"]
 
 
 @dataclass(frozen=True)

@@ -92,15 +92,21 @@ def can_write_futures_settings(stored: object) -> bool:
 SPOT_READ = frozenset({"stor", "stow", "trade", "readonly"})
 FUTURES_READ = frozenset({"coor", "coow", "cpor", "cpow", "trade", "readonly"})
 #: The 40014 wording for each area: spot as seen live (GunbotAMA #169); futures by analogy (UNCONFIRMED).
+#: "uta_mgt": V3 assets and funding assets say "Permission: UTA mgt. (read)" (Get-Account, Get-Account-Funding-
+#: Assets pages); the 40014 wording for it is UNCONFIRMED.
 READ_REFUSALS = {
     "spot": "spot order read or spot order write",
     "futures": "futures order read or futures order write",
+    "uta_mgt": "UTA mgt. (read)",
 }
 
 
 def can_read(stored: object, area: str) -> bool:
-    """Whether a classic key may read `area` ("spot" or "futures") when that area's read rule is enforced."""
+    """Whether a key may read `area`: "spot"/"futures" (classic, when that area's read rule is enforced) or
+    "uta_mgt" (unified: read-only or read-write UTA management)."""
     codes = set(_codes(stored))
+    if area == "uta_mgt":
+        return "uta_mgt" in codes
     return bool(codes & (SPOT_READ if area == "spot" else FUTURES_READ))
 
 

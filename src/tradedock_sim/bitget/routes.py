@@ -264,9 +264,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     # https://www.bitget.com/api-doc/uta/account/Get-Account-Setting (20/s per UID: ccxt cost 1, UNCONFIRMED)
     Endpoint("GET", "/api/v3/account/settings", "uta", 20, uta_settings),
     # https://www.bitget.com/api-doc/uta/account/Get-Account (20/s per UID: ccxt cost 1, UNCONFIRMED)
-    Endpoint("GET", "/api/v3/account/assets", "uta", 20, uta_assets),
+    Endpoint("GET", "/api/v3/account/assets", "uta", 20, uta_assets, reads="uta_mgt"),
     # https://www.bitget.com/api-doc/uta/account/Get-Funding-Assets (20/s per UID)
-    Endpoint("GET", "/api/v3/account/funding-assets", "uta", 20, uta_funding_assets),
+    Endpoint("GET", "/api/v3/account/funding-assets", "uta", 20, uta_funding_assets, reads="uta_mgt"),
     # https://www.bitget.com/api-doc/uta/trade/Get-Position (20/s per UID: ccxt cost 1, UNCONFIRMED)
     Endpoint("GET", "/api/v3/position/current-position", "uta", 20, uta_positions),
     # https://www.bitget.com/api-doc/uta/account/Change-Position-Mode (10/s per UID)

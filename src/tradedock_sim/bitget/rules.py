@@ -37,6 +37,9 @@ _RULE_OF_AREA = {"spot": ("spot_read", SPOT_PERMISSION), "futures": ("futures_re
 
 
 def read_enforced(state: SimState, area: str) -> bool:
-    """Whether reading `area` ("spot" or "futures") needs that area's permission right now."""
+    """Whether reading `area` ("spot" or "futures") needs that area's permission right now; areas without a
+    rule (the documented "uta_mgt") always do."""
+    if area not in _RULE_OF_AREA:
+        return True
     name, strict = _RULE_OF_AREA[area]
     return rule(state, RULES, name) == strict

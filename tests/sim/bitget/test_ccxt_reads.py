@@ -80,6 +80,20 @@ class TestFuturesReadRule:
         assert current["available_rules"]["spot_read"]["choices"] == ["spot_permission", "any_key"]
 
 
+class TestUnifiedReads:
+    def test_assets_need_uta_management(self, sim: str) -> None:
+        """Get-Account and Get-Account-Funding-Assets say "Permission: UTA mgt. (read)"; account info needs none."""
+        uid = control(sim, "accounts", {"account_mode": "unified", "balances": {"USDT-FUTURES": {"USDT": "10"}}})["uid"]
+        client = Bitget(sim, control(sim, "keys", {"uid": uid, "permissions": ["uta_trade"]})).exchange
+        assert client.private_uta_get_v3_account_info()["data"]["permissions"] == ["uta_trade"]
+        for call in (client.private_uta_get_v3_account_assets, client.private_uta_get_v3_account_funding_assets):
+            with pytest.raises(ccxt.PermissionDenied) as caught:
+                call()
+            assert "Incorrect permissions, need UTA mgt. (read) permissions" in str(caught.value)
+        reader = Bitget(sim, control(sim, "keys", {"uid": uid, "permissions": ["uta_mgt", "read-only"]})).exchange
+        assert reader.private_uta_get_v3_account_assets()["data"]["assets"][0]["balance"] == "10"
+
+
 class TestControl:
     @pytest.mark.parametrize(
         ("body", "field"),
