@@ -1,7 +1,10 @@
-"""Fixtures for CLI tests: the simulators on real loopback ports, and a runner for the real `tradedock` command.
+"""Fixtures for CLI tests: the simulators on real loopback ports, and two ways to run `tradedock`.
 
-Every CLI test runs the installed console entry point (`python -m tradedock`) in a subprocess with a temporary
-TRADEDOCK_HOME and TRADEDOCK_SANDBOX_URLS pointing at the simulators.
+`Cli.run` invokes the Typer app in this process (Typer's CliRunner) with a temporary TRADEDOCK_HOME and
+TRADEDOCK_SANDBOX_URLS pointing at the simulators: fast, and it exercises the same command functions, settings
+parsing, services and rendering. `Cli.run_process` / `Cli.popen` run the real console entry point
+(``python -m tradedock``) in a subprocess, for what only a process proves: signals, a pseudo-terminal, a broken
+pipe, start-up imports, killing it midway.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ from typing import Any
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
+from tradedock.cli.main import app
 from tradedock_sim.server import BackgroundSims, start_background
 
 
@@ -44,6 +49,16 @@ class Cli:
     urls: dict[str, str]
 
     def run(self, *args: str, stdin: str | None = None, timeout: float = 60) -> Result:
+        """Run ``tradedock ARGS`` in this process (Typer's CliRunner); unexpected exceptions propagate."""
+        tradedock_env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("TRADEDOCK_")}
+        tradedock_env.update({k: v for k, v in self.env.items() if k.startswith("TRADEDOCK_") or k == "COLUMNS"})
+        result = CliRunner().invoke(app, list(args), input=stdin, env=tradedock_env, catch_exceptions=True)
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return Result(result.exit_code, result.stdout, result.stderr)
+
+    def run_process(self, *args: str, stdin: str | None = None, timeout: float = 60) -> Result:
+        """Run the real ``python -m tradedock ARGS`` in a subprocess."""
         proc = subprocess.run(
             [sys.executable, "-m", "tradedock", *args],
             input=stdin,

@@ -1,4 +1,5 @@
-"""`tradedock connect` in a real terminal: hidden prompts that say what each field is, then the report."""
+"""`tradedock connect` in a real terminal: hidden prompts that say what each field is, then the report; one
+Ctrl-C at a prompt ends the command at once (exit 130), cleanly, with nothing stored."""
 
 from __future__ import annotations
 
@@ -17,9 +18,13 @@ from tests.cli.conftest import Cli
 ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
 
 
+CTRL_C = "\x03"
+
+
 def _run_in_terminal(cli: Cli, args: list[str], answers: list[str], timeout_s: float = 60) -> tuple[int, str]:
     """Run the command with a pseudo-terminal as its controlling terminal, answering each prompt once it is
-    fully written (click prints the label, then getpass turns echo off and prints the final space)."""
+    fully written (click prints the label, then getpass turns echo off and prints the final space). An answer
+    of `CTRL_C` types Ctrl-C (the terminal sends SIGINT) and nothing else — no Enter afterwards."""
     master, slave = pty.openpty()
 
     def controlling_terminal() -> None:
@@ -51,7 +56,8 @@ def _run_in_terminal(cli: Cli, args: list[str], answers: list[str], timeout_s: f
                 output += chunk
             if pending and output.endswith(b": "):
                 time.sleep(0.3)
-                os.write(master, (pending.pop(0) + "\r").encode())
+                answer = pending.pop(0)
+                os.write(master, (answer if answer == CTRL_C else answer + "\r").encode())
                 output += b"\n"
             if proc.poll() is not None and not ready:
                 break
@@ -78,3 +84,17 @@ def test_connect_prompts_for_each_field_hidden_and_connects(cli: Cli) -> None:
     assert "pasted spaces" in screen
     listed = cli.run("list", "--json").json()
     assert [row["label"] for row in listed] == ["terminal"]
+
+
+def test_one_ctrl_c_at_a_secret_prompt_exits_130_at_once_with_nothing_stored(cli: Cli) -> None:
+    preset = cli.scenario("bybit", "healthy")
+    code, screen = _run_in_terminal(
+        cli,
+        ["connect", "bybit", "--environment", "sandbox", "--label", "interrupted"],
+        [preset["credentials"]["api_key"], CTRL_C],  # Ctrl-C at the (hidden) secret prompt, no Enter after it
+        timeout_s=30,
+    )
+    assert code == 130, screen
+    assert "Interrupted: nothing was stored." in screen
+    assert "Traceback" not in screen and "CancelledError" not in screen and "Aborted" not in screen
+    assert cli.run("list", "--json").json() == []

@@ -1,7 +1,7 @@
 """Explaining why TradeDock could not start: a database that cannot be reached or opened becomes a clear error.
 
 What belongs here: recognising failures to open the database (PostgreSQL down or refusing, wrong credentials,
-an SQLite file that cannot be created) by walking an exception's cause chain, and naming the setting to fix —
+an SQLite file or data directory that cannot be created) by walking an exception's cause chain, and naming the setting to fix —
 without importing the drivers and without repeating a password. What does not: opening anything (context.py).
 """
 
@@ -44,8 +44,14 @@ def database_error(exc: BaseException, settings: Settings) -> DatabaseUnavailabl
         driver = kind.__module__.split(".")[0]
         if driver in ("sqlalchemy", "psycopg", "sqlite3", "aiosqlite") and kind.__name__ in _UNAVAILABLE:
             return _explain(settings, _first_line(item, urlsplit(settings.database_url or "").password))
-        if isinstance(item, PermissionError) and not settings.database_url:
-            return _explain(settings, "permission denied")
+        if isinstance(item, ConnectionError) and settings.database_url:
+            return _explain(settings, item.strerror or type(item).__name__)
+        if isinstance(item, OSError) and not isinstance(item, ConnectionError):
+            return DatabaseUnavailableError(
+                f"cannot use the data directory {settings.home}: {item.strerror or type(item).__name__}"
+                + (f" ({item.filename})" if item.filename else ""),
+                fix="Point TRADEDOCK_HOME at a directory you can write to (it is created if missing).",
+            )
     return None
 
 
