@@ -7,14 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import typer
-from rich.markup import escape
 
 from tradedock.errors import InvalidInputError
-from tradedock.services.context import open_app
-from tradedock.services.fixes import FixService
 
-from .common import EXIT_OK, exit_code_for, run
-from .output import make_console, print_json, render_report
+from .common import EXIT_OK, exit_code_for, guarded, open_context, run, settings_or_exit
 
 
 def _choose(fixes: list[dict[str, Any]], fix_id: str | None) -> dict[str, Any]:
@@ -37,31 +33,56 @@ def fix(
     as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON (needs --yes)."),
 ) -> None:
     """Let TradeDock change a setting the last check failed on (with this key), then re-check."""
+    import asyncio
 
-    async def go() -> int:
-        if as_json and not yes:
+    from rich.markup import escape
+
+    from .output import make_console, print_json, render_report
+
+    if as_json and not yes:
+        with guarded(as_json=as_json):
             raise InvalidInputError("yes", "--json cannot ask for confirmation", fix="Add --yes to apply the fix.")
-        ctx = await open_app()
+    settings = settings_or_exit(as_json=as_json)
+
+    async def offers() -> dict[str, Any]:
+        from tradedock.services.fixes import FixService
+
+        ctx = await open_context(settings)
         try:
             async with ctx.transaction() as session:
-                listing = await FixService(ctx, session).offers(connection_id)
-            fixes: list[dict[str, Any]] = listing["fixes"]
-            if not fixes:
-                if as_json:
-                    print_json({**listing, "applied": None})
-                else:
-                    make_console().print(
-                        "Nothing to fix for you: the last check has no failed setting this key can change. "
-                        f"Run [bold]tradedock check {escape(listing['connection_id'][:8])}[/] to refresh it."
-                    )
-                return exit_code_for(listing["status"])
-            chosen = _choose(fixes, fix_id)
-            if not yes:
-                console = make_console()
-                console.print(f"[bold]{escape(chosen['title'])}[/]\n{escape(chosen['detail'])}")
-                if not typer.confirm("Apply this change now?", default=False):
-                    console.print("Nothing was changed.")
-                    return EXIT_OK
+                listing: dict[str, Any] = await FixService(ctx, session).offers(connection_id)
+                return listing
+        finally:
+            await ctx.aclose()
+
+    # Look up, ask, then apply: the question is asked outside any event loop so Ctrl-C ends it at once (130).
+    with guarded(as_json=as_json, interrupted_note="Interrupted: nothing was changed."):
+        listing = asyncio.run(offers())
+        fixes: list[dict[str, Any]] = listing["fixes"]
+        if not fixes:
+            if as_json:
+                print_json({**listing, "applied": None})
+            else:
+                make_console().print(
+                    "Nothing to fix for you: the last check has no failed setting this key can change. "
+                    f"Run [bold]tradedock check {escape(listing['connection_id'][:8])}[/] to refresh it."
+                )
+            raise typer.Exit(exit_code_for(listing["status"]))
+        chosen = _choose(fixes, fix_id)
+        if not yes:
+            from .prompts import confirm
+
+            console = make_console()
+            console.print(f"[bold]{escape(chosen['title'])}[/]\n{escape(chosen['detail'])}")
+            if not confirm("Apply this change now?"):
+                console.print("Nothing was changed.")
+                raise typer.Exit(EXIT_OK)
+
+    async def go() -> int:
+        from tradedock.services.fixes import FixService
+
+        ctx = await open_context(settings)
+        try:
             async with ctx.transaction() as session:
                 result = await FixService(ctx, session).apply(listing["connection_id"], chosen["id"])
         finally:

@@ -1,8 +1,9 @@
 """Explaining why TradeDock could not start: a database that cannot be reached or opened becomes a clear error.
 
 What belongs here: recognising failures to open the database (PostgreSQL down or refusing, wrong credentials,
-an SQLite file or data directory that cannot be created) by walking an exception's cause chain, and naming the setting to fix —
-without importing the drivers and without repeating a password. What does not: opening anything (context.py).
+an SQLite file or data directory that cannot be created) by walking an exception's cause chain, and naming the
+setting to fix — without importing the drivers and without repeating a password. What does not: opening
+anything (context.py).
 """
 
 from __future__ import annotations
