@@ -138,5 +138,5 @@ def routes() -> list[BaseRoute]:
         by_path[endpoint.path][endpoint.method] = endpoint
     table: list[BaseRoute] = [Route(path, _serve(methods), methods=list(methods)) for path, methods in by_path.items()]
     table.append(Route("/fapi/v3/approveBuilder", approve_builder, methods=["POST"]))
-    table.append(unknown_path_route(unknown_path))
+    table.append(unknown_path_route(unknown_path))  # must stay last: routes after it are unreachable
     return table

@@ -133,7 +133,7 @@ class BitgetSim(ExchangeSim):
         return permissions.validate(raw)
 
     def default_permissions(self) -> object:
-        return ["coow", "cpow"]
+        return ["coow", "cpow", "stor"]  # the key the guide asks for (see scenarios.FUTURES_KEY)
 
     def rate_limit_response(self, request: Request) -> Response:
         return too_many_requests(sim_state(request).now_ms())

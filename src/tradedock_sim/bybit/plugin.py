@@ -55,6 +55,7 @@ class BybitSim(ExchangeSim):
     standard_fault_presets: ClassVar[bool] = True
 
     def routes(self) -> list[BaseRoute]:
+        # The catch-all (Bybit's 404 envelope for unknown paths) must stay last: routes after it are unreachable.
         return [*market.routes(), *routes.routes(), *trading.routes(), *assets.routes(), *assets.fallback()]
 
     def new_uid(self, state: SimState) -> str:
