@@ -4,16 +4,21 @@ What belongs here: the names of exchanges, environments, scopes, permissions and
 `Credentials` value (with a redacting ``repr``/``str``); the read-only facts an exchange reports about a key
 and an account (`KeyInfo`, `AccountInfo`, `Balance`, `ServerTime`). What does not: anything that talks to a
 network, a database or a vault, and any exchange-specific parsing. This module imports nothing internal.
+
+It also holds the one JSON conversion (`to_jsonable`) every layer uses, so a Decimal or a datetime is written
+the same way in a report, in the database and in ``--json`` output.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from types import MappingProxyType
+from typing import Any
 
 
 class ExchangeId(enum.StrEnum):
@@ -218,8 +223,9 @@ class AccountInfo:
     native: Mapping[str, object] = field(default_factory=dict)
 
 
-#: Coins valued 1:1 in USD when the exchange gives no USD value.
-USD_STABLECOINS = frozenset({"USDT", "USDC", "USD", "FDUSD", "BUSD", "USDE", "DAI", "TUSD"})
+#: Coins valued 1:1 in USD when the exchange gives no USD value — the one list (adapters leave ``usd_value``
+#: empty unless the exchange itself reports a USD value; `Balance.usd_estimate` applies this rule).
+USD_STABLECOINS = frozenset({"USDT", "USDC", "USD", "USD1", "FDUSD", "BUSD", "USDE", "DAI", "TUSD", "PYUSD", "USDD"})
 
 
 @dataclass(frozen=True)
@@ -254,3 +260,33 @@ class PositionSettings:
     position_mode: PositionMode | None
     margin_mode: MarginMode | None = None
     native: Mapping[str, object] = field(default_factory=dict)
+
+
+def decimal_text(value: Decimal) -> str:
+    """A Decimal as plain positional text (``100``, never ``1E+2``): how money is written everywhere."""
+    return format(value, "f")
+
+
+def to_jsonable(value: Any) -> Any:
+    """The one JSON conversion: Decimal → plain text, datetime/date → ISO 8601, enums → value, sets → sorted
+    lists, tuples → lists, dataclasses → dicts, mappings recursively; `Credentials` → its redacted repr (a
+    secret is never serialised, even by accident); anything else → ``str``."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, Credentials):
+        return repr(value)
+    if isinstance(value, enum.Enum):
+        return to_jsonable(value.value)
+    if isinstance(value, Decimal):
+        return decimal_text(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, set | frozenset):
+        return sorted((to_jsonable(v) for v in value), key=str)
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    return str(value)

@@ -24,6 +24,7 @@
     │   ├── AlreadyConnectedError ....... this key is already connected (owner never revealed)
     │   ├── AccountChangedError ......... a replacement key belongs to another exchange account
     │   ├── NotFoundError ............... no such connection (or token, webhook) for this owner
+    │   ├── ConflictError ............... another command changed the connection meanwhile; nothing changed
     │   ├── AuthenticationError ......... not signed in: wrong e-mail/password, unknown or revoked token
     │   ├── NotAllowedError ............. signed in, but this needs an operator (or an operator setting)
     │   ├── TooManyAttemptsError ........ sign-in attempts rate limited (``retry_after_s``)
@@ -190,6 +191,11 @@ class OrderRejectedError(UserFixableError):
 
 class InsufficientMarginError(OrderRejectedError):
     pass
+
+
+class ConflictError(UserFixableError):
+    """Another command changed the connection while this one worked (e.g. two replaces at once); nothing was
+    changed by this one. Run it again."""
 
 
 # --- bugs and broken deployments -----------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from sqlalchemy.exc import StatementError
 
 from tests.db.conftest import Database
 from tradedock.db import Base, ConnectionSecretField, User, is_up_to_date, make_engine, migrate, prepare_database
+from tradedock.db.engine import SQLITE_BUSY_TIMEOUT_MS
 from tradedock.db.migrate import MIGRATIONS_DIR
 
 EXPECTED_TABLES = {
@@ -76,7 +77,7 @@ async def test_sqlite_pragmas(database: Database) -> None:
     async with database.engine.connect() as connection:
         assert (await connection.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 1
         assert (await connection.exec_driver_sql("PRAGMA journal_mode")).scalar() == "wal"
-        assert (await connection.exec_driver_sql("PRAGMA busy_timeout")).scalar() == 10_000
+        assert (await connection.exec_driver_sql("PRAGMA busy_timeout")).scalar() == SQLITE_BUSY_TIMEOUT_MS
 
 
 async def test_prepare_database_creates_sqlite_file(tmp_path: Path) -> None:

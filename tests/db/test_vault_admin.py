@@ -55,7 +55,8 @@ class TestRotation:
             assert await SecretRepository(session).count_by_kek_id() == {"old": 7}
             result = await rotate_master_key(session, both, batch_size=3)
             await session.commit()
-        assert (result.moved, result.remaining_on_old, result.failed, result.meta_moved) == (7, 0, 0, 1)
+        # meta rows moved: the fingerprint key and the old key's canary sentinel
+        assert (result.moved, result.remaining_on_old, result.failed, result.meta_moved) == (7, 0, 0, 2)
         assert result.per_key == {"new": 7} and result.complete
         await assert_all_open(database, both, rows)
 

@@ -1,5 +1,8 @@
-"""Fixtures for service tests: a real AppContext (SQLite in a temp HOME, real vault) whose adapters talk to the
-real simulators in-process over ``httpx.ASGITransport``. Nothing of our own is mocked.
+"""Fixtures for service tests: a real AppContext (real vault) whose adapters talk to the real simulators
+in-process over ``httpx.ASGITransport``. Nothing of our own is mocked.
+
+Every test using ``harness`` runs twice: on SQLite in a temp HOME and on PostgreSQL in a fresh schema (a URL
+whose ``options`` set the search_path). PostgreSQL unreachable: fails under CI=true, skipped otherwise.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.pg import postgres_schema
 from tradedock.config import load_settings
 from tradedock.domain import ContractType, Environment, ExchangeId, Scope
 from tradedock.services.connections import ConnectionService, ConnectRequest, Outcome
@@ -61,15 +65,24 @@ class Harness:
         label: str | None = None,
     ) -> Outcome:
         request = ConnectRequest(exchange, Environment.SANDBOX, scope, contract, label, credentials)
-        async with self.ctx.transaction() as session:
-            return await ConnectionService(self.ctx, session, owner).connect(request)
+        return await ConnectionService(self.ctx, owner).connect(request)
 
-    def service(self, session: Any, owner: str = "local") -> ConnectionService:
-        return ConnectionService(self.ctx, session, owner)
+    def service(self, owner: str = "local") -> ConnectionService:
+        return ConnectionService(self.ctx, owner)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest) -> AsyncIterator[str | None]:
+    """``None`` (SQLite in HOME) or a PostgreSQL URL confined to a fresh schema, dropped afterwards."""
+    if request.param == "sqlite":
+        yield None
+        return
+    async with postgres_schema() as url:
+        yield url
 
 
 @pytest.fixture
-async def harness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Harness]:
+async def harness(tmp_path: Path, database_url: str | None) -> AsyncIterator[Harness]:
     transports: dict[ExchangeId, CountingTransport] = {}
     controls: dict[ExchangeId, SimControl] = {}
     clients: list[httpx.AsyncClient] = []
@@ -82,7 +95,7 @@ async def harness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncItera
     home = tmp_path / "home"
     settings = load_settings(
         home=home,
-        database_url=None,
+        database_url=database_url,
         master_key=None,
         master_key_file=None,
         # In-process transports: the host is never resolved, but sandbox URLs must name loopback.

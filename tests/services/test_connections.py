@@ -18,12 +18,12 @@ async def test_healthy_key_is_verified_sealed_and_stored(harness: Harness) -> No
     preset = await harness.scenario(ExchangeId.BYBIT, "healthy")
     outcome = await harness.connect(ExchangeId.BYBIT, preset["credentials"], label="main")
     assert outcome.stored and outcome.status is ConnectionStatus.CONNECTED
+    view = await harness.service().show(outcome.connection_id or "")
     async with harness.ctx.transaction() as session:
-        view = await harness.service(session).show(outcome.connection_id or "")
         fields = (await session.execute(select(ConnectionSecretField.field))).scalars().all()
-    assert view["label"] == "main"
-    assert view["account_uid"] == preset["uid"]
-    assert view["last_report"]["status"] == "connected"
+    assert view.label == "main"
+    assert view.account_uid == preset["uid"]
+    assert view.last_report is not None and view.last_report.status is ConnectionStatus.CONNECTED
     assert sorted(fields) == ["api_key", "secret"]
 
 
@@ -32,8 +32,8 @@ async def test_invalid_key_is_not_stored(harness: Harness) -> None:
     outcome = await harness.connect(ExchangeId.BITGET, preset["credentials"])
     assert outcome.status is ConnectionStatus.INVALID
     assert not outcome.stored and outcome.connection_id is None
+    assert await harness.service().list() == []
     async with harness.ctx.transaction() as session:
-        assert await harness.service(session).list() == []
         assert (await session.execute(select(ConnectionSecret))).first() is None
 
 
@@ -41,8 +41,7 @@ async def test_action_required_is_stored_and_flagged(harness: Harness) -> None:
     preset = await harness.scenario(ExchangeId.BYBIT, "withdraw_enabled")
     outcome = await harness.connect(ExchangeId.BYBIT, preset["credentials"])
     assert outcome.stored and outcome.status is ConnectionStatus.ACTION_REQUIRED
-    forbidden = next(c for c in outcome.report["checks"] if c["id"] == "permissions.forbidden")
-    assert forbidden["outcome"] == "fail"
+    assert outcome.check("permissions.forbidden").outcome == "fail"
 
 
 async def test_a_key_connected_by_another_owner_is_refused_without_saying_whose(harness: Harness) -> None:
@@ -54,8 +53,8 @@ async def test_a_key_connected_by_another_owner_is_refused_without_saying_whose(
     with pytest.raises(AlreadyConnectedError) as refused:
         await harness.connect(ExchangeId.BYBIT, sloppy, owner="bob")
     assert "alice" not in str(refused.value) and "already connected" in str(refused.value)
+    assert await harness.service("bob").list() == []
     async with harness.ctx.transaction() as session:
-        assert await harness.service(session, "bob").list() == []
         refusals = (
             (await session.execute(select(AuditEntry.action).where(AuditEntry.action == "connect_refused")))
             .scalars()
@@ -67,11 +66,10 @@ async def test_a_key_connected_by_another_owner_is_refused_without_saying_whose(
 async def test_owner_scoping_hides_other_owners_connections(harness: Harness) -> None:
     preset = await harness.scenario(ExchangeId.BYBIT, "healthy")
     outcome = await harness.connect(ExchangeId.BYBIT, preset["credentials"], owner="alice")
-    async with harness.ctx.transaction() as session:
-        with pytest.raises(NotFoundError):
-            await harness.service(session, "bob").show(outcome.connection_id or "")
-        with pytest.raises(NotFoundError):
-            await harness.service(session, "bob").remove(outcome.connection_id or "")
+    with pytest.raises(NotFoundError):
+        await harness.service("bob").show(outcome.connection_id or "")
+    with pytest.raises(NotFoundError):
+        await harness.service("bob").remove(outcome.connection_id or "")
 
 
 async def _sealed_bytes(harness: Harness, connection_id: str) -> tuple[bytes, list[bytes]]:
@@ -100,8 +98,7 @@ async def test_replace_refuses_another_account_and_leaves_the_old_key_byte_for_b
     before = await _sealed_bytes(harness, connection_id)
     other = await harness.scenario(ExchangeId.BYBIT, "healthy")
     with pytest.raises(AccountChangedError) as refused:
-        async with harness.ctx.transaction() as session:
-            await harness.service(session).replace(connection_id, other["credentials"])
+        await harness.service().replace(connection_id, other["credentials"])
     assert other["uid"] in str(refused.value)
     assert await _sealed_bytes(harness, connection_id) == before
     async with harness.ctx.transaction() as session:
@@ -115,8 +112,7 @@ async def test_replace_refuses_another_account_and_leaves_the_old_key_byte_for_b
     # An invalid replacement is not stored either.
     bad = await harness.scenario(ExchangeId.BYBIT, "healthy")
     broken = {**bad["credentials"], "secret": "X" * 36}
-    async with harness.ctx.transaction() as session:
-        result = await harness.service(session).replace(connection_id, broken)
+    result = await harness.service().replace(connection_id, broken)
     assert result.status is ConnectionStatus.INVALID and not result.stored
     assert await _sealed_bytes(harness, connection_id) == before
 
@@ -129,13 +125,11 @@ async def test_replace_with_a_key_of_the_same_account_swaps_in_place(harness: Ha
         first["uid"], {"ContractTrade": ["Order", "Position"]}, ips=[first["ips"][0]]
     )
     creds = {"api_key": new["api_key"], "secret": new["secret"]}
-    async with harness.ctx.transaction() as session:
-        result = await harness.service(session).replace(connection_id, creds)
+    result = await harness.service().replace(connection_id, creds)
     assert result.stored and result.connection_id == connection_id
-    async with harness.ctx.transaction() as session:
-        view = await harness.service(session).show(connection_id)
-        checked = await harness.service(session).check(connection_id)
-    assert view["masked_key"] == "…" + new["api_key"][-4:]
+    view = await harness.service().show(connection_id)
+    checked = await harness.service().check(connection_id)
+    assert view.masked_key == "…" + new["api_key"][-4:]
     assert checked.status is ConnectionStatus.CONNECTED
 
 
@@ -143,8 +137,7 @@ async def test_remove_destroys_secrets_and_keeps_an_audit_record(harness: Harnes
     preset = await harness.scenario(ExchangeId.ASTER, "healthy")
     outcome = await harness.connect(ExchangeId.ASTER, preset["credentials"])
     connection_id = outcome.connection_id or ""
-    async with harness.ctx.transaction() as session:
-        await harness.service(session).remove(connection_id)
+    await harness.service().remove(connection_id)
     async with harness.ctx.transaction() as session:
         assert (await session.execute(select(ConnectionSecret))).first() is None
         assert (await session.execute(select(ConnectionSecretField))).first() is None
@@ -159,15 +152,13 @@ async def test_remove_destroys_secrets_and_keeps_an_audit_record(harness: Harnes
 async def test_balances_sum_every_wallet_in_usd(harness: Harness) -> None:
     preset = await harness.scenario(ExchangeId.BYBIT, "funds_in_funding_wallet")
     outcome = await harness.connect(ExchangeId.BYBIT, preset["credentials"])
-    assert outcome.stored, outcome.report
-    async with harness.ctx.transaction() as session:
-        view = await harness.service(session).balances(outcome.connection_id or "")
-    wallets = {row["wallet"] for row in view["balances"]}
+    assert outcome.stored, outcome
+    view = await harness.service().balances(outcome.connection_id or "")
+    wallets = {row.wallet for row in view.balances}
     assert "FUND" in wallets
-    total = sum(float(row["usd_value"] or 0) for row in view["balances"])
-    assert float(view["total_usd"]) == pytest.approx(total)
-    balance = next(c for c in outcome.report["checks"] if c["id"] == "balance.minimum")
-    assert "Funding" in balance["message"] or any("Funding" in step for step in balance["fix"])
+    assert view.total_usd == sum(row.usd_value or 0 for row in view.balances)
+    balance = outcome.check("balance.minimum")
+    assert "Funding" in balance.message or any("Funding" in step for step in balance.fix)
 
 
 async def test_unreachable_exchange_stores_nothing(harness: Harness) -> None:
@@ -196,17 +187,16 @@ async def test_a_unique_id_prefix_finds_the_connection_and_an_ambiguous_one_is_r
                 masked_key="…0000",
                 sealed=harness.ctx.vault.seal(fields, SealContext(owner, connection_id, "bybit")),
             )
-    async with harness.ctx.transaction() as session:
-        service = harness.service(session)
-        assert (await service.show("abcd1"))["id"] == ids[1]
-        assert (await service.show(ids[0].upper()))["id"] == ids[0]
-        with pytest.raises(InvalidInputError) as ambiguous:
-            await service.show("abcd")
-        assert ambiguous.value.field == "id"
-        with pytest.raises(NotFoundError):
-            await service.show("abc")  # too short to be a prefix
-        with pytest.raises(NotFoundError):
-            await harness.service(session, "bob").show("abcd1")  # another owner's
+    service = harness.service()
+    assert (await service.show("abcd1")).id == ids[1]
+    assert (await service.show(ids[0].upper())).id == ids[0]
+    with pytest.raises(InvalidInputError) as ambiguous:
+        await service.show("abcd")
+    assert ambiguous.value.field == "id"
+    with pytest.raises(NotFoundError):
+        await service.show("abc")  # too short to be a prefix
+    with pytest.raises(NotFoundError):
+        await harness.service("bob").show("abcd1")  # another owner's
 
 
 async def test_check_all_verifies_connections_concurrently_and_records_each(harness: Harness) -> None:
@@ -217,15 +207,14 @@ async def test_check_all_verifies_connections_concurrently_and_records_each(harn
     counter = harness.transports[ExchangeId.BYBIT]
     await harness.controls[ExchangeId.BYBIT].set_faults(latency_ms=50)
     counter.max_in_flight = 0
-    async with harness.ctx.transaction() as session:
-        await harness.service(session).check(ids[0] or "")
+    await harness.service().check(ids[0] or "")
     single_verification = counter.max_in_flight  # the most one verification has in flight at once
     counter.max_in_flight = 0
-    async with harness.ctx.transaction() as session:
-        outcomes = await harness.service(session).check_all()
-    assert [o.connection_id for o in outcomes] == ids
-    assert all(o.status is ConnectionStatus.CONNECTED for o in outcomes)
+    batch = await harness.service().check_all()
+    assert [o.connection_id for o in batch.results] == ids
+    assert all(o.status is ConnectionStatus.CONNECTED for o in batch.results)
+    assert batch.summary == "4 checked: 4 connected" and batch.not_checked == []
     assert counter.max_in_flight > single_verification  # several verifications overlapped
-    async with harness.ctx.transaction() as session:
-        for connection_id in ids:
-            assert (await harness.service(session).show(connection_id))["last_report"]["trigger"] == "check"
+    for connection_id in ids:
+        detail = await harness.service().show(connection_id)
+        assert detail.last_report is not None and detail.last_report.trigger == "check"

@@ -13,28 +13,22 @@ from tradedock.services.fixes import FixService, fix_offers
 from .conftest import Harness
 
 
-def _position_check(outcome_report: dict) -> dict:
-    return next(c for c in outcome_report["checks"] if c["id"] == "position.mode")
-
-
 async def test_hedge_mode_report_offers_the_switch_and_fix_makes_it_connected(harness: Harness) -> None:
     preset = await harness.scenario(ExchangeId.BYBIT, "hedge_mode")
     outcome = await harness.connect(ExchangeId.BYBIT, preset["credentials"])
     assert outcome.status is ConnectionStatus.ACTION_REQUIRED
-    assert [f["id"] for f in outcome.report["fixes"]] == ["position_mode.one_way"]
+    assert [f.id for f in outcome.fixes] == ["position_mode.one_way"]
     connection_id = outcome.connection_id or ""
-    async with harness.ctx.transaction() as session:
-        listing = await FixService(harness.ctx, session).offers(connection_id[:8])
-    assert [f["id"] for f in listing["fixes"]] == ["position_mode.one_way"]
-    async with harness.ctx.transaction() as session:
-        result = await FixService(harness.ctx, session).apply(connection_id, "position_mode.one_way")
+    listing = await FixService(harness.ctx).offers(connection_id[:8])
+    assert [f.id for f in listing.fixes] == ["position_mode.one_way"]
+    result = await FixService(harness.ctx).apply(connection_id, "position_mode.one_way")
     assert result.outcome.status is ConnectionStatus.CONNECTED
-    assert _position_check(result.outcome.report)["evidence"]["position_mode"] == "one_way"
-    assert result.outcome.report["fixes"] == []
-    async with harness.ctx.transaction() as session:
-        view = await harness.service(session).show(connection_id)
+    assert result.outcome.check("position.mode").evidence["position_mode"] == "one_way"
+    assert result.outcome.fixes == []
+    view = await harness.service().show(connection_id)
+    async with harness.ctx.reading() as session:
         actions = (await session.execute(select(AuditEntry.action))).scalars().all()
-    assert view["status"] == "connected"
+    assert view.status is ConnectionStatus.CONNECTED
     assert "fix" in actions
 
 
@@ -43,21 +37,18 @@ async def test_open_position_refusal_is_the_answer_and_nothing_changes(harness: 
     outcome = await harness.connect(ExchangeId.BYBIT, preset["credentials"])
     connection_id = outcome.connection_id or ""
     with pytest.raises(UserFixableError) as refused:
-        async with harness.ctx.transaction() as session:
-            await FixService(harness.ctx, session).apply(connection_id, "position_mode.one_way")
+        await FixService(harness.ctx).apply(connection_id, "position_mode.one_way")
     assert refused.value.code == "110024"
     assert "Close the open positions" in (refused.value.fix or "")
-    async with harness.ctx.transaction() as session:
-        assert (await harness.service(session).show(connection_id))["status"] == "action_required"
+    assert (await harness.service().show(connection_id)).status is ConnectionStatus.ACTION_REQUIRED
 
 
 async def test_no_offer_without_a_failed_setting_or_without_trading_permission(harness: Harness) -> None:
     healthy = await harness.scenario(ExchangeId.BYBIT, "healthy")
     outcome = await harness.connect(ExchangeId.BYBIT, healthy["credentials"])
-    assert outcome.report["fixes"] == []
+    assert outcome.fixes == []
     with pytest.raises(InvalidInputError) as unknown:
-        async with harness.ctx.transaction() as session:
-            await FixService(harness.ctx, session).apply(outcome.connection_id or "", "position_mode.one_way")
+        await FixService(harness.ctx).apply(outcome.connection_id or "", "position_mode.one_way")
     assert unknown.value.field == "fix"
     # A read-only key cannot switch the mode itself: the same failed check offers nothing.
     checks = [

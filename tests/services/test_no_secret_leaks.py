@@ -8,9 +8,12 @@ import json
 import logging
 from collections.abc import Awaitable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from tradedock.db.models import Base
 from tradedock.domain import ExchangeId
 from tradedock.errors import TradeDockError
 
@@ -58,7 +61,7 @@ async def test_planted_secrets_never_reach_db_logs_errors_or_reports(
         except TradeDockError as error:
             outputs.append(f"{error!s} {error!r} {error.fix} {error.evidence()}")
             return None
-        outputs.append(json.dumps(outcome.report, default=str))
+        outputs.append(json.dumps(outcome.to_json()))
         return outcome.connection_id
 
     stored: list[str] = []
@@ -79,25 +82,34 @@ async def test_planted_secrets_never_reach_db_logs_errors_or_reports(
             broken[secret_field] = broken[secret_field][:-3] + "!?\u00e9"
             await attempt(exchange, broken)
 
-    async def record(call: Awaitable[object]) -> None:
+    async def record(call: Awaitable[Any]) -> None:
         try:
-            outputs.append(json.dumps(await call, default=str))
+            result = await call
+            views = result if isinstance(result, list) else [result]
+            outputs.append(json.dumps([view.to_json() for view in views]))
         except TradeDockError as error:
             outputs.append(f"{error!s} {error!r} {error.fix} {error.evidence()}")
 
-    async with harness.ctx.transaction() as session:
-        service = harness.service(session)
-        for connection_id in stored:  # with the port-wide clock skew and IP refusal still in force
-            await record(service.check(connection_id))
-            await record(service.balances(connection_id))
-            await record(service.show(connection_id))
-        await record(service.list())
-        await record(service.remove(stored[0]))
+    service = harness.service()
+    for connection_id in stored:  # with the port-wide clock skew and IP refusal still in force
+        await record(service.check(connection_id))
+        await record(service.balances(connection_id))
+        await record(service.show(connection_id))
+    await record(service.list())
+    await record(service.check_all())
+    await record(service.remove(stored[0]))
 
     assert len(planted) > 40
     assert stored, "at least the healthy keys were stored"
     for output in outputs:
         assert _scan(output, planted) == []
     assert _scan(caplog.text, planted) == []
-    for name, content in _database_files(Path(harness.ctx.settings.home)).items():
-        assert _scan(content, planted) == [], name
+    if harness.ctx.settings.database_url is None:
+        for name, content in _database_files(Path(harness.ctx.settings.home)).items():
+            assert _scan(content, planted) == [], name
+        return
+    async with harness.ctx.reading() as session:  # PostgreSQL: every row of every table, as text
+        for table in Base.metadata.sorted_tables:
+            rows = (await session.execute(select(table))).all()
+            assert rows or table.name != "connections"
+            assert _scan(repr(rows), planted) == [], table.name

@@ -3,7 +3,8 @@
 Exit codes (DESIGN.md contract): 0 connected / connected_with_warnings, 2 usage or input error (including a bad
 setting or an unreachable database), 3 action_required, 4 invalid, 5 unreachable; 1 for a broken deployment
 (e.g. a wrong master key); 6 for an integrity error (a connection's stored secrets were altered outside
-TradeDock — never reported as `invalid`); 130 interrupted (Ctrl-C).
+TradeDock — never reported as `invalid`); 130 interrupted (Ctrl-C). A batch (``check --all``) exits with its worst
+code; a connection it could not even check counts as 5 (6 if its stored secrets were damaged).
 
 Start-up cost matters (every command pays it): this module and the command modules import only Typer, the
 domain enums and the errors at import time; settings, services, SQLAlchemy, Rich and the exchanges are imported
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from tradedock.config import Settings
     from tradedock.services.connections import ConnectionService
     from tradedock.services.context import AppContext
+    from tradedock.services.views import CheckAllView
 
 T = TypeVar("T")
 
@@ -64,6 +66,19 @@ def exit_code_for(status: ConnectionStatus | str) -> int:
 
 def worst_exit_code(statuses: list[ConnectionStatus]) -> int:
     codes = [exit_code_for(s) for s in statuses]
+    return max(codes, default=EXIT_OK)
+
+
+#: A connection a batch could not even verify: nothing was decided about its key, like `unreachable`.
+EXIT_NOT_CHECKED = EXIT_STATUS[ConnectionStatus.UNREACHABLE]
+
+
+def batch_exit_code(batch: CheckAllView) -> int:
+    """The worst code of a batch: its statuses' codes; 5 for a connection that could not be checked (6 if its
+    stored secrets were damaged)."""
+    codes = [exit_code_for(s) for s in batch.statuses]
+    for item in batch.not_checked:
+        codes.append(EXIT_INTEGRITY if item.error == VaultIntegrityError.__name__ else EXIT_NOT_CHECKED)
     return max(codes, default=EXIT_OK)
 
 
@@ -167,12 +182,11 @@ async def open_context(settings: Settings) -> AppContext:
 
 
 async def with_service(settings: Settings, fn: Callable[[ConnectionService, AppContext], Awaitable[T]]) -> T:
-    """Open the app, run ``fn`` inside one transaction, close the app."""
+    """Open the app, run ``fn`` (the service keeps its own transactions short), close the app."""
     from tradedock.services.connections import ConnectionService
 
     ctx = await open_context(settings)
     try:
-        async with ctx.transaction() as session:
-            return await fn(ConnectionService(ctx, session), ctx)
+        return await fn(ConnectionService(ctx), ctx)
     finally:
         await ctx.aclose()

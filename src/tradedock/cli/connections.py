@@ -20,6 +20,7 @@ from tradedock.errors import InvalidInputError
 
 from .common import (
     EXIT_OK,
+    batch_exit_code,
     exchanges_help,
     exit_code_for,
     guarded,
@@ -27,12 +28,12 @@ from .common import (
     run,
     settings_or_exit,
     with_service,
-    worst_exit_code,
 )
 
 if TYPE_CHECKING:
-    from tradedock.services.connections import ConnectionService, CredentialPrompt, Outcome
+    from tradedock.services.connections import ConnectionService, CredentialPrompt
     from tradedock.services.context import AppContext
+    from tradedock.services.views import Outcome
 
 JSON_OPTION = typer.Option(False, "--json", help="Print machine-readable JSON.")
 CREDENTIALS_OPTION = typer.Option(
@@ -49,10 +50,10 @@ def _print_outcome(outcome: Outcome, *, as_json: bool, title: str | None = None,
     from .output import make_console, print_json, render_report
 
     if as_json:
-        print_json({**outcome.report, "stored": outcome.stored, "note": outcome.note})
+        print_json(outcome.to_json())
         return
     console = make_console()
-    render_report(console, outcome.report, title=title, replacing=replacing)
+    render_report(console, outcome.to_json(), title=title, replacing=replacing)
     if outcome.note:
         console.print(Text(outcome.note))
     elif outcome.stored and outcome.status is ConnectionStatus.ACTION_REQUIRED:
@@ -102,11 +103,9 @@ def connect(
         ctx = await open_context(settings)
         try:
             heading = f"Verifying with {exchange_id.value} ({environment.value}): one concurrent round of checks"
-            async with ctx.transaction() as session:
-                service = ConnectionService(ctx, session)
-                request = ConnectRequest(exchange_id, environment, scope, contract, label, given)
-                with live_checklist(make_console(), heading, () if as_json else CHECK_IDS):
-                    outcome = await service.connect(request)
+            request = ConnectRequest(exchange_id, environment, scope, contract, label, given)
+            with live_checklist(make_console(), heading, () if as_json else CHECK_IDS):
+                outcome = await ConnectionService(ctx).connect(request)
         finally:
             await ctx.aclose()
         _print_outcome(outcome, as_json=as_json)
@@ -191,20 +190,18 @@ def check(
     settings = settings_or_exit(as_json=as_json)
 
     async def go() -> int:
-        from .output import make_console, print_json
+        from .output import make_console, print_json, render_batch, render_report
 
-        async def work(service: ConnectionService, _: AppContext) -> list[Outcome]:
-            return await service.check_all() if all_ else [await service.check(connection_id)]
-
-        outcomes = await with_service(settings, work)
+        if not all_:
+            outcome = await with_service(settings, lambda service, _: service.check(connection_id))
+            _print_outcome(outcome, as_json=as_json)
+            return exit_code_for(outcome.status)
+        batch = await with_service(settings, lambda service, _: service.check_all())
         if as_json:
-            print_json([{**o.report, "stored": o.stored} for o in outcomes] if all_ else outcomes[0].report)
+            print_json(batch.to_json())
         else:
-            for outcome in outcomes:
-                _print_outcome(outcome, as_json=False)
-            if not outcomes:
-                make_console().print("No connections to check.")
-        return worst_exit_code([o.status for o in outcomes])
+            render_batch(make_console(), batch.to_json(), render_report)
+        return batch_exit_code(batch)
 
     run(go(), as_json=as_json)
 
@@ -242,11 +239,10 @@ def replace(
 
         ctx = await open_context(settings)
         try:
-            async with ctx.transaction() as session:
-                with live_checklist(make_console(), "Verifying the new key", () if as_json else CHECK_IDS):
-                    outcome = await ConnectionService(ctx, session).replace(
-                        full_id, given, allow_account_change=allow_account_change
-                    )
+            with live_checklist(make_console(), "Verifying the new key", () if as_json else CHECK_IDS):
+                outcome = await ConnectionService(ctx).replace(
+                    full_id, given, allow_account_change=allow_account_change
+                )
         finally:
             await ctx.aclose()
         _print_outcome(outcome, as_json=as_json, title=f"New key for connection {full_id}", replacing=True)
@@ -320,7 +316,7 @@ def balances(
     async def go() -> int:
         from .output import make_console, print_json, render_balances
 
-        view = await with_service(settings, lambda service, _: service.balances(connection_id))
+        view = (await with_service(settings, lambda service, _: service.balances(connection_id))).to_json()
         if as_json:
             print_json(view)
         else:

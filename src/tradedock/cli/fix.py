@@ -49,9 +49,8 @@ def fix(
 
         ctx = await open_context(settings)
         try:
-            async with ctx.transaction() as session:
-                listing: dict[str, Any] = await FixService(ctx, session).offers(connection_id)
-                return listing
+            listing: dict[str, Any] = (await FixService(ctx).offers(connection_id)).to_json()
+            return listing
         finally:
             await ctx.aclose()
 
@@ -83,17 +82,16 @@ def fix(
 
         ctx = await open_context(settings)
         try:
-            async with ctx.transaction() as session:
-                result = await FixService(ctx, session).apply(listing["connection_id"], chosen["id"])
+            result = await FixService(ctx).apply(listing["connection_id"], chosen["id"])
         finally:
             await ctx.aclose()
         outcome = result.outcome
         if as_json:
-            print_json({**outcome.report, "applied": result.applied.to_dict(), "stored": outcome.stored})
+            print_json({**outcome.to_json(), "applied": result.applied.to_json()})
         else:
             console = make_console()
             console.print(f"Applied: {escape(result.applied.title)}. Checked again:")
-            render_report(console, outcome.report)
+            render_report(console, outcome.to_json())
         return exit_code_for(outcome.status)
 
     run(go(), as_json=as_json)

@@ -202,6 +202,25 @@ def render_connections(
     console.print(table)
 
 
+def render_batch(
+    console: Console,
+    batch: Mapping[str, Any],
+    render_one: Callable[[Console, Mapping[str, Any]], None],
+) -> None:
+    """``check --all``: each report, then each connection that could not be checked (with why), then the
+    summary line (``12 checked: 9 connected, 1 action required, 2 unreachable``)."""
+    for report in batch["results"]:
+        render_one(console, report)
+    for failed in batch["not_checked"]:
+        line = Text("✘ ", style="red")
+        line.append(f"connection {failed['connection_id']} was not checked: ", style="bold")
+        line.append(failed["reason"])
+        console.print(line)
+        if failed.get("fix"):
+            console.print(Text(f"   Fix: {failed['fix']}"))
+    console.print(Text(batch["summary"], style="bold"))
+
+
 def render_balances(console: Console, balances: Mapping[str, Any]) -> None:
     balances = as_data(balances)
     table = Table(title=Text(f"Balances — connection {balances['connection_id']}"))

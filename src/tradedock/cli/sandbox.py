@@ -206,18 +206,16 @@ async def _run_demo(home: Path, urls: dict[str, str], as_json: bool, *, kept: bo
             request = ConnectRequest(
                 case.exchange, Environment.SANDBOX, case.scope, case.contract, case.label, preset["credentials"]
             )
-            async with ctx.transaction() as session:
-                outcome = await ConnectionService(ctx, session).connect(request)
-            report = as_data(outcome.report)
-            reports.append({"case": case.label, "scenario": case.scenario, **report, "stored": outcome.stored})
+            outcome = await ConnectionService(ctx).connect(request)
+            report = outcome.to_json()
+            reports.append({"case": case.label, "scenario": case.scenario, **report})
             if not as_json:
                 render_report(console, report, title=case.label)
                 if not outcome.stored and outcome.note:
                     from rich.text import Text
 
                     console.print(Text(f"{outcome.note}\n", style="dim"))
-        async with ctx.transaction() as session:
-            connections = as_data(await ConnectionService(ctx, session).list())
+        connections = as_data(await ConnectionService(ctx).list())
     finally:
         await ctx.aclose()
     if as_json:

@@ -4,9 +4,10 @@ What belongs here: `make_engine` with each backend's connection settings, and `m
 not: schema changes (migrate.py) or queries (repositories/).
 
 SQLite: ``PRAGMA foreign_keys=ON`` (cascades and FK checks are off by default), ``journal_mode=WAL`` (readers
-do not block the writer), ``busy_timeout`` (wait instead of failing on a locked file), and SQLAlchemy's
-recipe that lets SQLAlchemy, not the sqlite3 module, emit BEGIN — otherwise SAVEPOINTs and transactional DDL
-do not work (https://docs.sqlalchemy.org/en/20/dialects/sqlite.html#serializable-isolation-savepoints-transactional-ddl).
+do not block the writer), ``busy_timeout`` (wait instead of failing on a locked file), ``BEGIN IMMEDIATE`` for
+write transactions (sessions from ``make_sessionmaker(engine)``; read-only ones pass ``write=False``), and
+SQLAlchemy's recipe that lets SQLAlchemy, not the sqlite3 module, emit BEGIN — otherwise SAVEPOINTs and
+transactional DDL do not work (https://docs.sqlalchemy.org/en/20/dialects/sqlite.html#serializable-isolation-savepoints-transactional-ddl).
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from sqlalchemy.pool import StaticPool
 
 from tradedock.localfiles import create_private_file
 
-SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: Execution option marking a connection that may write: on SQLite its transactions start with BEGIN IMMEDIATE.
+WRITE_OPTION = "tradedock_write"
 
 
 def _is_memory_sqlite(database: str | None) -> bool:
@@ -76,11 +79,19 @@ def _make_sqlite_engine(url: str, database: str | None, *, echo: bool) -> AsyncE
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # A write transaction takes the write lock up front (waiting up to the busy timeout). A deferred one
+        # that writes later cannot wait: SQLite answers "database is locked" at once if another process
+        # wrote since it began reading. Read-only transactions stay deferred (WAL readers never wait).
+        immediate = connection.get_execution_options().get(WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
 
 
-def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions that keep loaded objects usable after commit (no lazy reloads in async code)."""
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+def make_sessionmaker(engine: AsyncEngine, *, write: bool = True) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded objects usable after commit (no lazy reloads in async code).
+
+    ``write=True`` (the default) marks their transactions as writers (BEGIN IMMEDIATE on SQLite); use
+    ``write=False`` only for sessions that never write, so SQLite readers never queue behind a writer."""
+    bind = engine.execution_options(**{WRITE_OPTION: True}) if write else engine
+    return async_sessionmaker(bind, expire_on_commit=False, autoflush=False)

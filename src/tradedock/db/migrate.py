@@ -1,22 +1,34 @@
 """Apply the Alembic migrations shipped inside the package: `migrate(engine)` and `prepare_database(url)`.
 
 What belongs here: building the Alembic config programmatically (no alembic.ini needed at run time) and
-running ``upgrade head`` on an async engine's connection. What does not: the migrations themselves
-(migrations/versions/) or engine settings (engine.py).
+running ``upgrade head`` on an async engine's connection — once, under a lock, so that any number of processes
+starting together on a fresh database all start: PostgreSQL takes a transaction-level advisory lock (keyed by
+database schema) before Alembic looks at ``alembic_version``; SQLite takes an exclusive ``flock`` on a sidecar
+file (``<database>.migrate.lock``). A database already at the newest revision is detected first without any
+lock. What does not: the migrations themselves (migrations/versions/) or engine settings (engine.py).
 """
 
 from __future__ import annotations
 
+import asyncio
+import fcntl
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tradedock.db.engine import make_engine
+from tradedock.db.engine import WRITE_OPTION, make_engine
+
+#: Namespace of the PostgreSQL advisory lock serialising migrations (hashed with the schema name).
+ADVISORY_LOCK_NAMESPACE = "tradedock.migrate:"
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -40,10 +52,56 @@ def _current_heads(connection: Connection) -> tuple[tuple[str, ...], tuple[str, 
     return tuple(current), tuple(heads)
 
 
-async def migrate(engine: AsyncEngine) -> None:
-    """Bring the schema to the newest revision (idempotent; runs in one transaction)."""
-    async with engine.begin() as connection:
+def _sqlite_lock_path(engine: AsyncEngine) -> Path | None:
+    database = make_url(str(engine.url)).database
+    if not database or database == ":memory:" or database.startswith("file::memory:"):
+        return None  # one process only: nothing to serialise
+    return Path(database).with_name(Path(database).name + ".migrate.lock")
+
+
+@asynccontextmanager
+async def _file_lock(path: Path) -> AsyncIterator[None]:
+    """An exclusive ``flock`` on ``path`` (waited for in a thread, so the event loop keeps running)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        await asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+async def _upgrade_locked(engine: AsyncEngine) -> None:
+    writer = engine.execution_options(**{WRITE_OPTION: True})
+    if engine.dialect.name == "postgresql":
+        async with writer.begin() as connection:
+            # Held until this transaction commits: concurrent starters wait here, then find the schema current.
+            await connection.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext(:namespace || current_schema()))"),
+                {"namespace": ADVISORY_LOCK_NAMESPACE},
+            )
+            await connection.run_sync(_upgrade)
+        return
+    lock_path = _sqlite_lock_path(engine) if engine.dialect.name == "sqlite" else None
+    if lock_path is None:
+        async with writer.begin() as connection:
+            await connection.run_sync(_upgrade)
+        return
+    async with _file_lock(lock_path), writer.begin() as connection:
         await connection.run_sync(_upgrade)
+
+
+async def migrate(engine: AsyncEngine) -> bool:
+    """Bring the schema to the newest revision, once, under a lock (idempotent; one transaction).
+
+    Returns whether anything had to be applied. Safe to call from every entry point at once."""
+    if await is_up_to_date(engine):
+        return False
+    await _upgrade_locked(engine)
+    return True
 
 
 async def is_up_to_date(engine: AsyncEngine) -> bool:

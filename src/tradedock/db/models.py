@@ -77,6 +77,8 @@ class Connection(Base):
     balances_json: Mapped[Any | None] = mapped_column(JsonDocument())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    #: Optimistic concurrency: every write bumps it; a write conditioned on a stale version changes nothing.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     def __repr__(self) -> str:
         return (

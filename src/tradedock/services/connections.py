@@ -5,18 +5,21 @@ What belongs here: the rules of a connection's life. Connect = local checks → 
 connected (by fingerprint, any owner) is refused without revealing whose. Replace verifies the new key fully
 first, requires the same exchange account unless confirmed, and swaps in place so the old key stays exactly as it
 was on any failure. Remove destroys the secrets and the data key and keeps an audit record. Every action is
-audited without secrets. Services flush; the shell commits (see `AppContext.transaction`).
+audited without secrets.
+
+Transactions: this service opens its own short ones (`AppContext.reading` / `AppContext.transaction`), because
+no transaction may be held across an exchange round trip (docs/architecture.md, "Concurrency"). Shells call
+methods and render the typed views (`services.views`) they return.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
-
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import Any, NoReturn
 
 from tradedock.db.models import Connection
 from tradedock.db.repositories import StoredSecrets
@@ -29,20 +32,43 @@ from tradedock.domain import (
     Scope,
     mask,
 )
-from tradedock.errors import AccountChangedError, AlreadyConnectedError, InvalidInputError, TimestampRejectedError
+from tradedock.errors import (
+    AccountChangedError,
+    AlreadyConnectedError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    TimestampRejectedError,
+    TradeDockError,
+    VaultError,
+)
 from tradedock.exchanges.registry import get_spec
 from tradedock.services import records
 from tradedock.services.context import AppContext
 from tradedock.services.credentials import validate_credentials
 from tradedock.services.exchange_access import ExchangeAccess
 from tradedock.services.verifying import Target, run_verification
+from tradedock.services.views import (
+    BalancesView,
+    CheckAllView,
+    ConnectionDetail,
+    ConnectionView,
+    FixOfferView,
+    NotChecked,
+    Outcome,
+    RemovedView,
+)
 from tradedock.vault import SealContext
 from tradedock.verification import CHECK_IDS, Report
 
 __all__ = ["CHECK_IDS", "ConnectRequest", "ConnectionService", "CredentialPrompt", "Outcome"]
 
+_log = logging.getLogger(__name__)
+
 #: How many stored connections `check_all` verifies at once.
 CHECK_CONCURRENCY = 8
+#: How often the record phase is attempted when the row moved under it (then `ConflictError`).
+RECORD_ATTEMPTS = 3
 
 NOT_STORED = (ConnectionStatus.INVALID, ConnectionStatus.UNREACHABLE)
 
@@ -65,17 +91,6 @@ class ConnectRequest:
     contract: ContractType | None
     label: str | None
     credentials: Mapping[str, str]
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """The result of connect / check / replace: the report (JSON-safe) and whether anything was stored."""
-
-    status: ConnectionStatus
-    report: dict[str, Any]
-    connection_id: str | None
-    stored: bool
-    note: str | None = None
 
 
 def parse_exchange(value: str) -> ExchangeId:
@@ -147,37 +162,63 @@ def _label(label: str | None, exchange: ExchangeId) -> str:
     return text
 
 
-def _report_dict(report: Report, connection_id: str | None) -> dict[str, Any]:
-    from tradedock.services.fixes import fix_offers  # fixes builds on this module
+@dataclass(frozen=True)
+class _Loaded:
+    """What phase 1 (load) hands to phase 2 (the exchange): public row facts, never an ORM object or a session."""
 
-    data = report.to_dict()
-    data["connection_id"] = connection_id
-    # "Fix it for me": settings the key may change itself (`tradedock fix ID`), offered with the report.
-    data["fixes"] = [offer.to_dict() for offer in fix_offers(report.exchange.value, data["checks"])]
-    return data
+    connection_id: str
+    exchange: ExchangeId
+    target: Target
+    version: int
+    fingerprint: str
+    account_uid: str | None
+    sealed: StoredSecrets | None
+
+    @classmethod
+    def of(cls, row: Connection, sealed: StoredSecrets | None) -> _Loaded:
+        return cls(
+            row.id,
+            ExchangeId(row.exchange),
+            records.target_of(row),
+            row.version,
+            row.key_fingerprint,
+            row.account_uid,
+            sealed,
+        )
 
 
 class ConnectionService:
-    """Every operation on one owner's connections, inside the caller's transaction."""
+    """Every operation on one owner's connections.
 
-    def __init__(self, ctx: AppContext, session: AsyncSession, owner: str = records.LOCAL_OWNER):
+    Work that talks to an exchange runs in three phases, and no database session is open during the middle one:
+    (1) load and decrypt in a short transaction, (2) the exchange round trips, (3) record in a second short
+    transaction that checks the row's ``version`` (optimistic concurrency). A lost race is retried (the write
+    only, when the key is unchanged) or reported (`ConflictError`, `NotFoundError`) — never a crash.
+    """
+
+    def __init__(self, ctx: AppContext, owner: str = records.LOCAL_OWNER):
         self.ctx = ctx
-        self.session = session
         self.owner = owner
-        self.store = records.Store(session, ctx.clock)
         self._owner_id: str | None = None
 
-    async def _audit_refusal(self, connection_id: str | None, action: str, detail: dict[str, Any]) -> None:
-        """Record a refused attempt in its own transaction: the caller's rolls back when the refusal is raised,
-        and a refused key (e.g. someone registering a key that is already connected) must stay on record."""
+    async def _owner(self, store: records.Store) -> str:
+        if self._owner_id is None:
+            self._owner_id = await store.owner_id(self.owner)
+        return self._owner_id
+
+    async def _owner_id_now(self) -> str:
+        """The owner's id, creating the user on first use (a short write transaction, once per service)."""
+        if self._owner_id is None:
+            async with self.ctx.transaction() as session:
+                await self._owner(records.Store(session, self.ctx.clock))
+        assert self._owner_id is not None
+        return self._owner_id
+
+    async def _audit(self, connection_id: str | None, action: str, detail: dict[str, Any]) -> None:
+        """One audit record in its own short transaction (refusals must stay on record although they raise)."""
         async with self.ctx.transaction() as session:
             store = records.Store(session, self.ctx.clock)
-            await store.audit(await store.owner_id(self.owner), connection_id, action, detail)
-
-    async def _owner(self) -> str:
-        if self._owner_id is None:
-            self._owner_id = await self.store.owner_id(self.owner)
-        return self._owner_id
+            await store.audit(await self._owner(store), connection_id, action, detail)
 
     # --- connect --------------------------------------------------------------------------------------------
 
@@ -188,160 +229,239 @@ class ConnectionService:
         label = _label(request.label, request.exchange)
         credentials, trimmed = _credentials(request.exchange, request.credentials)
         fingerprint = ctx.vault.fingerprint(request.exchange.value, credentials.public_id)
-        if await self.store.fingerprint_taken(fingerprint):
-            await self._audit_refusal(None, "connect_refused", {"exchange": request.exchange.value})
-            raise AlreadyConnectedError(
-                "this key is already connected",
-                fix="Use the existing connection, or create a new key on the exchange for this connection.",
-            )
-        owner_id = await self._owner()
+        # Phase 1: is the key taken? (short transaction)
+        async with ctx.transaction() as session:
+            store = records.Store(session, ctx.clock)
+            owner_id = await self._owner(store)
+            taken = await store.fingerprint_taken(fingerprint)
+        if taken:
+            await self._refuse_duplicate(request.exchange)
+        # Phase 2: the exchange (no session open).
         target = Target(request.environment, request.scope, contract)
         report = await run_verification(ctx.access, ctx.settings, credentials, target, trimmed_fields=trimmed)
         if report.status in NOT_STORED:
-            await self.store.audit(
-                owner_id, None, "connect_rejected", {"exchange": request.exchange.value, "status": report.status}
-            )
+            await self._audit(None, "connect_rejected", {"exchange": request.exchange.value, "status": report.status})
             note = (
                 "Nothing was stored: the exchange did not answer, so nothing is known about the key yet."
                 if report.status is ConnectionStatus.UNREACHABLE
                 else "Nothing was stored: fix the problems above and connect again."
             )
-            return Outcome(report.status, _report_dict(report, None), None, stored=False, note=note)
+            return _outcome(report, None, stored=False, note=note)
+        # Phase 3: store (short transaction). A concurrent connect of the same key loses on the unique fingerprint.
         connection_id = str(uuid.uuid4())
         sealed = ctx.vault.seal(dict(credentials.fields), SealContext(owner_id, connection_id, request.exchange.value))
-        await self.store.add_connection(
-            connection_id=connection_id,
-            owner_id=owner_id,
-            request_exchange=request.exchange.value,
-            environment=request.environment,
-            label=label,
-            scope=request.scope,
-            contract=contract,
-            fingerprint=fingerprint,
-            masked_key=mask(credentials.public_id),
-            sealed=sealed,
-            report=report,
+        try:
+            async with ctx.transaction() as session:
+                store = records.Store(session, ctx.clock)
+                await store.add_connection(
+                    connection_id=connection_id,
+                    owner_id=owner_id,
+                    request_exchange=request.exchange.value,
+                    environment=request.environment,
+                    label=label,
+                    scope=request.scope,
+                    contract=contract,
+                    fingerprint=fingerprint,
+                    masked_key=mask(credentials.public_id),
+                    sealed=sealed,
+                    report=report,
+                )
+                await store.record_run(connection_id, "connect", report)
+                await store.audit(
+                    owner_id,
+                    connection_id,
+                    "connect",
+                    {"exchange": request.exchange.value, "status": report.status, "key": mask(credentials.public_id)},
+                )
+        except AlreadyConnectedError:
+            await self._refuse_duplicate(request.exchange)
+        return _outcome(report, connection_id, stored=True)
+
+    async def _refuse_duplicate(self, exchange: ExchangeId) -> NoReturn:
+        await self._audit(None, "connect_refused", {"exchange": exchange.value})
+        raise AlreadyConnectedError(
+            "this key is already connected",
+            fix="Use the existing connection, or create a new key on the exchange for this connection.",
         )
-        await self.store.record_run(connection_id, "connect", report)
-        await self.store.audit(
-            owner_id,
-            connection_id,
-            "connect",
-            {"exchange": request.exchange.value, "status": report.status, "key": mask(credentials.public_id)},
-        )
-        return Outcome(report.status, _report_dict(report, connection_id), connection_id, stored=True)
 
     # --- check ----------------------------------------------------------------------------------------------
 
     async def check(self, connection_id: str) -> Outcome:
-        owner_id = await self._owner()
-        row = await self.store.connection(owner_id, connection_id)
-        sealed = await self.store.sealed(owner_id, row.id)
-        report = await self._verify_stored(owner_id, row, sealed)
-        return await self._record_check(owner_id, row, report)
+        loaded = await self._load(connection_id)
+        return await self._check_loaded(loaded)
 
-    async def check_all(self, *, concurrency: int = CHECK_CONCURRENCY) -> list[Outcome]:
-        """Re-verify every connection, ``concurrency`` at a time (the exchange round trips overlap; the database
-        work stays on this one session, before and after)."""
-        owner_id = await self._owner()
-        rows = await self.store.connections.list_for_owner(owner_id)
-        sealed = [await self.store.sealed(owner_id, row.id) for row in rows]
+    async def check_all(self, *, concurrency: int = CHECK_CONCURRENCY) -> CheckAllView:
+        """Re-verify every connection, ``concurrency`` at a time. Each connection is its own outcome: one that
+        cannot be decrypted, resolved or recorded is reported in ``not_checked`` with the reason; the others go
+        on. Loading takes three queries in all; recording takes one short transaction per connection."""
+        async with self.ctx.reading() as session:
+            store = records.Store(session, self.ctx.clock)
+            owner_id = await self._owner(store)
+            rows = await store.connections.list_with_secrets(owner_id)
+            loaded = [_Loaded.of(row, sealed) for row, sealed in rows]
         gate = asyncio.Semaphore(concurrency)
 
-        async def verify_one(row: Connection, material: StoredSecrets) -> Report:
+        async def one(item: _Loaded) -> Outcome | NotChecked:
             async with gate:
-                return await self._verify_stored(owner_id, row, material)
+                try:
+                    return await self._check_loaded(item)
+                except TradeDockError as error:
+                    return _not_checked(item.connection_id, error)
+                except Exception as error:  # batch isolation: a bug in one item must not stop the others
+                    _log.exception("check of connection %s failed", item.connection_id)
+                    return NotChecked(
+                        connection_id=item.connection_id,
+                        error=type(error).__name__,
+                        reason="an unexpected error stopped this check; see the log",
+                    )
 
-        reports = await asyncio.gather(*(verify_one(row, material) for row, material in zip(rows, sealed, strict=True)))
-        return [await self._record_check(owner_id, row, report) for row, report in zip(rows, reports, strict=True)]
+        done = await asyncio.gather(*(one(item) for item in loaded))
+        results = [d for d in done if isinstance(d, Outcome)]
+        failed = [d for d in done if isinstance(d, NotChecked)]
+        return CheckAllView.build(results, failed)
 
-    async def _verify_stored(self, owner_id: str, row: Connection, sealed: StoredSecrets) -> Report:
-        """Decrypt just before verifying; the plaintext lives only for this call."""
-        credentials = self._decrypt(owner_id, row, sealed)
-        return await run_verification(self.ctx.access, self.ctx.settings, credentials, records.target_of(row))
+    async def _load(self, connection_id: str) -> _Loaded:
+        """Phase 1: the row and its sealed secrets, in one short read transaction."""
+        async with self.ctx.reading() as session:
+            store = records.Store(session, self.ctx.clock)
+            owner_id = await self._owner(store)
+            row = await store.connection(owner_id, connection_id)
+            return _Loaded.of(row, await store.sealed(owner_id, row.id))
 
-    async def _record_check(self, owner_id: str, row: Connection, report: Report) -> Outcome:
-        await self.store.apply_report(owner_id, row, report)
-        await self.store.record_run(row.id, "check", report)
-        await self.store.audit(owner_id, row.id, "check", {"status": report.status})
-        return Outcome(report.status, _report_dict(report, row.id), row.id, stored=True)
+    async def _check_loaded(self, loaded: _Loaded) -> Outcome:
+        owner_id = await self._owner_id_now()
+        for _attempt in range(RECORD_ATTEMPTS):
+            credentials = self._decrypt(owner_id, loaded)
+            report = await run_verification(self.ctx.access, self.ctx.settings, credentials, loaded.target)
+            outcome = await self._record_check(owner_id, loaded, report)
+            if outcome is not None:
+                return outcome
+            # The key was replaced while we verified: verify again what is stored now.
+            loaded = await self._load(loaded.connection_id)
+        raise _kept_changing(loaded.connection_id)
+
+    async def _record_check(self, owner_id: str, loaded: _Loaded, report: Report) -> Outcome | None:
+        """Phase 3 of a check. ``None`` if the key was replaced meanwhile (the report is about a gone key).
+
+        While the key is the one verified, the report is recorded at the row's current version — a concurrent
+        check's facts are no fresher than ours — and the conditional UPDATE is retried if another write slips in.
+        """
+        for _attempt in range(RECORD_ATTEMPTS):
+            async with self.ctx.transaction() as session:
+                store = records.Store(session, self.ctx.clock)
+                current = await store.connections.find(owner_id, loaded.connection_id)
+                if current is None:
+                    raise _removed_meanwhile(loaded.connection_id)
+                if current.key_fingerprint != loaded.fingerprint:
+                    return None
+                if await store.apply_report(owner_id, loaded.connection_id, current.version, report):
+                    await store.record_run(loaded.connection_id, "check", report)
+                    await store.audit(owner_id, loaded.connection_id, "check", {"status": report.status})
+                    return _outcome(report, loaded.connection_id, stored=True)
+        raise _kept_changing(loaded.connection_id)
 
     # --- replace --------------------------------------------------------------------------------------------
 
     async def replace(
         self, connection_id: str, new_credentials: Mapping[str, str], *, allow_account_change: bool = False
     ) -> Outcome:
-        owner_id = await self._owner()
-        row = await self.store.connection(owner_id, connection_id)
-        connection_id = row.id
-        exchange = ExchangeId(row.exchange)
+        """Verify the new key first; swap it in atomically only if it passed and nobody replaced the key
+        meanwhile. On every failure the old key stays exactly as it was."""
+        loaded = await self._load(connection_id)
+        owner_id = await self._owner_id_now()
+        connection_id = loaded.connection_id
+        exchange = loaded.exchange
         credentials, trimmed = _credentials(exchange, new_credentials)
         fingerprint = self.ctx.vault.fingerprint(exchange.value, credentials.public_id)
-        if fingerprint != row.key_fingerprint and await self.store.fingerprint_taken(fingerprint):
-            raise AlreadyConnectedError(
-                "this key is already connected", fix="Create a new key on the exchange for this connection."
-            )
+        if fingerprint != loaded.fingerprint:
+            async with self.ctx.reading() as session:
+                taken = await records.Store(session, self.ctx.clock).fingerprint_taken(fingerprint)
+            if taken:
+                raise AlreadyConnectedError(
+                    "this key is already connected", fix="Create a new key on the exchange for this connection."
+                )
         report = await run_verification(
-            self.ctx.access, self.ctx.settings, credentials, records.target_of(row), trimmed_fields=trimmed
+            self.ctx.access, self.ctx.settings, credentials, loaded.target, trimmed_fields=trimmed
         )
         if report.status in NOT_STORED:
-            await self.store.audit(owner_id, connection_id, "replace_rejected", {"status": report.status})
+            await self._audit(connection_id, "replace_rejected", {"status": report.status})
             note = "The new key was not stored; the connection keeps its current key, untouched."
-            return Outcome(report.status, _report_dict(report, connection_id), connection_id, stored=False, note=note)
+            return _outcome(report, connection_id, stored=False, note=note)
         new_uid = report.facts.uid
-        if row.account_uid and new_uid and new_uid != row.account_uid and not allow_account_change:
-            await self._audit_refusal(connection_id, "replace_refused", {"reason": "account_changed"})
+        if loaded.account_uid and new_uid and new_uid != loaded.account_uid and not allow_account_change:
+            await self._audit(connection_id, "replace_refused", {"reason": "account_changed"})
             raise AccountChangedError(
                 f"the new key belongs to another {exchange.value} account (uid {new_uid}, "
-                f"this connection is uid {row.account_uid}); the old key was kept",
+                f"this connection is uid {loaded.account_uid}); the old key was kept",
                 fix="Use a key of the same account, or confirm the change with --allow-account-change.",
             )
         sealed = self.ctx.vault.seal(dict(credentials.fields), SealContext(owner_id, connection_id, exchange.value))
-        await self.store.connections.replace_secrets(
-            owner_id,
-            connection_id,
-            sealed,
-            key_fingerprint=fingerprint,
-            masked_key=mask(credentials.public_id),
-            **records.report_facts(report, self.ctx.clock.now()),
+        for _attempt in range(RECORD_ATTEMPTS):
+            async with self.ctx.transaction() as session:
+                store = records.Store(session, self.ctx.clock)
+                current = await store.connections.find(owner_id, connection_id)
+                if current is None:
+                    raise _removed_meanwhile(connection_id)
+                if current.key_fingerprint != loaded.fingerprint:
+                    break  # someone else replaced the key meanwhile: theirs stays, ours is not written
+                swapped = await store.connections.replace_secrets(
+                    owner_id,
+                    connection_id,
+                    sealed,
+                    key_fingerprint=fingerprint,
+                    masked_key=mask(credentials.public_id),
+                    expected_version=current.version,
+                    **records.report_facts(report, self.ctx.clock.now()),
+                )
+                if swapped:
+                    await store.record_run(connection_id, "replace", report)
+                    await store.audit(
+                        owner_id,
+                        connection_id,
+                        "replace",
+                        {"status": report.status, "key": mask(credentials.public_id)},
+                    )
+                    return _outcome(report, connection_id, stored=True)
+        await self._audit(connection_id, "replace_refused", {"reason": "concurrent_change"})
+        raise ConflictError(
+            "the connection's key was changed by another command while the new key was being verified; "
+            "the new key was not stored",
+            fix=f"Check the connection (`tradedock show {connection_id}`), then replace again if needed.",
         )
-        await self.store.record_run(connection_id, "replace", report)
-        await self.store.audit(
-            owner_id, connection_id, "replace", {"status": report.status, "key": mask(credentials.public_id)}
-        )
-        return Outcome(report.status, _report_dict(report, connection_id), connection_id, stored=True)
 
     # --- remove, list, show, balances -----------------------------------------------------------------------
 
-    async def remove(self, connection_id: str) -> dict[str, Any]:
-        owner_id = await self._owner()
-        row = await self.store.connection(owner_id, connection_id)
-        connection_id = row.id
-        view = records.connection_view(row)
-        await self.store.connections.delete(owner_id, connection_id)
-        await self.store.audit(
-            owner_id, connection_id, "remove", {"exchange": row.exchange, "key": row.masked_key, "label": row.label}
-        )
-        return {"removed": view, "secrets_destroyed": True}
+    async def remove(self, connection_id: str) -> RemovedView:
+        async with self.ctx.transaction() as session:
+            store = records.Store(session, self.ctx.clock)
+            owner_id = await self._owner(store)
+            row = await store.connection(owner_id, connection_id)
+            view = ConnectionView.from_row(row)
+            await store.connections.delete(owner_id, row.id)
+            await store.audit(
+                owner_id, row.id, "remove", {"exchange": row.exchange, "key": row.masked_key, "label": row.label}
+            )
+        return RemovedView(removed=view, secrets_destroyed=True)
 
-    async def list(self) -> list[dict[str, Any]]:
-        rows = await self.store.connections.list_for_owner(await self._owner())
-        return [records.connection_view(row) for row in rows]
+    async def list(self) -> list[ConnectionView]:
+        async with self.ctx.reading() as session:
+            store = records.Store(session, self.ctx.clock)
+            owner_id = await self._owner(store)
+            rows = await store.connections.list_for_owner(owner_id)
+            return [ConnectionView.from_row(row) for row in rows]
 
-    async def show(self, connection_id: str) -> dict[str, Any]:
-        owner_id = await self._owner()
-        row = await self.store.connection(owner_id, connection_id)
-        connection_id = row.id
-        view = records.connection_view(row)
-        view["last_report"] = await self.store.latest_run(owner_id, connection_id)
-        return view
+    async def show(self, connection_id: str) -> ConnectionDetail:
+        async with self.ctx.reading() as session:
+            store = records.Store(session, self.ctx.clock)
+            owner_id = await self._owner(store)
+            row = await store.connection(owner_id, connection_id)
+            return ConnectionDetail.from_row_and_run(row, await store.latest_run(owner_id, row.id))
 
-    async def balances(self, connection_id: str) -> dict[str, Any]:
-        owner_id = await self._owner()
-        row = await self.store.connection(owner_id, connection_id)
-        connection_id = row.id
-        credentials = await self._open(owner_id, row)
-        target = records.target_of(row)
+    async def balances(self, connection_id: str) -> BalancesView:
+        loaded = await self._load(connection_id)
+        owner_id = await self._owner_id_now()
+        credentials = self._decrypt(owner_id, loaded)
+        target = loaded.target
         access = self.ctx.access
         flavor, _ = access.flavors(credentials.exchange, target.environment)
         adapter = access.adapter(credentials, target.environment, flavor)
@@ -354,21 +474,66 @@ class ConnectionService:
                 balances = await adapter.balances()
         finally:
             await adapter.aclose()
-        view = records.balances_view(connection_id, balances)
-        await self.store.save_balances(owner_id, row, balances)
-        return view
+        async with self.ctx.transaction() as session:
+            store = records.Store(session, self.ctx.clock)
+            current = await store.connections.find(owner_id, loaded.connection_id)
+            if current is not None and current.key_fingerprint == loaded.fingerprint:
+                await store.save_balances(owner_id, loaded.connection_id, current.version, balances)
+        return BalancesView.from_balances(loaded.connection_id, balances)
 
-    async def _open(self, owner_id: str, row: Connection) -> Credentials:
-        """Decrypt a connection's credentials for the length of one call (only services do this)."""
-        return self._decrypt(owner_id, row, await self.store.sealed(owner_id, row.id))
+    async def open_for_call(self, connection_id: str) -> tuple[Credentials, Target]:
+        """Decrypted credentials and target of one connection, for a service making its own exchange call
+        (e.g. `services.fixes`); loaded in a short read transaction, no session stays open."""
+        loaded = await self._load(connection_id)
+        return self._decrypt(await self._owner_id_now(), loaded), loaded.target
 
-    def _decrypt(self, owner_id: str, row: Connection, sealed: StoredSecrets) -> Credentials:
-        spec = get_spec(row.exchange)
+    async def audit(self, connection_id: str, action: str, detail: dict[str, Any]) -> None:
+        """Append an audit record for the owner's connection (its own short transaction)."""
+        await self._audit(connection_id, action, detail)
+
+    def _decrypt(self, owner_id: str, loaded: _Loaded) -> Credentials:
+        """Open a connection's credentials for the length of one call (only services do this)."""
+        if loaded.sealed is None:
+            raise VaultError(f"connection {loaded.connection_id} has no stored secrets")
+        spec = get_spec(loaded.exchange.value)
         fields = self.ctx.vault.open_connection(
-            sealed,
-            SealContext(owner_id, row.id, row.exchange),
+            loaded.sealed,
+            SealContext(owner_id, loaded.connection_id, loaded.exchange.value),
             required=spec.field_names,
             public_field=spec.public_id_field,
-            fingerprint=row.key_fingerprint,
+            fingerprint=loaded.fingerprint,
         )
         return spec.credentials(fields)
+
+
+def _outcome(report: Report, connection_id: str | None, *, stored: bool, note: str | None = None) -> Outcome:
+    """The view of a fresh report, with the fixes its failed checks allow ("fix it for me")."""
+    from tradedock.services.fixes import fix_offers  # fixes builds on this module
+
+    checks = [c.to_dict() for c in report.checks]
+    offers = [FixOfferView(**offer.to_dict()) for offer in fix_offers(report.exchange.value, checks)]
+    return Outcome.from_report(report, connection_id, stored=stored, note=note, fixes=offers)
+
+
+def _removed_meanwhile(connection_id: str) -> NotFoundError:
+    return NotFoundError(
+        f"connection {connection_id} was removed while it was being worked on; nothing was recorded",
+        fix="Run `tradedock list` to see your connections.",
+    )
+
+
+def _kept_changing(connection_id: str) -> ConflictError:
+    return ConflictError(
+        f"connection {connection_id} kept changing while it was being checked; nothing was recorded",
+        fix=f"Run `tradedock check {connection_id}` again.",
+    )
+
+
+def _not_checked(connection_id: str, error: TradeDockError) -> NotChecked:
+    return NotChecked(
+        connection_id=connection_id,
+        error=type(error).__name__,
+        reason=error.message,
+        fix=error.fix,
+        field=error.field if isinstance(error, InvalidInputError) else None,
+    )

@@ -1,8 +1,10 @@
 """The composition root: settings, clock, database, vault and exchange access wired together once per process.
 
-What belongs here: `open_app()` (migrate the database, open the vault, run the startup canary and fail loudly on
-a wrong or missing master key) and `AppContext.transaction()` which shells use to own a unit of work. What does
-not: business rules (those are in `services.connections`), or anything built at import time.
+What belongs here: `open_app()` (migrate the database once under a lock, open the vault, run the startup canary
+and fail loudly on a wrong or missing master key), `upgrade_database()` (``tradedock db upgrade``), and the two
+units of work services use: `AppContext.transaction()` (may write: ``BEGIN IMMEDIATE`` on SQLite) and
+`AppContext.reading()` (read-only). What does not: business rules (those are in `services.connections`), or
+anything built at import time.
 """
 
 from __future__ import annotations
@@ -33,16 +35,36 @@ class AppContext:
     vault: Vault
     access: ExchangeAccess
     notes: list[str] = field(default_factory=list)
+    read_sessions: async_sessionmaker[AsyncSession] | None = None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One unit of work: commit on success, roll back on any exception (including cancellation)."""
+        """A unit of work that may write: commit on success, roll back on any exception (including
+        cancellation). Keep it short and never await an exchange inside it."""
         async with self.sessions() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A read-only unit of work (never queues behind a writer on SQLite). Writing in it is a bug."""
+        sessions = self.read_sessions or self.sessions
+        async with sessions() as session, session.begin():
             yield session
 
     async def aclose(self) -> None:
         await self.access.aclose()
         await self.engine.dispose()
+
+
+async def upgrade_database(settings: Settings | None = None) -> bool:
+    """``tradedock db upgrade``: apply pending migrations once, under the lock; ``True`` if any were applied."""
+    settings = settings or load_settings()
+    ensure_home(settings)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        return await migrate(engine)
+    finally:
+        await engine.dispose()
 
 
 async def open_app(
@@ -51,7 +73,7 @@ async def open_app(
     clock: Clock | None = None,
     transports: Mapping[ExchangeId, httpx.AsyncBaseTransport] | None = None,
 ) -> AppContext:
-    """Open TradeDock: data dir, migrations, vault, startup canary. Raises `MasterKeyError` loudly."""
+    """Open TradeDock: data dir, migrations (once, under a lock), vault, startup canary. Raises `MasterKeyError`."""
     settings = settings or load_settings()
     ensure_home(settings)
     clock = clock or SystemClock()
@@ -60,15 +82,16 @@ async def open_app(
         await migrate(engine)
         vault = open_vault(settings)
         sessions = make_sessionmaker(engine)
-        async with sessions() as session:
+        async with sessions() as session, session.begin():
             health = await check_vault(session, vault)
-            await session.commit()
         health.raise_for_problems()
     except BaseException:
         await engine.dispose()
         raise
     access = ExchangeAccess(settings=settings, clock=clock, transports=dict(transports or {}))
-    context = AppContext(settings, clock, engine, sessions, vault, access)
+    context = AppContext(
+        settings, clock, engine, sessions, vault, access, read_sessions=make_sessionmaker(engine, write=False)
+    )
     if vault.created_key_file is not None:
         context.notes.append(first_run_note(vault.created_key_file))
     return context

@@ -13,19 +13,18 @@ refusal is the answer, with the exchange's own fix, and nothing else changes.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from tradedock.domain import ContractType, PositionMode
+from tradedock.domain import ConnectionStatus, ContractType, PositionMode
 from tradedock.errors import InvalidInputError, TimestampRejectedError, UnexpectedResponseError
 from tradedock.exchanges.base import TradingAdapter
 from tradedock.exchanges.registry import get_spec
 from tradedock.services import records
-from tradedock.services.connections import ConnectionService, Outcome
+from tradedock.services.connections import ConnectionService
 from tradedock.services.context import AppContext
+from tradedock.services.views import FixOfferView, Outcome, View
 
 Apply = Callable[[TradingAdapter, ContractType], Awaitable[None]]
 
@@ -56,7 +55,7 @@ def _passed(checks: Iterable[Mapping[str, Any]], check_id: str) -> bool:
     return any(c.get("id") == check_id and c.get("outcome") == "pass" for c in checks)
 
 
-def _offer_and_action(exchange: str, checks: list[Mapping[str, Any]]) -> list[tuple[FixOffer, Apply]]:
+def _offer_and_action(exchange: str, checks: Sequence[Mapping[str, Any]]) -> list[tuple[FixOffer, Apply]]:
     try:
         spec = get_spec(exchange)
     except KeyError:
@@ -85,60 +84,64 @@ def _offer_and_action(exchange: str, checks: list[Mapping[str, Any]]) -> list[tu
     return found
 
 
-def fix_offers(exchange: str, checks: list[Mapping[str, Any]]) -> list[FixOffer]:
+def fix_offers(exchange: str, checks: Sequence[Mapping[str, Any]]) -> list[FixOffer]:
     """The fixes a report's checks allow (empty when none, or when the key could not apply them)."""
     return [offer for offer, _ in _offer_and_action(exchange, checks)]
 
 
-@dataclass(frozen=True)
-class FixResult:
-    applied: FixOffer
+class FixOffersView(View):
+    """The fixes a connection's last verification offers."""
+
+    connection_id: str
+    status: ConnectionStatus
+    fixes: list[FixOfferView]
+
+
+class FixResult(View):
+    applied: FixOfferView
     outcome: Outcome  # the re-verification after the change
 
 
 class FixService:
-    """Offers and applies fixes for one owner's connections, inside the caller's transaction."""
+    """Offers and applies fixes for one owner's connections. Like `ConnectionService`, it keeps its own
+    transactions short: load, then the exchange with no session open, then record (the re-check)."""
 
-    def __init__(self, ctx: AppContext, session: AsyncSession, owner: str = records.LOCAL_OWNER):
+    def __init__(self, ctx: AppContext, owner: str = records.LOCAL_OWNER):
         self.ctx = ctx
-        self.connections = ConnectionService(ctx, session, owner)
-        self.store = self.connections.store
+        self.connections = ConnectionService(ctx, owner)
 
-    async def offers(self, connection_id: str) -> dict[str, Any]:
+    async def _last(self, connection_id: str) -> tuple[str, str, str, list[dict[str, Any]]]:
+        """(id, exchange, status, last run's checks as JSON) in one short read transaction."""
+        detail = await self.connections.show(connection_id)
+        checks = [c.to_json() for c in detail.last_report.checks] if detail.last_report else []
+        return detail.id, detail.exchange, detail.status.value, checks
+
+    async def offers(self, connection_id: str) -> FixOffersView:
         """The fixes the connection's last verification offers."""
-        owner_id = await self.connections._owner()
-        row = await self.store.connection(owner_id, connection_id)
-        last = await self.store.latest_run(owner_id, row.id)
-        checks = list(last["checks"]) if last else []
-        return {
-            "connection_id": row.id,
-            "status": row.status,
-            "fixes": [o.to_dict() for o in fix_offers(row.exchange, checks)],
-        }
+        full_id, exchange, status, checks = await self._last(connection_id)
+        offers = [FixOfferView(**o.to_dict()) for o in fix_offers(exchange, checks)]
+        return FixOffersView(connection_id=full_id, status=ConnectionStatus(status), fixes=offers)
 
     async def apply(self, connection_id: str, fix_id: str) -> FixResult:
         """Apply one offered fix with the connection's key, then re-verify (the report is recorded as a check)."""
-        owner_id = await self.connections._owner()
-        row = await self.store.connection(owner_id, connection_id)
-        last = await self.store.latest_run(owner_id, row.id)
-        offered = _offer_and_action(row.exchange, list(last["checks"]) if last else [])
+        full_id, exchange, _, checks = await self._last(connection_id)
+        offered = _offer_and_action(exchange, checks)
         chosen = next(((offer, act) for offer, act in offered if offer.id == fix_id), None)
         if chosen is None:
             names = ", ".join(offer.id for offer, _ in offered) or "none"
             raise InvalidInputError(
                 "fix",
                 f"{fix_id!r} is not a fix offered for this connection (offered: {names})",
-                fix=f"Run `tradedock check {row.id[:8]}` to refresh the report, then `tradedock fix {row.id[:8]}`.",
+                fix=f"Run `tradedock check {full_id[:8]}` to refresh the report, then `tradedock fix {full_id[:8]}`.",
             )
         offer, act = chosen
-        credentials = await self.connections._open(owner_id, row)
-        target = records.target_of(row)
+        credentials, target = await self.connections.open_for_call(full_id)
         access = self.ctx.access
         flavor, _ = access.flavors(credentials.exchange, target.environment)
         adapter = access.adapter(credentials, target.environment, flavor)
         try:
             if not isinstance(adapter, TradingAdapter):
-                raise UnexpectedResponseError(f"the {row.exchange} adapter cannot change settings")
+                raise UnexpectedResponseError(f"the {exchange} adapter cannot change settings")
             contract = target.contract or ContractType.USDT_M
             try:
                 await act(adapter, contract)
@@ -148,6 +151,6 @@ class FixService:
                 await act(adapter, contract)
         finally:
             await adapter.aclose()
-        await self.store.audit(owner_id, row.id, "fix", {"fix": offer.id, "check": offer.check})
-        outcome = await self.connections.check(row.id)
-        return FixResult(offer, outcome)
+        await self.connections.audit(full_id, "fix", {"fix": offer.id, "check": offer.check})
+        outcome = await self.connections.check(full_id)
+        return FixResult(applied=FixOfferView(**offer.to_dict()), outcome=outcome)

@@ -1,14 +1,14 @@
 """The connection service's persistence helpers: repositories → views, reports → stored runs and facts.
 
 What belongs here: translating between domain/verification values and the database repositories (owner ids,
-facts from a report, balances snapshots, JSON views that never hold a secret). What does not: SQL (that is in
+facts from a report, balances snapshots). Views for shells are in `services.views`. What does not: SQL (that is in
 `tradedock.db.repositories`) or the rules of a connection's life (`services.connections`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +26,7 @@ from tradedock.db.repositories.verification_runs import NewCheckResult
 from tradedock.domain import Balance, ContractType, Environment, Scope, total_usd
 from tradedock.errors import InvalidInputError
 from tradedock.services.verifying import Target
+from tradedock.services.views import balances_document
 from tradedock.vault import SealedSecrets
 from tradedock.verification import Report
 
@@ -39,63 +40,6 @@ MIN_PREFIX = 4
 def target_of(row: Connection) -> Target:
     contract = ContractType(row.contract_type) if row.contract_type else None
     return Target(Environment(row.environment), Scope(row.scope), contract)
-
-
-def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.isoformat()
-
-
-def connection_view(row: Connection) -> dict[str, Any]:
-    """A connection as shells show it: label, masked key, status, facts. Never a secret."""
-    return {
-        "id": row.id,
-        "exchange": row.exchange,
-        "environment": row.environment,
-        "label": row.label,
-        "scope": row.scope,
-        "contract": row.contract_type,
-        "status": row.status,
-        "masked_key": row.masked_key,
-        "fingerprint": row.key_fingerprint[:8],
-        "account_uid": row.account_uid,
-        "account_mode": row.account_mode,
-        "position_mode": row.position_mode,
-        "margin_mode": row.margin_mode,
-        "key_expires_at": _iso(row.key_expires_at),
-        "last_checked_at": _iso(row.last_checked_at),
-        "balance_usd": str(row.last_balance_usd) if row.last_balance_usd is not None else None,
-        "created_at": _iso(row.created_at),
-    }
-
-
-def balances_rows(balances: Iterable[Balance]) -> list[dict[str, Any]]:
-    rows = []
-    for b in balances:
-        value = b.usd_estimate
-        rows.append(
-            {
-                "wallet": b.wallet,
-                "coin": b.coin,
-                "total": str(b.total),
-                "available": str(b.available),
-                "usd_value": str(value) if value is not None else None,
-            }
-        )
-    return rows
-
-
-def balances_view(connection_id: str, balances: Iterable[Balance]) -> dict[str, Any]:
-    items = tuple(balances)
-    return {
-        "connection_id": connection_id,
-        "balances": balances_rows(items),
-        "total_usd": str(total_usd(items)),
-        "unpriced_coins": sorted({b.coin for b in items if b.usd_estimate is None}),
-    }
 
 
 def report_facts(report: Report, now: datetime) -> dict[str, Any]:
@@ -114,21 +58,8 @@ def report_facts(report: Report, now: datetime) -> dict[str, Any]:
         out["key_expires_at"] = facts.key_info.expires_at
     if facts.balances is not None:
         out["last_balance_usd"] = total_usd(facts.balances)
-        out["balances_json"] = {"balances": balances_rows(facts.balances)}
+        out["balances_json"] = balances_document(facts.balances)
     return out
-
-
-def run_view(run: VerificationRun) -> dict[str, Any]:
-    return {
-        "status": run.status,
-        "trigger": run.trigger,
-        "started_at": _iso(run.started_at),
-        "duration_ms": run.duration_ms,
-        "checks": [
-            {"id": r.check_id, "outcome": r.outcome, "message": r.message, "fix": list(r.fix), "evidence": r.evidence}
-            for r in run.results
-        ],
-    }
 
 
 class Store:
@@ -192,8 +123,10 @@ class Store:
             **facts,
         )
 
-    async def apply_report(self, owner_id: str, row: Connection, report: Report) -> None:
-        await self.connections.update_facts(owner_id, row.id, **report_facts(report, self.clock.now()))
+    async def apply_report(self, owner_id: str, connection_id: str, expected_version: int, report: Report) -> bool:
+        """Record a report's facts if the row is still at ``expected_version``; ``False`` if it changed meanwhile."""
+        facts = report_facts(report, self.clock.now())
+        return await self.connections.update_if_version(owner_id, connection_id, expected_version, **facts)
 
     async def record_run(self, connection_id: str, trigger: str, report: Report) -> None:
         await self.runs.add(
@@ -205,20 +138,22 @@ class Store:
             results=[NewCheckResult(c.id, c.outcome.value, c.message, c.fix, dict(c.evidence)) for c in report.checks],
         )
 
-    async def latest_run(self, owner_id: str, connection_id: str) -> dict[str, Any] | None:
-        run = await self.runs.latest(owner_id, connection_id)
-        return run_view(run) if run is not None else None
+    async def latest_run(self, owner_id: str, connection_id: str) -> VerificationRun | None:
+        return await self.runs.latest(owner_id, connection_id)
 
     async def sealed(self, owner_id: str, connection_id: str) -> StoredSecrets:
         return await self.connections.get_sealed(owner_id, connection_id)
 
-    async def save_balances(self, owner_id: str, row: Connection, balances: Iterable[Balance]) -> None:
+    async def save_balances(
+        self, owner_id: str, connection_id: str, expected_version: int, balances: Iterable[Balance]
+    ) -> bool:
         items = tuple(balances)
-        await self.connections.update_facts(
+        return await self.connections.update_if_version(
             owner_id,
-            row.id,
+            connection_id,
+            expected_version,
             last_balance_usd=total_usd(items),
-            balances_json={"balances": balances_rows(items)},
+            balances_json=balances_document(items),
         )
 
     async def audit(self, owner_id: str, connection_id: str | None, action: str, detail: Mapping[str, Any]) -> None:

@@ -1,6 +1,6 @@
 """Vault administration: the startup canary (`check_vault`) and master-key rotation.
 
-What belongs here: walking the stored sealed records with the vault to report which cannot be opened, loading
+What belongs here: proving each master key in use against a sentinel sealed under it (not every row), loading
 (or on an empty database creating) the fingerprint key, and re-wrapping data keys under the primary master
 key. What does not: the cryptography (tradedock.vault) or SQL (tradedock.db.repositories).
 
@@ -13,6 +13,7 @@ visited), and other writers wait at most one batch's write, never the whole rota
 
 from __future__ import annotations
 
+import secrets as secrets_module
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
@@ -25,6 +26,8 @@ from tradedock.errors import MasterKeyError, VaultError
 from tradedock.vault import FINGERPRINT_KEY_NAME, SealContext, Vault
 
 DEFAULT_BATCH_SIZE = 500
+#: ``vault_meta`` names of the canary sentinels: ``canary:<master key id>`` holds random bytes sealed under it.
+SENTINEL_PREFIX = "canary:"
 
 
 @dataclass(frozen=True)
@@ -121,25 +124,62 @@ async def _fingerprint_key_state(session: AsyncSession, vault: Vault, total_conn
     return "loaded", None
 
 
-async def check_vault(session: AsyncSession, vault: Vault, *, batch_size: int = DEFAULT_BATCH_SIZE) -> VaultHealth:
-    """The startup canary: count connections the configured master keys cannot open; load the fingerprint key.
+async def _proven_keys(session: AsyncSession, vault: Vault) -> tuple[set[str], set[str]]:
+    """Which configured master keys open a vault-internal row wrapped under them (sentinels, fingerprint key),
+    and which do not (same id, wrong bytes). A handful of rows, whatever the number of connections."""
+    opened: set[str] = set()
+    wrong: set[str] = set()
+    for row in await VaultMetaRepository(session).list_all():
+        if row.kek_id not in vault.key_ids:
+            continue
+        try:
+            vault.unwrap_key(row.name, row)
+        except VaultError:
+            wrong.add(row.kek_id)
+        else:
+            opened.add(row.kek_id)
+    return opened - wrong, wrong
 
-    Every stored data key is unwrapped (fields stay sealed), so a master key with the right id but the wrong
-    bytes is caught as surely as a missing one. Call once at start-up, then ``raise_for_problems()``.
+
+async def _ensure_sentinel(session: AsyncSession, vault: Vault, proven: set[str]) -> None:
+    """Seal a sentinel under the primary master key if no vault-internal row proves it yet."""
+    if vault.primary_key_id in proven:
+        return
+    name = f"{SENTINEL_PREFIX}{vault.primary_key_id}"
+    wrapped = vault.wrap_key(name, secrets_module.token_bytes(32))
+    await VaultMetaRepository(session).insert(
+        name, kek_id=wrapped.kek_id, wrapped=wrapped.wrapped, aad_version=wrapped.aad_version
+    )  # None = another process sealed it first: fine
+
+
+async def check_vault(session: AsyncSession, vault: Vault, *, batch_size: int = DEFAULT_BATCH_SIZE) -> VaultHealth:
+    """The startup canary: which connections the configured master keys cannot open; load the fingerprint key.
+
+    O(master keys), not O(connections): per master key id in use, a sentinel sealed under it (``vault_meta``
+    rows ``canary:<key id>``, and the fingerprint key) must unwrap — a key with the right id but the wrong bytes
+    fails there as surely as on every row. A key in use with no sentinel yet (an older database) is proven by
+    unwrapping one of its connections. A sentinel under the primary key is sealed when missing. Call once at
+    start-up in a write transaction, then ``raise_for_problems()``. (``batch_size`` is kept for callers.)
     """
+    del batch_size
     secrets = SecretRepository(session)
     per_key = await secrets.count_by_kek_id()
     total = sum(per_key.values())
     unknown = {kek_id: count for kek_id, count in per_key.items() if kek_id not in vault.key_ids}
-    failures = 0
-    async for batch in secrets.iter_batches(batch_size=batch_size):
-        for row in batch:
-            if row.secrets.kek_id not in vault.key_ids:
-                continue
-            try:
-                vault.verify(row.secrets, _context(row))
-            except VaultError:
-                failures += 1
+    proven, wrong = await _proven_keys(session, vault)
+    for kek_id in per_key:
+        if kek_id in unknown or kek_id in proven or kek_id in wrong:
+            continue
+        sample = await secrets.first_for_key(kek_id)
+        if sample is None:
+            continue
+        try:
+            vault.verify(sample.secrets, _context(sample))
+        except VaultError:
+            wrong.add(kek_id)
+        else:
+            proven.add(kek_id)
+    failures = sum(count for kek_id, count in per_key.items() if kek_id in wrong)
     problems: list[str] = []
     if unknown or failures:
         parts = []
@@ -152,6 +192,14 @@ async def check_vault(session: AsyncSession, vault: Vault, *, batch_size: int = 
             f"{sum(unknown.values()) + failures} of {total} connection(s) cannot be opened with the configured "
             f"master key(s) [{', '.join(vault.key_ids)}]: " + "; ".join(parts) + "."
         )
+    if vault.primary_key_id in wrong:
+        if not failures:
+            problems.append(
+                f"The primary master key {vault.primary_key_id!r} does not open the sentinel sealed under it: "
+                "the configured key with that id is not the one this database was sealed with."
+            )
+    else:
+        await _ensure_sentinel(session, vault, proven)
     state, problem = await _fingerprint_key_state(session, vault, total)
     if problem:
         problems.append(problem)

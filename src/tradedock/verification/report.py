@@ -17,12 +17,10 @@ The status rule (`status_from`), applied in this order — the first that matche
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
@@ -31,13 +29,13 @@ from tradedock.domain import (
     Balance,
     ConnectionStatus,
     ContractType,
-    Credentials,
     Environment,
     ExchangeId,
     KeyInfo,
     MarginMode,
     PositionMode,
     Scope,
+    to_jsonable,
 )
 
 
@@ -195,26 +193,3 @@ def status_from(checks: Iterable[CheckResult]) -> ConnectionStatus:
     if outcomes & {Outcome.WARN, Outcome.ERROR}:
         return ConnectionStatus.CONNECTED_WITH_WARNINGS
     return ConnectionStatus.CONNECTED
-
-
-def to_jsonable(value: Any) -> Any:
-    """Decimal → str, datetime/date → ISO 8601, enums → value, sets → sorted lists, dataclasses → dicts."""
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, Credentials):  # never serialise a secret, even by accident
-        return repr(value)
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Mapping):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, set | frozenset):
-        return sorted((to_jsonable(v) for v in value), key=str)
-    if isinstance(value, list | tuple):
-        return [to_jsonable(v) for v in value]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    return str(value)

@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -138,6 +138,13 @@ class ConnectionRepository:
         query = select(Connection).where(Connection.key_fingerprint == key_fingerprint)
         return (await self._session.execute(query)).scalar_one_or_none()
 
+    async def list_with_secrets(self, owner_id: str) -> list[tuple[Connection, StoredSecrets | None]]:
+        """Every connection of the owner with its sealed material, in three queries whatever the count (a batch
+        check loads everything up front, then talks to the exchanges with no session open)."""
+        rows = await self.list_for_owner(owner_id)
+        sealed = await self.secrets.get_many([row.id for row in rows])
+        return [(row, sealed.get(row.id)) for row in rows]
+
     async def get_sealed(self, owner_id: str, connection_id: str) -> StoredSecrets:
         """The sealed secrets of the owner's connection (pass to ``vault.open``)."""
         await self.get(owner_id, connection_id)
@@ -159,8 +166,26 @@ class ConnectionRepository:
         connection = await self.get(owner_id, connection_id)
         self._apply(connection, facts)
         connection.updated_at = self._clock.now()
+        connection.version = (connection.version or 1) + 1
         await self._session.flush()
         return connection
+
+    async def update_if_version(self, owner_id: str, connection_id: str, expected_version: int, **facts: Any) -> bool:
+        """Change `UPDATABLE_FACTS` only if the row is still at ``expected_version`` (optimistic concurrency).
+
+        One UPDATE; ``False`` when another writer got there first (or the row is gone): nothing was changed."""
+        values = self._checked(facts)
+        result = await self._session.execute(
+            update(Connection)
+            .where(
+                Connection.id == connection_id,
+                Connection.owner_id == owner_id,
+                Connection.version == expected_version,
+            )
+            .values(**values, updated_at=self._clock.now(), version=expected_version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
 
     async def replace_secrets(
         self,
@@ -170,27 +195,46 @@ class ConnectionRepository:
         *,
         key_fingerprint: str,
         masked_key: str,
+        expected_version: int | None = None,
         **facts: Any,
-    ) -> Connection:
-        """Swap in a new key for the same connection (id, history and label stay); old ciphertexts are gone."""
+    ) -> bool:
+        """Swap in a new key for the same connection (id, history and label stay); old ciphertexts are gone.
+
+        With ``expected_version`` the swap happens only if the row is still at that version; ``False`` means
+        another writer changed it first and nothing was changed (row, key and secrets stay as they were)."""
         connection = await self.get(owner_id, connection_id)
         holder = await self.get_by_fingerprint(key_fingerprint)
         if holder is not None and holder.id != connection.id:
             raise _already_connected()
+        version = connection.version if expected_version is None else expected_version
+        values = self._checked(facts)
         try:
             async with self._session.begin_nested():
-                connection.key_fingerprint = key_fingerprint
-                connection.masked_key = masked_key
-                self._apply(connection, facts)
-                connection.updated_at = self._clock.now()
-                await self._session.flush()
+                result = await self._session.execute(
+                    update(Connection)
+                    .where(
+                        Connection.id == connection_id,
+                        Connection.owner_id == owner_id,
+                        Connection.version == version,
+                    )
+                    .values(
+                        **values,
+                        key_fingerprint=key_fingerprint,
+                        masked_key=masked_key,
+                        updated_at=self._clock.now(),
+                        version=version + 1,
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+                if not getattr(result, "rowcount", 0):
+                    return False
                 await self.secrets.put(connection_id, sealed)
         except IntegrityError as exc:
             if violates(exc, "key_fingerprint"):
-                await self._session.refresh(connection)
                 raise _already_connected() from None
             raise
-        return connection
+        await self._session.refresh(connection)
+        return True
 
     async def delete(self, owner_id: str, connection_id: str) -> None:
         """Remove the connection, destroying its ciphertexts and wrapped data key; runs cascade away."""
@@ -200,14 +244,22 @@ class ConnectionRepository:
         await self._session.flush()
 
     @staticmethod
-    def _apply(connection: Connection, facts: Mapping[str, Any]) -> None:
+    def _checked(facts: Mapping[str, Any]) -> dict[str, Any]:
+        """Validated column values: only `UPDATABLE_FACTS`, JSON made safe and free of secret-named keys."""
         unknown = set(facts) - UPDATABLE_FACTS
         if unknown:
             raise ValueError(f"cannot set {sorted(unknown)} on a connection; allowed: {sorted(UPDATABLE_FACTS)}")
+        out: dict[str, Any] = {}
         for name, value in facts.items():
             if name == "balances_json" and value is not None:
                 value = jsonable(value)
                 refuse_secret_keys(value, "connections.balances_json")
             if name == "last_balance_usd" and value is not None and not isinstance(value, Decimal):
                 raise TypeError("last_balance_usd must be a Decimal")
+            out[name] = value
+        return out
+
+    @classmethod
+    def _apply(cls, connection: Connection, facts: Mapping[str, Any]) -> None:
+        for name, value in cls._checked(facts).items():
             setattr(connection, name, value)

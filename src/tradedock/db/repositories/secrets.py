@@ -95,6 +95,14 @@ class SecretRepository:
             return None
         return (await self._records([row]))[0]
 
+    async def get_many(self, connection_ids: list[str]) -> dict[str, StoredSecrets]:
+        """Sealed material of many connections in two queries (connection id → record; missing ids absent)."""
+        if not connection_ids:
+            return {}
+        query = select(ConnectionSecret).where(ConnectionSecret.connection_id.in_(connection_ids))
+        rows = list((await self._session.execute(query.execution_options(populate_existing=True))).scalars())
+        return {record.connection_id: record for record in await self._records(rows)}
+
     async def _records(self, rows: list[ConnectionSecret]) -> list[StoredSecrets]:
         """Attach field ciphertexts to secret rows with one query for the whole list."""
         fields: dict[str, dict[str, bytes]] = {row.connection_id: {} for row in rows}
@@ -145,6 +153,22 @@ class SecretRepository:
             select(ConnectionSecret.kek_id, func.count()).group_by(ConnectionSecret.kek_id)
         )
         return {kek_id: int(count) for kek_id, count in rows.all()}
+
+    async def first_for_key(self, kek_id: str) -> SealedRow | None:
+        """One sealed record wrapped under ``kek_id`` (the canary samples a key that has no sentinel yet)."""
+        query = (
+            select(ConnectionSecret, Connection.owner_id, Connection.exchange)
+            .join(Connection, Connection.id == ConnectionSecret.connection_id)
+            .where(ConnectionSecret.kek_id == kek_id)
+            .order_by(ConnectionSecret.connection_id)
+            .limit(1)
+        )
+        found = (await self._session.execute(query.execution_options(populate_existing=True))).first()
+        if found is None:
+            return None
+        secret, owner_id, exchange = found
+        record = (await self._records([secret]))[0]
+        return SealedRow(owner_id=owner_id, connection_id=record.connection_id, exchange=exchange, secrets=record)
 
     async def count(self) -> int:
         return int((await self._session.execute(select(func.count()).select_from(ConnectionSecret))).scalar_one())

@@ -6,13 +6,12 @@ queries (each repository module) or models.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+
+from tradedock.domain import to_jsonable
 
 #: JSON keys that must never be written to the database in clear (audit details, evidence, balances).
 SECRET_KEY_NAMES = frozenset(
@@ -21,21 +20,8 @@ SECRET_KEY_NAMES = frozenset(
 
 
 def jsonable(value: Any) -> Any:
-    """Turn Decimals, datetimes, enums, tuples and sets into JSON-safe values (recursively)."""
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, enum.Enum):
-        return jsonable(value.value)
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        items = sorted(value, key=str) if isinstance(value, set | frozenset) else value
-        return [jsonable(v) for v in items]
-    raise TypeError(f"cannot store {type(value).__name__} as JSON")
+    """JSON-safe values for a JSON column: the one conversion, `tradedock.domain.to_jsonable`."""
+    return to_jsonable(value)
 
 
 def refuse_secret_keys(value: Any, where: str) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from tradedock.clock import Clock, SystemClock
 from tradedock.domain import (
+    USD_STABLECOINS,
     AccountInfo,
     Balance,
     ContractType,
@@ -61,7 +62,6 @@ AGENT_PERMISSIONS: tuple[tuple[str, Permission], ...] = (
     ("canPerpTrade", Permission.FUTURES_TRADE),
     ("canWithdraw", Permission.WITHDRAW),
 )
-_STABLECOINS = frozenset({"USDT", "USDC", "USD1"})
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -279,7 +279,7 @@ class AsterAdapter:
 
     @staticmethod
     def _balance(wallet: str, coin: str, total: Decimal, available: Decimal) -> Balance:
-        usd = total if coin.upper() in _STABLECOINS else None
+        usd = total if coin.upper() in USD_STABLECOINS else None
         return Balance(wallet=wallet, coin=coin, total=total, available=available, usd_value=usd)
 
     # --- transport ----------------------------------------------------------------------------------------

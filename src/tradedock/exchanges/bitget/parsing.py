@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from tradedock.domain import (
+    USD_STABLECOINS,
     AccountInfo,
     AccountMode,
     Balance,
@@ -53,8 +54,6 @@ V3_PERMISSIONS: Mapping[str, frozenset[Permission]] = {
     "withdraw": frozenset({Permission.WITHDRAW}),
 }
 V3_READ_ONLY = "read-only"
-
-STABLECOINS = frozenset({"USDT", "USDC", "USD", "FDUSD", "DAI", "TUSD", "USDE", "PYUSD"})
 
 
 def _fail(what: str) -> UnexpectedResponseError:
@@ -226,7 +225,7 @@ def account_info_from_key(key: KeyInfo, native: Mapping[str, object]) -> Account
 
 
 def _usd_for_stablecoin(coin: str, amount: Decimal) -> Decimal | None:
-    return amount if coin.upper() in STABLECOINS else None
+    return amount if coin.upper() in USD_STABLECOINS else None
 
 
 def parse_spot_assets(data: object) -> list[Balance]:

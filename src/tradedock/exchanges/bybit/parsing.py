@@ -12,7 +12,15 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from tradedock.domain import AccountMode, Balance, KeyInfo, MarginMode, Permission, PositionMode
+from tradedock.domain import (
+    USD_STABLECOINS,
+    AccountMode,
+    Balance,
+    KeyInfo,
+    MarginMode,
+    Permission,
+    PositionMode,
+)
 from tradedock.errors import UnexpectedResponseError
 
 #: https://bybit-exchange.github.io/docs/v5/enum#unifiedmarginstatus : 1 classic, 3/4 UTA 1.0 (Pro), 5/6 UTA 2.0.
@@ -26,9 +34,6 @@ MARGIN_MODES: Mapping[str, MarginMode] = {
     "ISOLATED_MARGIN": MarginMode.ISOLATED,
     "PORTFOLIO_MARGIN": MarginMode.PORTFOLIO,
 }
-
-#: Coins valued at 1 USD when Bybit gives no usdValue (the Funding wallet never does).
-USD_STABLECOINS = frozenset({"USDT", "USDC", "USDE", "USD1", "DAI", "FDUSD", "PYUSD", "TUSD", "BUSD", "USDD"})
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -189,6 +194,7 @@ def margin_mode(result: Mapping[str, Any]) -> MarginMode | None:
 def _usd_value(coin: str, total: Decimal, given: Decimal | None) -> Decimal | None:
     if given is not None:
         return given
+    # Bybit gives no usdValue in the Funding wallet: the one valuation rule (domain.USD_STABLECOINS) applies.
     return total if coin.upper() in USD_STABLECOINS else None
 
 
