@@ -23,6 +23,7 @@ from typing import Any, NoReturn
 
 from tradedock.db.models import Connection
 from tradedock.db.repositories import StoredSecrets
+from tradedock.db.repositories.connections import not_found
 from tradedock.domain import (
     ConnectionStatus,
     ContractType,
@@ -206,6 +207,15 @@ class ConnectionService:
             self._owner_id = await store.owner_id(self.owner)
         return self._owner_id
 
+    async def _existing_owner(self, store: records.Store) -> str | None:
+        """The owner's id if the user exists (read-only: reads must never write, not even a first user row)."""
+        if self._owner_id is None:
+            user = await store.users.get_by_name(self.owner.strip())
+            if user is None:
+                return None
+            self._owner_id = user.id
+        return self._owner_id
+
     async def _owner_id_now(self) -> str:
         """The owner's id, creating the user on first use (a short write transaction, once per service)."""
         if self._owner_id is None:
@@ -296,12 +306,14 @@ class ConnectionService:
         on. Loading takes three queries in all; recording takes one short transaction per connection."""
         async with self.ctx.reading() as session:
             store = records.Store(session, self.ctx.clock)
-            owner_id = await self._owner(store)
-            rows = await store.connections.list_with_secrets(owner_id)
-            loaded = [_Loaded.of(row, sealed) for row, sealed in rows]
+            owner_id = await self._existing_owner(store)
+            rows = [] if owner_id is None else await store.connections.list_with_secrets(owner_id)
+            loaded = [_load_row(row, sealed) for row, sealed in rows]
         gate = asyncio.Semaphore(concurrency)
 
-        async def one(item: _Loaded) -> Outcome | NotChecked:
+        async def one(item: _Loaded | NotChecked) -> Outcome | NotChecked:
+            if isinstance(item, NotChecked):
+                return item
             async with gate:
                 try:
                     return await self._check_loaded(item)
@@ -324,7 +336,9 @@ class ConnectionService:
         """Phase 1: the row and its sealed secrets, in one short read transaction."""
         async with self.ctx.reading() as session:
             store = records.Store(session, self.ctx.clock)
-            owner_id = await self._owner(store)
+            owner_id = await self._existing_owner(store)
+            if owner_id is None:
+                raise not_found(connection_id)
             row = await store.connection(owner_id, connection_id)
             return _Loaded.of(row, await store.sealed(owner_id, row.id))
 
@@ -446,14 +460,16 @@ class ConnectionService:
     async def list(self) -> list[ConnectionView]:
         async with self.ctx.reading() as session:
             store = records.Store(session, self.ctx.clock)
-            owner_id = await self._owner(store)
-            rows = await store.connections.list_for_owner(owner_id)
+            owner_id = await self._existing_owner(store)
+            rows = [] if owner_id is None else await store.connections.list_for_owner(owner_id)
             return [ConnectionView.from_row(row) for row in rows]
 
     async def show(self, connection_id: str) -> ConnectionDetail:
         async with self.ctx.reading() as session:
             store = records.Store(session, self.ctx.clock)
-            owner_id = await self._owner(store)
+            owner_id = await self._existing_owner(store)
+            if owner_id is None:
+                raise not_found(connection_id)
             row = await store.connection(owner_id, connection_id)
             return ConnectionDetail.from_row_and_run(row, await store.latest_run(owner_id, row.id))
 
@@ -513,6 +529,20 @@ def _outcome(report: Report, connection_id: str | None, *, stored: bool, note: s
     checks = [c.to_dict() for c in report.checks]
     offers = [FixOfferView(**offer.to_dict()) for offer in fix_offers(report.exchange.value, checks)]
     return Outcome.from_report(report, connection_id, stored=stored, note=note, fixes=offers)
+
+
+def _load_row(row: Connection, sealed: StoredSecrets | None) -> _Loaded | NotChecked:
+    """Phase 1 of one batch item; a row that cannot even be read (e.g. an unknown environment) is its own
+    outcome, never the batch's."""
+    try:
+        return _Loaded.of(row, sealed)
+    except ValueError as error:
+        return NotChecked(
+            connection_id=row.id,
+            error=type(error).__name__,
+            reason=f"the stored connection cannot be read: {error}",
+            fix="Remove the connection and connect the key again.",
+        )
 
 
 def _removed_meanwhile(connection_id: str) -> NotFoundError:

@@ -20,6 +20,7 @@ import binascii
 import hashlib
 import os
 import re
+import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -171,23 +172,31 @@ def read_key_file(path: Path, source: str, setting: str = FILE_VARIABLE) -> KeyR
 
 
 def _create_default_key_file(path: Path) -> bool:
-    """Write a fresh key file with mode 0600; if another process won the race, keep its file (False)."""
+    """Write a fresh key file with mode 0600; if another process won the race, keep its file (False).
+
+    The file is written completely under a temporary name, then published with ``os.link`` (atomic, fails if
+    the name exists): a process starting at the same moment never reads a half-written key file."""
     line = generate_key_line()
     content = (
         "# TradeDock master key (key-encryption key). Back this file up apart from the database:\n"
         "# without it no stored exchange key can be opened. First line is the primary key.\n"
         f"{line}\n"
     )
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return False
-    try:
-        os.write(fd, content.encode("ascii"))
-        os.fsync(fd)
+        try:
+            os.write(fd, content.encode("ascii"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.chmod(temporary, 0o600)
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return False
     finally:
-        os.close(fd)
-    os.chmod(path, 0o600)
+        temporary.unlink(missing_ok=True)
     return True
 
 
