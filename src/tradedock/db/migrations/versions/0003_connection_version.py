@@ -1,8 +1,8 @@
 """Connections get a ``version`` for optimistic concurrency: the record phase of a check, replace or balance
 refresh updates the row only if its version is still the one it loaded (a lost race is retried or reported).
 
-Revision ID: 0002_connection_version
-Revises: 0001
+Revision ID: 0003_connection_version
+Revises: 0002_accounts
 Create Date: 2026-12-01
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002_connection_version"
-down_revision: str | None = "0001"
+revision: str = "0003_connection_version"
+down_revision: str | None = "0002_accounts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
