@@ -1,0 +1,121 @@
+"""CLI start-up: how long the real ``tradedock`` command takes for --help, version, list and show.
+
+Runs the installed console script in fresh processes (what a user types), interleaving the commands so a load
+spike on the machine hits them all alike, and compares them with ``python -c pass`` (the interpreter's own
+start). ``list`` runs against a home with 0 connections and one with 1,000 (sealed through the real vault and
+repositories); ``show`` shows one of the 1,000. Each command runs once first to warm the file cache and create
+the database and master key, then ``--runs`` times; wall time (best and median) and CPU time (user + system of
+the child, median) are reported. Prints a Markdown table.
+
+    .venv/bin/python -m bench.cli_startup [--runs 15] [--connections 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+from tradedock.config import load_settings
+from tradedock.db.repositories import ConnectionRepository, UserRepository
+from tradedock.services.context import open_app
+from tradedock.services.records import LOCAL_OWNER
+from tradedock.vault import SealContext
+
+
+async def seed(home: Path, count: int) -> str:
+    """``count`` Bitget connections in ``home`` (through open_app: migrations, master key, vault canary)."""
+    ctx = await open_app(load_settings(home=home, database_url=None, master_key=None, master_key_file=None))
+    try:
+        async with ctx.transaction() as session:
+            owner = (await UserRepository(session).get_or_create(LOCAL_OWNER)).id
+            repo = ConnectionRepository(session)
+            for i in range(count):
+                connection_id = f"00000000-0000-4000-8000-{i:012d}"
+                fields = {"api_key": f"bg_{i:032x}", "secret": os.urandom(32).hex(), "passphrase": f"pass{i:08d}"}
+                await repo.add(
+                    connection_id=connection_id,
+                    owner_id=owner,
+                    exchange="bitget",
+                    environment="live",
+                    label=f"account {i}",
+                    scope="futures",
+                    status="connected",
+                    key_fingerprint=ctx.vault.fingerprint("bitget", fields["api_key"]),
+                    masked_key="bg_…" + fields["api_key"][-4:],
+                    sealed=ctx.vault.seal(fields, SealContext(owner, connection_id, "bitget")),
+                    contract_type="usdt_m",
+                )
+    finally:
+        await ctx.aclose()
+    return "00000000-0000-4000-8000-000000000000"
+
+
+def _timed(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU (user + sys) seconds of one run of ``argv``; fails loudly on a non-zero exit."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    proc = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} exited {proc.returncode}: {proc.stderr.decode()[-500:]}")
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def run(runs: int, count: int) -> list[tuple[str, float, float, float]]:
+    tradedock = str(Path(sys.executable).with_name("tradedock"))
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith("TRADEDOCK_")}
+    with TemporaryDirectory() as tmp:
+        empty, full = Path(tmp) / "empty", Path(tmp) / "full"
+        show_id = asyncio.run(seed(full, count))
+        asyncio.run(seed(empty, 0))
+        env_empty = {**base_env, "TRADEDOCK_HOME": str(empty)}
+        env_full = {**base_env, "TRADEDOCK_HOME": str(full)}
+        listed = subprocess.run([tradedock, "list", "--json"], env=env_full, capture_output=True, check=True)
+        assert len(json.loads(listed.stdout)) == count, "the seeded connections are not what list shows"
+        cases: list[tuple[str, list[str], dict[str, str]]] = [
+            ("python -c pass", [sys.executable, "-c", "pass"], base_env),
+            ("tradedock --help", [tradedock, "--help"], env_empty),
+            ("tradedock version", [tradedock, "version"], env_empty),
+            ("tradedock list (0 connections)", [tradedock, "list"], env_empty),
+            (f"tradedock list ({count:,} connections)", [tradedock, "list"], env_full),
+            (f"tradedock list --json ({count:,} connections)", [tradedock, "list", "--json"], env_full),
+            ("tradedock show ID", [tradedock, "show", show_id], env_full),
+        ]
+        samples: dict[str, list[tuple[float, float]]] = {name: [] for name, _, _ in cases}
+        for _, argv, env in cases:  # warm-up
+            _timed(argv, env)
+        for _ in range(runs):
+            for name, argv, env in cases:
+                samples[name].append(_timed(argv, env))
+    rows = []
+    for name, _, _ in cases:
+        walls = [wall for wall, _ in samples[name]]
+        cpus = [cpu for _, cpu in samples[name]]
+        rows.append((name, min(walls), statistics.median(walls), statistics.median(cpus)))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--connections", type=int, default=1000)
+    args = parser.parse_args()
+    rows = run(args.runs, args.connections)
+    print(f"load average at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
+    print("| command | best wall | median wall | median CPU (user+sys) |\n|---|---|---|---|")
+    for name, best, median, cpu in rows:
+        print(f"| `{name}` | {best * 1000:.0f} ms | {median * 1000:.0f} ms | {cpu * 1000:.0f} ms |")
+
+
+if __name__ == "__main__":
+    main()
