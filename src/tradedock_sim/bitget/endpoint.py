@@ -26,6 +26,7 @@ from tradedock_sim.bitget.auth import BitgetKey, SignedRequest, authenticate
 from tradedock_sim.bitget.errors import BitgetError, ErrorSpec
 from tradedock_sim.bitget.rules import read_enforced
 from tradedock_sim.core import Account, ApiKey, RateLimit, SimState, client_ip, sim_state
+from tradedock_sim.core.faults import hang
 from tradedock_sim.core.jsonlimits import loads_body
 
 Family = Literal["public", "classic", "uta"]
@@ -65,6 +66,13 @@ class Context:
 
 
 Handler = Callable[[Context], Any]
+
+
+@dataclass(frozen=True)
+class HangAfterward:
+    """Returned by a handler that acted but must not answer (order fault `accept_then_timeout`)."""
+
+    data: Any
 
 
 @dataclass(frozen=True)
@@ -178,6 +186,8 @@ async def handle(endpoint: Endpoint, request: Request) -> Response:
         data = endpoint.handler(context)
     except BitgetError as exc:
         return error_response(exc.spec, now)
+    if isinstance(data, HangAfterward):  # the `accept_then_timeout` order fault: done, but never answered
+        return await hang(state)
     return JSONResponse(errors.success_envelope(data, now))
 
 

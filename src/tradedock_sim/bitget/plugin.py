@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from tradedock_sim.bitget import permissions, routes, scenarios
+from tradedock_sim.bitget import permissions, routes, scenarios, trading
 from tradedock_sim.bitget.endpoint import TrueCredentials, too_many_requests
 from tradedock_sim.bitget.rules import RULES
 from tradedock_sim.core import (
@@ -40,6 +40,7 @@ from tradedock_sim.core import (
     SimState,
     sim_state,
 )
+from tradedock_sim.core.orders import Instrument
 
 HEX = "0123456789abcdef"
 ALPHANUMERIC = string.ascii_letters + string.digits
@@ -143,6 +144,12 @@ class BitgetSim(ExchangeSim):
 
     def scenarios(self) -> Mapping[str, Scenario]:
         return scenarios.SCENARIOS
+
+    def instruments(self) -> Sequence[Instrument]:
+        return trading.engine_instruments()
+
+    def new_order_id(self, state: SimState) -> str:
+        return trading.new_order_id(state)
 
     @staticmethod
     def _new_api_key(state: SimState) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.routing import BaseRoute, Route
 
-from tradedock_sim.bitget import errors, instruments, payloads, permissions
+from tradedock_sim.bitget import errors, instruments, payloads, permissions, trading
 from tradedock_sim.bitget.endpoint import Context, Endpoint, not_found
 from tradedock_sim.bitget.errors import BitgetError, ErrorSpec
 
@@ -34,8 +34,7 @@ def _product_type(context: Context) -> str:
 
 
 def _has_open_exposure(context: Context) -> bool:
-    _, account = context.caller
-    return account.open_positions or account.open_orders
+    return trading.has_exposure(context)
 
 
 # --- public --------------------------------------------------------------------------------------------------
@@ -152,18 +151,17 @@ def set_margin_mode(context: Context) -> Any:
 
 
 def all_positions(context: Context) -> Any:
-    _, account = context.caller
-    return payloads.positions(account, _product_type(context), context.now_ms)
+    # Positions come from the matching engine, which trades USDT-FUTURES only.
+    return trading.positions(context) if _product_type(context) == trading.PRODUCT_TYPE else []
 
 
 def single_position(context: Context) -> Any:
-    _, account = context.caller
     product_type = _product_type(context)
     symbol = context.required("symbol").upper()
     context.required("marginCoin")
     if symbol not in instruments.contract_symbols(product_type):
         raise _bad_parameter("symbol")
-    return [row for row in payloads.positions(account, product_type, context.now_ms) if row["symbol"] == symbol]
+    return trading.positions(context, symbol) if product_type == trading.PRODUCT_TYPE else []
 
 
 def funding_assets(context: Context) -> Any:
@@ -276,6 +274,6 @@ ENDPOINTS: tuple[Endpoint, ...] = (
 
 def routes() -> list[BaseRoute]:
     """Every endpoint above, then a catch-all answering Bitget's 404 for anything else."""
-    table: list[BaseRoute] = [endpoint.route() for endpoint in ENDPOINTS]
+    table: list[BaseRoute] = [endpoint.route() for endpoint in (*ENDPOINTS, *trading.ENDPOINTS)]
     table.append(Route("/api/{rest:path}", not_found, methods=["GET", "POST", "PUT", "DELETE"]))
     return table

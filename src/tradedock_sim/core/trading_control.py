@@ -16,6 +16,7 @@ Belongs here: validating those control payloads and holding the engine in the po
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -25,23 +26,29 @@ from starlette.routing import Route
 
 from tradedock_sim.core.control import error_response, read_json_object, sim_plugin, sim_state
 from tradedock_sim.core.engine import Engine
-from tradedock_sim.core.orders import TradeRejected
-from tradedock_sim.core.state import ControlInputError
+from tradedock_sim.core.orders import Instrument, TradeRejected
+from tradedock_sim.core.state import ControlInputError, SimState
 
 ORDER_FAULTS = ("accept_then_timeout", "reject")
 ENGINE_KEY = "trading.engine"
 
 
-def trading_engine(request: Request) -> Engine:
-    """The matching engine of this simulator port (built on first use, dropped by reset)."""
-    state = sim_state(request)
+def engine_of(state: SimState, instruments: Callable[[], Sequence[Instrument]], new_id: Callable[[], str]) -> Engine:
+    """The matching engine of this simulator port (built on first use, dropped by reset). Handlers that only have
+    the state pass the same factories as their plugin's `instruments()` / `new_order_id()`."""
     engine = state.extra.get(ENGINE_KEY)
     if engine is None:
-        plugin = sim_plugin(request)
-        engine = Engine.build(plugin.instruments(), state.now_ms, lambda: plugin.new_order_id(state))
+        engine = Engine.build(instruments(), state.now_ms, new_id)
         state.extra[ENGINE_KEY] = engine
     assert isinstance(engine, Engine)
     return engine
+
+
+def trading_engine(request: Request) -> Engine:
+    """`engine_of` for a request: the port's plugin supplies instruments and order ids."""
+    state = sim_state(request)
+    plugin = sim_plugin(request)
+    return engine_of(state, plugin.instruments, lambda: plugin.new_order_id(state))
 
 
 def _decimal(raw: object, name: str, *, positive: bool = True) -> Decimal:

@@ -12,9 +12,11 @@ from tradedock.errors import (
     ExchangeTimeoutError,
     ExchangeUnavailableError,
     ExchangeUnreachableError,
+    InsufficientMarginError,
     InternalError,
     IpNotAllowedError,
     KeyExpiredError,
+    OrderRejectedError,
     PermissionDeniedError,
     RateLimitedError,
     TimestampRejectedError,
@@ -89,6 +91,18 @@ EXPECTED: dict[str, type[TradeDockError]] = {
     "40020": InternalError,
     "401": UnknownKeyError,
     "403": PermissionDeniedError,
+    # trading (exchanges/bitget/trading.py)
+    "40762": InsufficientMarginError,
+    "43012": InsufficientMarginError,
+    "40768": OrderRejectedError,
+    "40109": OrderRejectedError,
+    "43001": OrderRejectedError,
+    "45110": OrderRejectedError,
+    "45111": OrderRejectedError,
+    "40808": OrderRejectedError,
+    "22002": OrderRejectedError,
+    "40786": OrderRejectedError,
+    "40774": OrderRejectedError,
 }
 
 

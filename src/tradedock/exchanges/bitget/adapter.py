@@ -345,4 +345,7 @@ def create_adapter(
             raise InvalidInputError(field.name, f"Bitget needs the {field.label.lower()}", fix=f"Enter {field.help}.")
     demo = validate_flavor(flavor)
     url = base_url or SPEC.base_urls[flavor]
-    return BitgetAdapter(credentials, spec=SPEC, demo=demo, base_url=url, http=http)
+    # The adapter the registry hands out also trades (``trading.py`` subclasses this module's adapter).
+    from tradedock.exchanges.bitget.trading import BitgetTrader
+
+    return BitgetTrader(credentials, spec=SPEC, demo=demo, base_url=url, http=http)

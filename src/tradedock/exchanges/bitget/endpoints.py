@@ -173,6 +173,68 @@ SPOT_WALLET = "spot"
 UNIFIED_WALLET = "unified"
 FUNDING_WALLET = "funding"
 
+# --- classic (V2) futures trading (exchanges/bitget/trading.py) -----------------------------------------------
+
+
+def _mix(method: str, path: str, doc: str, rate_limit: str, *, signed: bool = True) -> Endpoint:
+    mode = AccountMode.CLASSIC if signed else None
+    return Endpoint(method, path, doc=doc, rate_limit=rate_limit, signed=signed, account_mode=mode)
+
+
+MIX_CONTRACTS = _mix(
+    "GET",
+    "/api/v2/mix/market/contracts",
+    "https://www.bitget.com/api-doc/contract/market/Get-All-Symbols-Contracts",
+    "20/s per IP",
+    signed=False,
+)
+MIX_TICKER = _mix(
+    "GET", "/api/v2/mix/market/ticker", "https://www.bitget.com/api-doc/contract/market/Get-Ticker", "20/s per IP",
+    signed=False,
+)  # fmt: skip
+MIX_PLACE_ORDER = _mix(
+    "POST", "/api/v2/mix/order/place-order", "https://www.bitget.com/api-doc/contract/trade/Place-Order", "10/s per UID"
+)
+MIX_CANCEL_ORDER = _mix(
+    "POST",
+    "/api/v2/mix/order/cancel-order",
+    "https://www.bitget.com/api-doc/contract/trade/Cancel-Order",
+    "10/s per UID",
+)
+MIX_ORDER_DETAIL = _mix(
+    "GET", "/api/v2/mix/order/detail", "https://www.bitget.com/api-doc/contract/trade/Get-Order-Details", "10/s per UID"
+)
+MIX_ORDERS_PENDING = _mix(
+    "GET",
+    "/api/v2/mix/order/orders-pending",
+    "https://www.bitget.com/api-doc/contract/trade/Get-Orders-Pending",
+    "10/s per UID",
+)
+MIX_ALL_POSITIONS = _mix(
+    "GET",
+    "/api/v2/mix/position/all-position",
+    "https://www.bitget.com/api-doc/contract/position/get-all-position",
+    "5/s per UID",
+)
+MIX_SET_LEVERAGE = _mix(
+    "POST",
+    "/api/v2/mix/account/set-leverage",
+    "https://www.bitget.com/api-doc/contract/account/Change-Leverage",
+    "5/s per UID",
+)
+MIX_SET_POSITION_MODE = _mix(
+    "POST",
+    "/api/v2/mix/account/set-position-mode",
+    "https://www.bitget.com/api-doc/contract/account/Change-Hold-Mode",
+    "5/s per UID",
+)
+MIX_SET_MARGIN_MODE = _mix(
+    "POST",
+    "/api/v2/mix/account/set-margin-mode",
+    "https://www.bitget.com/api-doc/contract/account/Change-Margin-Mode",
+    "5/s per UID",
+)
+
 #: The exchange-wide budget per egress IP: 6000 requests/min per IP (bitget.md §8).
 IP_RATE_LIMIT = "6000/min per IP"
 

@@ -27,8 +27,10 @@ from tradedock.errors import (
     CredentialsRejectedError,
     ExchangeTimeoutError,
     ExchangeUnavailableError,
+    InsufficientMarginError,
     InternalError,
     IpNotAllowedError,
+    OrderRejectedError,
     PermissionDeniedError,
     RateLimitedError,
     TimestampRejectedError,
@@ -188,6 +190,50 @@ _ROWS: dict[str, ErrorRule] = {
         UserFixableError,
         "The margin mode cannot be changed while positions or orders exist.",
         "Close the positions and cancel the orders of that market, then change the margin mode.",
+    ),  # --- trading (exchanges/bitget/trading.py); messages as ccxt's bitget table quotes real answers -------------
+    # 40762 "The order amount exceeds the balance" / 43012 "Insufficient balance".
+    **{
+        code: _rule(
+            InsufficientMarginError,
+            "Not enough available margin on Bitget for this order.",
+            "Add USDT to the USDT-M futures account, lower the size or raise the leverage.",
+        )
+        for code in ("40762", "43012")
+    },
+    # 40768 / 40109 / 43001: the order does not exist (or no longer).
+    **{
+        code: _rule(OrderRejectedError, "Bitget has no such order.", "Check the open orders.")
+        for code in ("40768", "40109", "43001")
+    },
+    "45110": _rule(
+        OrderRejectedError,
+        "The order is worth less than Bitget's minimum (5 USDT).",
+        "Order at least the contract's minTradeUSDT worth.",
+    ),
+    "45111": _rule(
+        OrderRejectedError,
+        "The order is below Bitget's minimum quantity.",
+        "Order at least the contract's minTradeNum.",
+    ),
+    "40808": _rule(
+        OrderRejectedError,
+        "Bitget refused the order's size or price precision.",
+        "Round the size and price to the contract's steps.",
+    ),
+    "22002": _rule(
+        OrderRejectedError,
+        "Bitget refused a reduce-only order: there is no position to close.",
+        "Check the position before closing it.",
+    ),
+    "40786": _rule(
+        OrderRejectedError,
+        "Bitget already has an order with this client order id.",
+        "Look the order up by its client order id instead of sending it again.",
+    ),
+    "40774": _rule(
+        OrderRejectedError,
+        "Bitget refused the order: its position side does not match the account's position mode.",
+        "Use one-way orders in one-way mode and open/close orders in hedge mode.",
     ),
 }
 

@@ -193,6 +193,7 @@ PASTE_SHAPES = (
 )
 
 CAPABILITIES = Capabilities(
+    trading=True,  # classic (V2) USDT-M perpetuals: exchanges/bitget/trading.py
     key_info=True,
     ip_whitelist=True,
     key_expiry=False,
