@@ -161,14 +161,14 @@ def run(coro: Coroutine[Any, Any, int], *, as_json: bool, interrupted_note: str 
     raise typer.Exit(code)
 
 
-async def open_context(settings: Settings) -> AppContext:
-    """Open the app (database, migrations, vault); a database that cannot be reached or opened is a clear
-    error naming the setting to fix, not a driver traceback."""
-    from tradedock.services.context import open_app
+@contextmanager
+def database_errors_explained(settings: Settings) -> Iterator[None]:
+    """A database that cannot be reached or opened becomes a clear error naming the setting to fix, not a
+    driver traceback."""
     from tradedock.services.diagnose import database_error
 
     try:
-        context = await open_app(settings)
+        yield
     except TradeDockError:
         raise
     except Exception as exc:
@@ -176,9 +176,15 @@ async def open_context(settings: Settings) -> AppContext:
         if problem is None:
             raise
         raise problem from None
-    for note in context.notes:  # e.g. the first-run "back up your new master key" (stderr: never in --json)
-        print(note, file=sys.stderr, flush=True)
-    return context
+
+
+async def open_context(settings: Settings) -> AppContext:
+    """Open the app (database, migrations, vault); database problems explained (`database_errors_explained`)."""
+    from tradedock.services.context import open_app
+
+    with database_errors_explained(settings):
+        return await open_app(settings)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 async def with_service(settings: Settings, fn: Callable[[ConnectionService, AppContext], Awaitable[T]]) -> T:

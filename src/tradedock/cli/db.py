@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from tradedock.services.context import upgrade_database
-
-from .common import EXIT_OK, run
-from .output import make_console, print_json
+from .common import EXIT_OK, database_errors_explained, run, settings_or_exit
 
 db_app = typer.Typer(no_args_is_help=True, help="Database maintenance.")
 
@@ -20,9 +17,15 @@ db_app = typer.Typer(no_args_is_help=True, help="Database maintenance.")
 @db_app.command()
 def upgrade(as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON.")) -> None:
     """Apply pending database migrations (safe to run while other TradeDock processes start)."""
+    settings = settings_or_exit(as_json=as_json)
 
     async def go() -> int:
-        applied = await upgrade_database()
+        from tradedock.services.context import upgrade_database
+
+        from .output import make_console, print_json
+
+        with database_errors_explained(settings):
+            applied = await upgrade_database(settings)
         if as_json:
             print_json({"upgraded": applied, "up_to_date": True})
         else:
