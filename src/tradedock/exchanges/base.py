@@ -135,8 +135,8 @@ class ExchangeSpec:
         names = self.field_names
         if self.public_id_field not in names or self.field(self.public_id_field).secret:
             raise ValueError(f"{self.name}: public_id_field must name a non-secret credential field of {names}")
-        if self.profile.exchange is not self.id:
-            raise ValueError(f"{self.name}: the profile is for {self.profile.exchange.value}")
+        if self.profile.exchange is not self.id or self.profile.name != self.name:
+            raise ValueError(f"{self.name}: the profile is for {self.profile.name} ({self.profile.exchange.value})")
         unknown = {s.field for s in self.paste_shapes} - set(names)
         if unknown:
             raise ValueError(f"{self.name}: paste shapes name unknown fields {sorted(unknown)}")
