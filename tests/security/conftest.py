@@ -108,11 +108,14 @@ class InProcessCli:
         runner = CliRunner()
         handler = _ListHandler(self.log)
         root = logging.getLogger()
+        level = root.level
         root.addHandler(handler)
+        root.setLevel(logging.DEBUG)  # every log line any library emits is captured (more than --verbose shows)
         try:
             result = runner.invoke(app, list(args), input=stdin, env=self.env, catch_exceptions=True)
         finally:
             root.removeHandler(handler)
+            root.setLevel(level)
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             raise AssertionError(f"tradedock {' '.join(args)} raised {result.exception!r}") from result.exception
         return Result(result.exit_code, result.stdout, result.stderr)

@@ -46,7 +46,7 @@ from tradedock.errors import (
 from tradedock.exchanges.registry import get_spec
 from tradedock.services import records
 from tradedock.services.context import AppContext
-from tradedock.services.credentials import validate_credentials
+from tradedock.services.credentials import check_label, validate_credentials
 from tradedock.services.exchange_access import ExchangeAccess
 from tradedock.services.verifying import Target, run_verification
 from tradedock.services.views import (
@@ -238,6 +238,7 @@ class ConnectionService:
         contract = _target(request.scope, request.contract, request.exchange, ctx.access)
         label = _label(request.label, request.exchange)
         credentials, trimmed = _credentials(request.exchange, request.credentials)
+        check_label(label, credentials)
         fingerprint = ctx.vault.fingerprint(request.exchange.value, credentials.public_id)
         # Phase 1: is the key taken? (short transaction)
         async with ctx.transaction() as session:

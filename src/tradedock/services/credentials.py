@@ -87,3 +87,19 @@ def validate_credentials(exchange: ExchangeId, given: Mapping[str, object]) -> t
                 name, f"{name} is missing", fix=f"Provide {name} (see `tradedock guide {exchange}`)."
             )
     return credentials, trimmed
+
+
+#: Credential values shorter than this are not looked for inside a label (too likely to match by chance).
+MIN_LABEL_MATCH = 6
+
+
+def check_label(label: str, credentials: Credentials) -> None:
+    """A label is shown everywhere (lists, pages, logs): refuse one that holds any credential value."""
+    folded = "".join(label.split())
+    for name, value in credentials.fields.items():
+        if len(value) >= MIN_LABEL_MATCH and value in folded:
+            raise InvalidInputError(
+                "label",
+                f"the label contains the {name} (not shown); labels are displayed everywhere",
+                fix="Choose a label that names the account, e.g. 'Main futures', never part of a key.",
+            )

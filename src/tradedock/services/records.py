@@ -21,6 +21,7 @@ from tradedock.db.repositories import (
     UserRepository,
     VerificationRunRepository,
 )
+from tradedock.db.repositories.connections import looks_like_id, not_found
 from tradedock.db.repositories.secrets import StoredSecrets
 from tradedock.db.repositories.verification_runs import NewCheckResult
 from tradedock.domain import Balance, ContractType, Environment, Scope, total_usd
@@ -78,6 +79,8 @@ class Store:
     async def connection(self, owner_id: str, id_or_prefix: str) -> Connection:
         """The owner's connection by full id, or by a unique prefix of at least 4 characters (as `list` shows)."""
         wanted = id_or_prefix.strip().lower()
+        if not looks_like_id(wanted):  # never query (or debug-log) what may be a secret pasted as the id
+            raise not_found(id_or_prefix)
         found = await self.connections.find(owner_id, wanted)
         if found is not None or not MIN_PREFIX <= len(wanted) < FULL_ID:
             return found or await self.connections.get(owner_id, wanted)

@@ -7,6 +7,7 @@ What does not: sealing (the vault), verification logic, or transactions (callers
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -53,10 +54,22 @@ def _already_connected() -> AlreadyConnectedError:
     return AlreadyConnectedError(ALREADY_CONNECTED, fix=ALREADY_CONNECTED_FIX)
 
 
+_ID_LIKE = re.compile(r"^[0-9a-f-]{1,36}$")
+
+
+def looks_like_id(text: str) -> bool:
+    """A connection id or prefix: lower-case hex digits and dashes, at most 36 characters."""
+    return bool(_ID_LIKE.match(text))
+
+
 def not_found(connection_id: str) -> NotFoundError:
-    return NotFoundError(
-        f"No connection {connection_id!r} was found.", fix="Run `tradedock list` to see your connections."
+    """Echo the id only if it looks like one: a secret pasted in its place must not come back (issue 17)."""
+    shown = (
+        repr(connection_id)
+        if looks_like_id(connection_id)
+        else f"matching the id you gave ({len(connection_id)} characters, not an id; not shown)"
     )
+    return NotFoundError(f"No connection {shown} was found.", fix="Run `tradedock list` to see your connections.")
 
 
 class ConnectionRepository:
