@@ -28,7 +28,7 @@ PLANTED_FIELDS = ("api_key", "secret", "passphrase", "private_key")
 
 SWEPT = {
     "version", "guide", "connect", "list", "show", "check", "replace", "remove", "balances", "vault rotate",
-    "user create", "token create",
+    "user create", "token create", "db upgrade", "fix",
 }  # fmt: skip
 EXEMPT = {
     "serve": "runs the HTTP server; the API sweep covers its routes",
@@ -94,7 +94,7 @@ def test_no_planted_secret_leaves_through_any_command(tcli: InProcessCli, tmp_pa
     fake = "Sw33pFakeSecret" + secrets.token_hex(12)
     sweep.plant(fake)
 
-    for args in (("version",), ("guide", "bybit"), ("guide", "bitget"), ("guide", "aster")):
+    for args in (("version",), ("guide", "bybit"), ("guide", "bitget"), ("guide", "aster"), ("db", "upgrade")):
         r.each(*args)
 
     # Successes (the 2nd and 3rd variants meet "already connected": a refusal path).
@@ -138,6 +138,8 @@ def test_no_planted_secret_leaves_through_any_command(tcli: InProcessCli, tmp_pa
     r.each("check", bitget_id)
     r.each("check", "--all")
     r.each("balances", bybit_id)
+    r.each("fix", bitget_id, "--yes")  # nothing to fix on a healthy key: a refusal path
+    assert {x.code for x in r.each("fix", other["secret"], "--yes")} == {2}
 
     # Replace: success, wrong secret, secret as key, secret as id.
     uid = tcli.raw.execute("SELECT account_uid FROM connections WHERE id = ?", (bybit_id,))[0][0]
