@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import hashlib
 import re
 import secrets
@@ -44,8 +45,13 @@ EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 TOKEN_NAME_PATTERN = re.compile(r"[A-Za-z0-9 ._:@/-]{1,100}")
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-# Compared against when the e-mail is unknown, so a wrong e-mail costs the same time as a wrong password.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Compared against when the e-mail is unknown, so a wrong e-mail costs the same time as a wrong password.
+    Made on first use: hashing at import would slow every CLI start."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def _sha256(value: str) -> str:
@@ -177,7 +183,10 @@ class AccountService:
         normalized = email.strip().lower()
         limiter.attempt(normalized, ip)
         user = await self.repo.user_by_name(normalized)
-        stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+        if user is not None and user.password_hash:
+            stored = user.password_hash
+        else:
+            stored = await asyncio.to_thread(_dummy_hash)
         try:
             await asyncio.to_thread(_hasher.verify, stored, password)
             ok = user is not None and user.password_hash is not None
