@@ -133,3 +133,26 @@ def test_an_unexpected_extra_field_is_described_without_its_name(tcli: InProcess
     )
     error = _assert_integrity_error(tcli, connection_id, "field_unexpected")
     assert planted not in error["message"] and "33 characters" in error["message"]
+
+
+def test_text_in_the_wrapped_data_key_column_is_that_connections_integrity_error(tcli: InProcessCli) -> None:
+    connection_id, other = _connect(tcli, "bybit"), _connect(tcli, "bybit")
+    if tcli.raw.backend == "sqlite":
+        sql = "UPDATE connection_secrets SET wrapped_dek = 'text, not a wrapped key' WHERE connection_id = ?"
+    else:
+        sql = (
+            "UPDATE connection_secrets SET wrapped_dek = convert_to('text, not a key', 'UTF8') WHERE connection_id = ?"
+        )
+    tcli.raw.execute(sql, (connection_id,))
+    _assert_integrity_error(tcli, connection_id, "data_key_altered")
+    assert tcli.run("check", other, "--json").code == 0  # start-up and the other connections are unaffected
+
+
+def test_check_all_reports_the_damaged_connection_and_checks_the_rest(tcli: InProcessCli) -> None:
+    damaged, healthy = _connect(tcli, "bitget"), _connect(tcli, "bybit")
+    tcli.raw.execute("DELETE FROM connection_secret_fields WHERE connection_id = ? AND field = 'secret'", (damaged,))
+    result = tcli.run("check", "--all", "--json")
+    assert result.code == EXIT_INTEGRITY, result.stdout + result.stderr
+    text = result.stdout
+    assert "VaultIntegrityError" in text and damaged in text and healthy in text
+    assert _status(tcli, healthy) == "connected"
