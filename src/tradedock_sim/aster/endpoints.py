@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from tradedock_sim.aster import errors, payloads
@@ -41,6 +42,13 @@ class Call:
 
 
 Handler = Callable[[Call], Any]
+
+
+@dataclass(frozen=True)
+class HangAfterward:
+    """A handler result that must not be answered (order fault `accept_then_timeout`; see `routes._serve`)."""
+
+    data: Any
 
 
 @dataclass(frozen=True)
@@ -110,8 +118,10 @@ def account_with_join_margin(call: Call) -> Any:
 
 
 def position_risk(call: Call) -> Any:
+    from tradedock_sim.aster import trading  # positions live in the matching engine (trading imports this module)
+
     symbols = [_symbol(call.params)] if call.params.get("symbol") else list(payloads.SYMBOLS)
-    return payloads.position_risk(call.signed_account(), call.now_ms, symbols)
+    return trading.position_rows(call, symbols)
 
 
 def get_position_mode(call: Call) -> Any:
@@ -124,9 +134,12 @@ def set_position_mode(call: Call) -> Any:
     hedge = _boolean_param(call.params, "dualSidePosition")
     if hedge == (account.position_mode == "hedge"):
         raise errors.position_side_no_change()
-    if account.open_orders:
+    from tradedock_sim.aster import trading
+
+    positions, orders = trading.exposure(call, account)
+    if orders:
         raise errors.position_side_open_orders()
-    if account.open_positions:
+    if positions:
         raise errors.position_side_position_exists()
     account.position_mode = "hedge" if hedge else "one_way"
     return {"code": 200, "msg": "success"}
@@ -164,9 +177,12 @@ def set_margin_type(call: Call) -> Any:
         raise errors.margin_type_no_change()
     if target == "isolated" and account.margin_mode == MULTI_ASSETS:
         raise errors.isolated_under_multi_assets()
-    if symbol == payloads.OPEN_POSITION_SYMBOL and account.open_orders:
+    from tradedock_sim.aster import trading
+
+    positions, orders = trading.exposure(call, account, symbol)
+    if orders:
         raise errors.margin_type_open_orders()
-    if symbol == payloads.OPEN_POSITION_SYMBOL and account.open_positions:
+    if positions:
         raise errors.margin_type_position_exists()
     account.extra.setdefault("margin_types", {})[symbol] = target
     return {"code": 200, "msg": "success"}
@@ -182,6 +198,11 @@ def set_leverage(call: Call) -> Any:
     if not raw.isdigit() or not 1 <= int(raw) <= payloads.SYMBOLS[symbol].max_leverage:
         raise errors.AsterError(-4028, f"Leverage {raw} is not valid")
     account.extra.setdefault("leverages", {})[symbol] = int(raw)
+    from tradedock_sim.aster import trading
+
+    book = trading.engine(call)
+    if book.leverage(account, symbol) != int(raw):
+        book.set_leverage(account, symbol, Decimal(int(raw)))
     return {"leverage": int(raw), "maxNotionalValue": "1000000", "symbol": symbol}
 
 

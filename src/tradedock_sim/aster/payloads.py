@@ -24,14 +24,17 @@ class Market:
     base: str
     mark_price: Decimal
     max_leverage: int
+    tick_size: Decimal = Decimal("0.1")
+    step_size: Decimal = Decimal("0.001")
 
 
-# A deliberately small market list: enough for position/margin reads, not a market-data simulator.
+# A small market list; trading rules as Aster lists these symbols (tick, lot), minimum notional 5 USDT.
 MARKETS: tuple[Market, ...] = (
-    Market("BTCUSDT", "BTC", Decimal("65000.0"), 125),
-    Market("ETHUSDT", "ETH", Decimal("3200.00"), 100),
-    Market("ASTERUSDT", "ASTER", Decimal("0.5000"), 50),
+    Market("BTCUSDT", "BTC", Decimal("65000.0"), 125, Decimal("0.1"), Decimal("0.001")),
+    Market("ETHUSDT", "ETH", Decimal("3200.00"), 100, Decimal("0.01"), Decimal("0.001")),
+    Market("ASTERUSDT", "ASTER", Decimal("0.5000"), 50, Decimal("0.0001"), Decimal("1")),
 )
+MIN_NOTIONAL = Decimal(5)
 SYMBOLS = {market.symbol: market for market in MARKETS}
 OPEN_POSITION_SYMBOL = "BTCUSDT"  # where `open_positions` / `open_orders` of an account live
 OPEN_POSITION_QTY = Decimal("0.010")
@@ -71,10 +74,32 @@ def futures_exchange_info(now_ms: int) -> dict[str, Any]:
                 "baseAsset": m.base,
                 "quoteAsset": "USDT",
                 "marginAsset": "USDT",
-                "pricePrecision": 4,
-                "quantityPrecision": 3,
+                "pricePrecision": max(0, -m.tick_size.normalize().as_tuple().exponent),  # type: ignore[operator]
+                "quantityPrecision": max(0, -m.step_size.normalize().as_tuple().exponent),  # type: ignore[operator]
                 "orderTypes": ["LIMIT", "MARKET", "STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET"],
                 "timeInForce": ["GTC", "IOC", "FOK", "GTX", "HIDDEN"],
+                # Binance-style filters (FUTURES "Exchange Information" example).
+                "filters": [
+                    {
+                        "filterType": "PRICE_FILTER",
+                        "minPrice": str(m.tick_size),
+                        "maxPrice": "1000000",
+                        "tickSize": str(m.tick_size),
+                    },
+                    {
+                        "filterType": "LOT_SIZE",
+                        "minQty": str(m.step_size),
+                        "maxQty": "1000000",
+                        "stepSize": str(m.step_size),
+                    },
+                    {
+                        "filterType": "MARKET_LOT_SIZE",
+                        "minQty": str(m.step_size),
+                        "maxQty": "1000000",
+                        "stepSize": str(m.step_size),
+                    },
+                    {"filterType": "MIN_NOTIONAL", "notional": str(MIN_NOTIONAL)},
+                ],
             }
             for m in MARKETS
         ],

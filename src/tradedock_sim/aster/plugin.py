@@ -19,7 +19,7 @@ Control API mapping (DESIGN.md "Simulator"):
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -29,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
-from tradedock_sim.aster import errors, routes, scenarios
+from tradedock_sim.aster import errors, routes, scenarios, trading
 from tradedock_sim.aster.auth import PERMISSIONS, is_address
 from tradedock_sim.aster.endpoints import MULTI_ASSETS, SINGLE_ASSET
 from tradedock_sim.aster.rules import RULES
@@ -46,6 +46,7 @@ from tradedock_sim.core import (
     SimState,
     sim_state,
 )
+from tradedock_sim.core.orders import Instrument
 
 # An API wallet's validity when the caller gives no expiry. The website's "Days valid" default is not
 # documented (aster.md §8 item 6: UNCONFIRMED); Bitsgap's guide calls 365 days the maximum.
@@ -214,3 +215,9 @@ class AsterSim(ExchangeSim):
 
     def scenarios(self) -> Mapping[str, Scenario]:
         return scenarios.SCENARIOS
+
+    def instruments(self) -> Sequence[Instrument]:
+        return trading.engine_instruments()
+
+    def new_order_id(self, state: SimState) -> str:
+        return trading.new_order_id(state)

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from tradedock_sim.aster import builders, errors
+from tradedock_sim.aster import builders, errors, trading
 from tradedock_sim.aster.auth import (
     PERMISSIONS,
     Agent,
@@ -24,12 +24,13 @@ from tradedock_sim.aster.auth import (
     read_signed_request,
     require_permission,
 )
-from tradedock_sim.aster.endpoints import ENDPOINTS, Call, Endpoint
+from tradedock_sim.aster.endpoints import ENDPOINTS, Call, Endpoint, HangAfterward
 from tradedock_sim.aster.errors import AsterError
 from tradedock_sim.aster.ratelimit import WeightLimiter
 from tradedock_sim.aster.rules import main_wallet_may_sign
 from tradedock_sim.core import SimState, client_ip, request_environment, sim_state
 from tradedock_sim.core.fallback import unknown_path_route
+from tradedock_sim.core.faults import hang
 
 WEIGHT_HEADER = "X-MBX-USED-WEIGHT-1M"  # FUTURES doc "Limits"; exact suffix UNCONFIRMED (aster.md §6)
 
@@ -103,6 +104,8 @@ def _serve(endpoints: Mapping[str, Endpoint]) -> Callable[[Request], Awaitable[R
             result = endpoint.handler(await _call_for(request, endpoint, state))
         except AsterError as exc:
             return error_response(exc, limiter.used(ip))
+        if isinstance(result, HangAfterward):  # order fault `accept_then_timeout`: done, never answered
+            return await hang(state)
         return JSONResponse(result, headers={WEIGHT_HEADER: str(used)})
 
     return serve
@@ -134,7 +137,7 @@ def routes() -> list[BaseRoute]:
     """One Starlette route per path, dispatching on method (other methods get Starlette's 405), then the
     approveBuilder management call and the catch-all for unknown paths."""
     by_path: dict[str, dict[str, Endpoint]] = defaultdict(dict)
-    for endpoint in (*ENDPOINTS, *builders.ENDPOINTS):
+    for endpoint in (*ENDPOINTS, *builders.ENDPOINTS, *trading.ENDPOINTS):
         by_path[endpoint.path][endpoint.method] = endpoint
     table: list[BaseRoute] = [Route(path, _serve(methods), methods=list(methods)) for path, methods in by_path.items()]
     table.append(Route("/fapi/v3/approveBuilder", approve_builder, methods=["POST"]))
