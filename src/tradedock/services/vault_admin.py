@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradedock.db.repositories import SecretRepository, VaultMetaRepository
-from tradedock.db.repositories.secrets import SealedRow
+from tradedock.db.repositories.secrets import SealedRow, WebhookWrapRepository
 from tradedock.errors import MasterKeyError, VaultError
 from tradedock.vault import FINGERPRINT_KEY_NAME, SealContext, Vault
 
@@ -40,6 +40,7 @@ class RotationResult:
     per_key: dict[str, int]
     failed: int = 0
     meta_moved: int = 0
+    webhooks_moved: int = 0
 
     @property
     def complete(self) -> bool:
@@ -316,17 +317,56 @@ async def rotate_in_batches(
         batches += 1
         if on_batch is not None:
             on_batch(RotationProgress(batches=batches, moved=moved, failed=failed))
+    webhooks_moved, webhooks_failed = await _rewrap_webhooks(transaction, vault, batch_size)
     async with transaction() as session:
         meta_moved = await _rewrap_meta(session, vault)
         per_key = await SecretRepository(session).count_by_kek_id()
+        webhook_keys = await WebhookWrapRepository(session).count_by_kek_id()
     return RotationResult(
         primary_key_id=primary,
         moved=moved,
-        remaining_on_old=sum(count for kek_id, count in per_key.items() if kek_id != primary),
+        remaining_on_old=sum(count for kek_id, count in per_key.items() if kek_id != primary)
+        + sum(count for kek_id, count in webhook_keys.items() if kek_id != primary),
         per_key=per_key,
-        failed=failed,
+        failed=failed + webhooks_failed,
         meta_moved=meta_moved,
+        webhooks_moved=webhooks_moved,
     )
+
+
+#: The ``exchange`` part of a webhook secret's seal context (services.webhooks seals with the same value).
+WEBHOOK_SEAL_KIND = "webhook"
+
+
+async def _rewrap_webhooks(transaction: Transaction, vault: Vault, batch_size: int) -> tuple[int, int]:
+    """Re-wrap webhook signing secrets' data keys like connections', batch by batch; (moved, failed)."""
+    primary = vault.primary_key_id
+    moved = failed = 0
+    after = ""
+    while True:
+        async with transaction() as session:
+            batch = await WebhookWrapRepository(session).batch_after(
+                after, batch_size=batch_size, exclude_kek_id=primary
+            )
+        if not batch:
+            return moved, failed
+        after = batch[-1].row_id
+        swaps = []
+        for row in batch:
+            try:
+                swaps.append((row, vault.rewrap(row, SealContext(row.owner_id, row.row_id, WEBHOOK_SEAL_KIND))))
+            except VaultError:
+                failed += 1
+        async with transaction() as session:
+            wraps = WebhookWrapRepository(session)
+            for row, rewrapped in swaps:
+                moved += await wraps.update_wrap(
+                    row.row_id,
+                    expected_kek_id=row.kek_id,
+                    kek_id=rewrapped.kek_id,
+                    wrapped_dek=rewrapped.wrapped_dek,
+                    aad_version=rewrapped.aad_version,
+                )
 
 
 async def _rewrap_meta(session: AsyncSession, vault: Vault) -> int:

@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradedock.clock import Clock, SystemClock
-from tradedock.db.models import Connection, ConnectionSecret, ConnectionSecretField
+from tradedock.db.models import Connection, ConnectionSecret, ConnectionSecretField, Webhook
 
 
 class SealedInput(Protocol):
@@ -206,3 +206,55 @@ class SecretRepository:
         while batch := await self.batch_after(after, batch_size=batch_size, exclude_kek_id=exclude_kek_id):
             yield batch
             after = batch[-1].connection_id
+
+
+@dataclass(frozen=True, repr=False)
+class WrappedRow:
+    """A webhook's wrapped data key with the public facts its AAD is bound to (rotation only)."""
+
+    owner_id: str
+    row_id: str
+    kek_id: str
+    wrapped_dek: bytes
+    aad_version: int
+
+    @property
+    def fields(self) -> Mapping[str, bytes]:
+        """No field ciphertexts: re-wrapping touches only the data key."""
+        return MappingProxyType({})
+
+    def __repr__(self) -> str:
+        return f"WrappedRow(row_id={self.row_id!r}, kek_id={self.kek_id!r}, sealed=***)"
+
+
+class WebhookWrapRepository:
+    """The wrapped data keys of webhook signing secrets, for master-key rotation (the webhook service stores and
+    reads the rest of the row)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def batch_after(self, after: str, *, batch_size: int, exclude_kek_id: str) -> list[WrappedRow]:
+        query = (
+            select(Webhook.id, Webhook.owner_id, Webhook.kek_id, Webhook.wrapped_dek, Webhook.aad_version)
+            .where(Webhook.id > after, Webhook.kek_id != exclude_kek_id)
+            .order_by(Webhook.id)
+            .limit(batch_size)
+        )
+        rows = (await self._session.execute(query)).all()
+        return [WrappedRow(owner, row_id, kek_id, wrapped, version) for row_id, owner, kek_id, wrapped, version in rows]
+
+    async def update_wrap(
+        self, row_id: str, *, expected_kek_id: str, kek_id: str, wrapped_dek: bytes, aad_version: int
+    ) -> bool:
+        result = await self._session.execute(
+            update(Webhook)
+            .where(Webhook.id == row_id, Webhook.kek_id == expected_kek_id)
+            .values(kek_id=kek_id, wrapped_dek=bytes(wrapped_dek), aad_version=aad_version)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def count_by_kek_id(self) -> dict[str, int]:
+        rows = await self._session.execute(select(Webhook.kek_id, func.count()).group_by(Webhook.kek_id))
+        return {kek_id: int(count) for kek_id, count in rows.all()}
