@@ -1,4 +1,4 @@
-"""ccxt 4.5 (an independent Bybit client) against the Bybit simulator: one coin's balance in any account type,
+"""ccxt 4.5 and pybit (independent Bybit clients) against the Bybit simulator: one coin's balance in any account type,
 the transferable amount of a unified account, the live 10001 wording, and Bybit's envelope on unknown paths."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from typing import Any
 import ccxt
 import httpx
 import pytest
+from pybit.unified_trading import HTTP
 
 from tradedock_sim.server import BackgroundSims
 
@@ -74,3 +75,15 @@ def test_unknown_paths_answer_bybits_envelope(sim: str) -> None:
         )
     assert httpx.post(f"{sim}/v5/account/wallet-balance").status_code == 405  # known path, other method
     assert httpx.get(f"{sim}/_sim/nothing").json()["field"] == "path"  # control paths keep their own errors
+
+
+def test_pybit_reads_the_same_answers(sim: str) -> None:
+    """pybit (Bybit's own SDK) names these reads get_coin_balance and get_transferable_amount."""
+    answer = httpx.post(f"{sim}/_sim/scenarios/funds_in_funding_wallet", json={"reset": True})
+    credentials = answer.json()["credentials"]
+    session = HTTP(api_key=credentials["api_key"], api_secret=credentials["secret"], max_retries=1)
+    session.endpoint = sim
+    coin = session.get_coin_balance(accountType="FUND", coin="USDT")
+    assert coin["result"]["balance"]["walletBalance"] == "120"
+    transferable = session.get_transferable_amount(coinName="USDT")
+    assert transferable["result"]["availableWithdrawalMap"] == {"USDT": "0.5"}
