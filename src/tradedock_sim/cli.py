@@ -17,7 +17,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tradedock_sim.app import SIMULATORS, UnknownExchangeError
+from tradedock_sim.core.rules import set_rules
 from tradedock_sim.core.scenarios import all_scenarios
+from tradedock_sim.core.state import ControlInputError
 from tradedock_sim.server import SimCluster, check_exchanges, serve
 
 
@@ -63,22 +65,57 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--urls-file", type=Path, help="also write the JSON map of base URLs to this file")
     run.add_argument("--port", type=int, default=0, help="first port; the next exchanges use port+1, ... (0 = any)")
     run.add_argument("--seed", type=int, help="make minted uids and credentials reproducible")
+    run.add_argument(
+        "--rule",
+        action="append",
+        default=[],
+        metavar="EXCHANGE.RULE=CHOICE",
+        help="start with this reading of an UNCONFIRMED behaviour, e.g. bitget.spot_read=any_key (repeatable; "
+        "GET /_sim/config lists the rules; POST /_sim/reset restores the defaults)",
+    )
     listing = commands.add_parser("scenarios", help="list scenario presets of an exchange")
     listing.add_argument("exchange", help=f"one of: {', '.join(SIMULATORS)}")
     return parser
+
+
+def parse_rules(values: Sequence[str], names: Sequence[str]) -> dict[str, dict[str, str]]:
+    """`--rule bitget.spot_read=any_key` values → {exchange: {rule: choice}}, checked against each plugin."""
+    chosen: dict[str, dict[str, str]] = {}
+    for value in values:
+        target, _, choice = value.partition("=")
+        exchange, _, name = target.partition(".")
+        if not (exchange and name and choice):
+            raise ValueError(f"--rule {value!r}: write EXCHANGE.RULE=CHOICE, e.g. bitget.spot_read=any_key")
+        if exchange not in names:
+            raise ValueError(f"--rule {value!r}: {exchange!r} is not being served ({', '.join(names)})")
+        rules = SIMULATORS[exchange].rules
+        if name not in rules:
+            known = ", ".join(sorted(rules)) or "none"
+            raise ValueError(f"--rule {value!r}: {exchange} has no rule {name!r} (its rules: {known})")
+        if choice not in rules[name].choices:
+            raise ValueError(f"--rule {value!r}: choose one of {', '.join(rules[name].choices)}")
+        chosen.setdefault(exchange, {})[name] = choice
+    return chosen
 
 
 def _serve(args: argparse.Namespace) -> int:
     wanted = [name.strip() for name in args.exchanges.split(",") if name.strip()]
     try:
         names = check_exchanges(wanted or None)
-    except UnknownExchangeError as exc:
+        rules = parse_rules(args.rule, names)
+    except (UnknownExchangeError, ValueError) as exc:
         print(f"tradedock-sim: {exc}", file=sys.stderr)
         return 2
     holder: list[SimCluster] = []
 
     def ready(cluster: SimCluster) -> None:
         holder.append(cluster)
+        for exchange, chosen in rules.items():
+            app = cluster.apps[exchange]
+            try:
+                set_rules(app.state.sim, app.state.plugin.rules, chosen)
+            except ControlInputError as exc:  # parse_rules checked them: only a plugin bug gets here
+                raise RuntimeError(str(exc)) from exc
         line = json.dumps(cluster.urls)
         if args.urls_file is not None:
             args.urls_file.write_text(line + "\n", encoding="utf-8")
