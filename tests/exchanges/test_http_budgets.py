@@ -180,9 +180,11 @@ class TestPooledClients:
         assert pool.ssl_context() is pool.ssl_context()
         await one.aclose()  # an adapter closing does not close the shared client
         assert not first.is_closed
+        budgets = pool.loop_pool().budgets
         await pool.aclose_clients()
         assert first.is_closed
         assert pool.client_for(one.base_url) is not first
+        assert pool.loop_pool().budgets is budgets  # closing connections forgets no rate budget
         await pool.aclose_clients()
 
     def test_http2_is_offered_when_h2_is_installed(self) -> None:

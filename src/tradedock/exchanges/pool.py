@@ -61,6 +61,7 @@ def loop_pool() -> LoopPool:
     return pool
 
 
+@functools.lru_cache(maxsize=1024)
 def origin(url: str) -> str:
     """``scheme://host[:port]`` of a URL: what a connection (and a per-IP budget) is for."""
     parsed = httpx.URL(url)
@@ -71,7 +72,7 @@ def origin(url: str) -> str:
 def client_for(url: str, transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
     """The pooled client for ``url``'s origin (``transport``, the test seam, gets a client of its own)."""
     pool = loop_pool()
-    key = (origin(url), id(transport) if transport is not None else 0)
+    key = (origin(url), id(transport) if transport is not None else 0)  # origin() is cached: no parse per request
     client = pool.clients.get(key)
     if client is None or client.is_closed:
         secure = key[0].startswith("https://")
@@ -87,8 +88,10 @@ def client_for(url: str, transport: httpx.AsyncBaseTransport | None = None) -> h
 
 
 async def aclose_clients() -> None:
-    """Close the running loop's pooled clients (at shutdown); later requests open new ones."""
-    pool = _POOLS.pop(asyncio.get_running_loop(), None)
+    """Close the running loop's pooled clients (at shutdown); later requests open new ones. Budgets are kept."""
+    pool = _POOLS.get(asyncio.get_running_loop())
     if pool is not None:
-        for client in pool.clients.values():
+        clients = list(pool.clients.values())
+        pool.clients.clear()  # the rate budgets stay: what was sent still counts against the exchange's limits
+        for client in clients:
             await client.aclose()
