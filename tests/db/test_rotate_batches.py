@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tests.db.conftest import Database
 from tests.db.factories import add_connection, context_of, key_b64
 from tradedock.clock import SystemClock
-from tradedock.db.models import Webhook
+from tradedock.db.models import ConnectionSecret, Webhook
 from tradedock.db.repositories import SecretRepository, UserRepository
 from tradedock.services.vault_admin import RotationProgress, check_vault, rotate_in_batches
 from tradedock.services.webhooks import WebhookService
@@ -63,3 +63,19 @@ async def test_connections_and_webhooks_move_in_committed_batches(database: Data
 
     again = await rotate_in_batches(lambda: transactions(database), both, batch_size=3)
     assert (again.moved, again.webhooks_moved, again.remaining_on_old) == (0, 0, 0)  # idempotent
+
+
+async def test_rewrapped_rows_keep_readable_utc_timestamps(database: Database) -> None:
+    old, new = f"old:{key_b64()}", f"new:{key_b64()}"
+    vault = Vault(parse_key_spec(old))
+    async with database.sessionmaker() as session:
+        (await check_vault(session, vault)).raise_for_problems()
+        owner = (await UserRepository(session).get_or_create("alice")).id
+        connection, _ = await add_connection(session, vault, owner)
+        await session.commit()
+    both = Vault(parse_key_spec(f"{new},{old}"))
+    await rotate_in_batches(lambda: transactions(database), both, pause_s=0)
+    async with database.sessionmaker() as session:
+        row = await session.get(ConnectionSecret, connection.id)
+        assert row is not None and row.kek_id == "new"
+        assert row.updated_at.tzinfo is not None and row.updated_at >= row.created_at

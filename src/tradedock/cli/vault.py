@@ -47,7 +47,9 @@ def rotate(
 
         ctx = await open_context(settings)
         try:
-            result = await rotate_in_batches(ctx.transaction, ctx.vault, batch_size=batch_size, on_batch=progress)
+            result = await rotate_in_batches(
+                ctx.transaction, ctx.vault, batch_size=batch_size, on_batch=progress, reading=ctx.reading
+            )
         finally:
             await ctx.aclose()
         data = {

@@ -13,6 +13,7 @@ visited), and other writers wait at most one batch's write, never the whole rota
 
 from __future__ import annotations
 
+import asyncio
 import secrets as secrets_module
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
@@ -21,11 +22,14 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradedock.db.repositories import SecretRepository, VaultMetaRepository
-from tradedock.db.repositories.secrets import SealedRow, WebhookWrapRepository
+from tradedock.db.repositories.secrets import SealedRow, WebhookWrapRepository, WrapSwap
 from tradedock.errors import MasterKeyError, VaultError
 from tradedock.vault import FINGERPRINT_KEY_NAME, SealContext, Vault
 
 DEFAULT_BATCH_SIZE = 500
+#: Pause after each committed rotation batch, so writers waiting on SQLite's lock (whose busy handler polls
+#: every few to 100 ms) get in before the next batch takes it.
+BATCH_PAUSE_S = 0.05
 #: ``vault_meta`` names of the canary sentinels: ``canary:<master key id>`` holds random bytes sealed under it.
 SENTINEL_PREFIX = "canary:"
 
@@ -280,10 +284,14 @@ async def rotate_in_batches(
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
     on_batch: Callable[[RotationProgress], None] | None = None,
+    reading: Transaction | None = None,
+    pause_s: float = BATCH_PAUSE_S,
 ) -> RotationResult:
     """Re-wrap every data key not under the primary master key, one committed batch at a time.
 
-    ``transaction()`` opens one unit of work that commits on exit (``AppContext.transaction``). Each batch is
+    ``transaction()`` opens one unit of work that commits on exit (``AppContext.transaction``); ``reading()``,
+    if given, a read-only one for the batch reads (``AppContext.reading``: on SQLite it never queues behind a
+    writer). Each batch is
     read in one transaction and written in the next, each swap conditional on the row still being under the
     key it was read with (a concurrent replace, which seals under the primary, wins). Rows no configured key
     opens are counted in ``failed`` and skipped. Safe to kill at any point and to run again.
@@ -292,7 +300,7 @@ async def rotate_in_batches(
     moved = failed = batches = 0
     after = ""
     while True:
-        async with transaction() as session:
+        async with (reading or transaction)() as session:
             batch = await SecretRepository(session).batch_after(after, batch_size=batch_size, exclude_kek_id=primary)
         if not batch:
             break
@@ -304,20 +312,17 @@ async def rotate_in_batches(
             except VaultError:
                 failed += 1
         async with transaction() as session:
-            secrets = SecretRepository(session)
-            for row, rewrapped in swaps:
-                if await secrets.update_wrap(
-                    row.connection_id,
-                    expected_kek_id=row.secrets.kek_id,
-                    kek_id=rewrapped.kek_id,
-                    wrapped_dek=rewrapped.wrapped_dek,
-                    aad_version=rewrapped.aad_version,
-                ):
-                    moved += 1
+            moved += await SecretRepository(session).update_wraps(
+                [
+                    WrapSwap(row.connection_id, row.secrets.kek_id, new.kek_id, new.wrapped_dek, new.aad_version)
+                    for row, new in swaps
+                ]
+            )
         batches += 1
         if on_batch is not None:
             on_batch(RotationProgress(batches=batches, moved=moved, failed=failed))
-    webhooks_moved, webhooks_failed = await _rewrap_webhooks(transaction, vault, batch_size)
+        await asyncio.sleep(pause_s)  # let writers queued on the lock (other processes too) go first
+    webhooks_moved, webhooks_failed = await _rewrap_webhooks(transaction, reading or transaction, vault, batch_size)
     async with transaction() as session:
         meta_moved = await _rewrap_meta(session, vault)
         per_key = await SecretRepository(session).count_by_kek_id()
@@ -338,13 +343,15 @@ async def rotate_in_batches(
 WEBHOOK_SEAL_KIND = "webhook"
 
 
-async def _rewrap_webhooks(transaction: Transaction, vault: Vault, batch_size: int) -> tuple[int, int]:
+async def _rewrap_webhooks(
+    transaction: Transaction, reading: Transaction, vault: Vault, batch_size: int
+) -> tuple[int, int]:
     """Re-wrap webhook signing secrets' data keys like connections', batch by batch; (moved, failed)."""
     primary = vault.primary_key_id
     moved = failed = 0
     after = ""
     while True:
-        async with transaction() as session:
+        async with reading() as session:
             batch = await WebhookWrapRepository(session).batch_after(
                 after, batch_size=batch_size, exclude_kek_id=primary
             )

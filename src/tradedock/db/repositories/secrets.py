@@ -11,12 +11,12 @@ Records returned here have the attribute names the vault expects (``kek_id``, ``
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Protocol
+from typing import Protocol, cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradedock.clock import Clock, SystemClock
@@ -51,6 +51,20 @@ class StoredSecrets:
 
     def __repr__(self) -> str:
         return f"StoredSecrets(connection_id={self.connection_id!r}, kek_id={self.kek_id!r}, sealed=***)"
+
+
+@dataclass(frozen=True, repr=False)
+class WrapSwap:
+    """One row's new wrapped data key, to be written only if the row is still under ``expected_kek_id``."""
+
+    row_id: str
+    expected_kek_id: str
+    kek_id: str
+    wrapped_dek: bytes
+    aad_version: int
+
+    def __repr__(self) -> str:
+        return f"WrapSwap(row_id={self.row_id!r}, {self.expected_kek_id!r} -> {self.kek_id!r})"
 
 
 @dataclass(frozen=True)
@@ -146,6 +160,37 @@ class SecretRepository:
         )
         await self._session.flush()
         return bool(getattr(result, "rowcount", 0))
+
+    async def update_wraps(self, swaps: Sequence[WrapSwap]) -> int:
+        """`update_wrap` for a whole batch in one statement (executemany); returns how many rows moved."""
+        if not swaps:
+            return 0
+        table = cast(Table, ConnectionSecret.__table__)
+        statement = (
+            update(table)
+            .where(table.c.connection_id == bindparam("b_id"), table.c.kek_id == bindparam("b_expected"))
+            .values(
+                kek_id=bindparam("b_kek"),
+                wrapped_dek=bindparam("b_wrapped"),
+                aad_version=bindparam("b_version"),
+                updated_at=bindparam("b_now"),
+            )
+        )
+        now = self._clock.now()
+        params = [
+            {
+                "b_id": swap.row_id,
+                "b_expected": swap.expected_kek_id,
+                "b_kek": swap.kek_id,
+                "b_wrapped": bytes(swap.wrapped_dek),
+                "b_version": swap.aad_version,
+                "b_now": now,
+            }
+            for swap in swaps
+        ]
+        result = await self._session.connection()
+        cursor = await result.execute(statement, params)
+        return int(getattr(cursor, "rowcount", 0) or 0)
 
     async def count_by_kek_id(self) -> dict[str, int]:
         """How many connections are wrapped under each master key id."""
