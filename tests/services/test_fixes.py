@@ -58,4 +58,5 @@ async def test_no_offer_without_a_failed_setting_or_without_trading_permission(h
     assert fix_offers("bybit", checks) == []
     checks[0]["outcome"] = "pass"
     assert [o.id for o in fix_offers("bybit", checks)] == ["position_mode.one_way"]
-    assert fix_offers("aster", checks) == []  # no trading adapter yet: nothing offered
+    assert [o.id for o in fix_offers("aster", checks)] == ["position_mode.one_way"]  # every trader offers it
+    assert fix_offers("kraken", checks) == []  # not a registered exchange: nothing offered

@@ -9,14 +9,17 @@ from tradedock.errors import (
     BadSignatureError,
     CredentialsRejectedError,
     ExchangeUnavailableError,
+    InsufficientMarginError,
     IpNotAllowedError,
     KeyExpiredError,
+    OrderRejectedError,
     PermissionDeniedError,
     RateLimitedError,
     TimestampRejectedError,
     TradeDockError,
     UnexpectedResponseError,
     UnknownKeyError,
+    UserFixableError,
 )
 from tradedock.exchanges.aster.errors import ERROR_TABLE
 
@@ -37,6 +40,23 @@ CODE_ROWS: list[tuple[int, str, type[TradeDockError]]] = [
     (-4087, "User can only place reduce only order", PermissionDeniedError),
     (-4088, "User can not place order currently", PermissionDeniedError),
     (-4225, "Nonce Expired", TimestampRejectedError),
+    # trading
+    (-2019, "Margin is insufficient.", InsufficientMarginError),
+    (-2013, "Order does not exist.", OrderRejectedError),
+    (-2011, "Unknown order sent.", OrderRejectedError),
+    (-4164, "Order's notional must be no smaller than 5.0 (unless you choose reduce only)", OrderRejectedError),
+    (-1111, "Precision is over the maximum defined for this asset.", OrderRejectedError),
+    (-4003, "Quantity less than or equal to zero.", OrderRejectedError),
+    (-4005, "Quantity greater than max quantity.", OrderRejectedError),
+    (-2022, "ReduceOnly Order is rejected.", OrderRejectedError),
+    (-4116, "ClientOrderId is duplicated.", OrderRejectedError),
+    (-4061, "Order's position side does not match user's setting.", OrderRejectedError),
+    (-4028, "Leverage 500 is not valid", OrderRejectedError),
+    (-4059, "No need to change position side.", OrderRejectedError),
+    (-4046, "No need to change margin type.", OrderRejectedError),
+    (-4171, "Adjusted asset mode is currently set and does not need to be adjusted.", OrderRejectedError),
+    (-4067, "Position side cannot be changed if there exists open orders.", UserFixableError),
+    (-4068, "Position side cannot be changed if there exists position.", UserFixableError),
 ]
 
 # -1000 and unknown codes are decided by the message (V3 has no documented codes for these, aster.md §8.5).
@@ -96,9 +116,9 @@ def test_every_needle_is_tested() -> None:
 
 
 def test_unknown_code_and_message_is_unexpected() -> None:
-    error = raised(-4164, "Order's notional must be no smaller than 5.0")
+    error = raised(-4999, "Something Aster has never said")
     assert type(error) is UnexpectedResponseError
-    assert error.code == "-4164"
+    assert error.code == "-4999"
 
 
 def test_exact_code_wins_over_message_for_unambiguous_codes() -> None:

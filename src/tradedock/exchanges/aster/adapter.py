@@ -371,4 +371,7 @@ def create_adapter(
 
     futures = host(base_url or endpoints.FUTURES_BASE_URLS[flavor])
     spot = futures if base_url else host(endpoints.SPOT_BASE_URLS[flavor])
-    return AsterAdapter(creds, flavor=flavor, futures=futures, spot=spot, clock=clock, nonces=NonceSource(clock))
+    # The adapter the registry hands out also trades (``trading.py`` subclasses this module's adapter).
+    from tradedock.exchanges.aster.trading import AsterTrader
+
+    return AsterTrader(creds, flavor=flavor, futures=futures, spot=spot, clock=clock, nonces=NonceSource(clock))

@@ -20,12 +20,15 @@ from tradedock.errors import (
     BadSignatureError,
     CredentialsRejectedError,
     ExchangeUnavailableError,
+    InsufficientMarginError,
     IpNotAllowedError,
     KeyExpiredError,
+    OrderRejectedError,
     PermissionDeniedError,
     RateLimitedError,
     TimestampRejectedError,
     UnknownKeyError,
+    UserFixableError,
 )
 from tradedock.exchanges.errors import ErrorRule, ErrorTable
 
@@ -125,6 +128,66 @@ ERROR_TABLE = ErrorTable(
             ),
             # -4225 "Nonce Expired": nonce already used or older than the 100 most recent (_DOC "Noop" demo output)
             "-4225": _NONCE,
+            # --- trading (exchanges/aster/trading.py); Binance futures codes as _DOC "Error Codes" lists them ---
+            # -2019 MARGIN_NOT_SUFFICIEN "Margin is insufficient."
+            "-2019": ErrorRule(
+                InsufficientMarginError,
+                "Not enough available margin on Aster for this order.",
+                "Add USDT to the futures account, lower the size or raise the leverage.",
+            ),
+            # -2013 NO_SUCH_ORDER / -2011 CANCEL_REJECTED (unknown or finished order).
+            **{
+                code: ErrorRule(OrderRejectedError, "Aster has no such open order.", "Check the open orders.")
+                for code in ("-2013", "-2011")
+            },
+            # -4164 MIN_NOTIONAL "Order's notional must be no smaller than 5.0 (unless you choose reduce only)".
+            "-4164": ErrorRule(
+                OrderRejectedError, "The order is worth less than Aster's minimum (5 USDT).", "Order at least 5 USDT."
+            ),
+            # -1111 BAD_PRECISION, -4003 QTY_LESS_THAN_ZERO, -4005 QTY_GREATER_THAN_MAX_QTY.
+            **{
+                code: ErrorRule(
+                    OrderRejectedError,
+                    "Aster refused the order's quantity or price (precision or range).",
+                    "Use the symbol's tick and step sizes and its quantity limits.",
+                )
+                for code in ("-1111", "-4003", "-4005")
+            },
+            # -2022 REDUCE_ONLY_REJECT "ReduceOnly Order is rejected."
+            "-2022": ErrorRule(
+                OrderRejectedError,
+                "Aster refused a reduce-only order: there is nothing to reduce on that side.",
+                "Check the position before closing it.",
+            ),
+            # -4116 DUPLICATED_CLIENT_ORDER_ID "ClientOrderId is duplicated."
+            "-4116": ErrorRule(
+                OrderRejectedError,
+                "Aster already has an order with this client order id.",
+                "Look the order up by its client order id instead of sending it again.",
+            ),
+            # -4061 POSITION_SIDE_NOT_MATCH "Order's position side does not match user's setting."
+            "-4061": ErrorRule(
+                OrderRejectedError,
+                "The order's position side does not match the account's position mode.",
+                "Use BOTH in one-way mode and LONG/SHORT in hedge mode.",
+            ),
+            # -4028 INVALID_LEVERAGE
+            "-4028": ErrorRule(OrderRejectedError, "Aster refused the leverage.", "Use 1 to the symbol's maximum."),
+            # -4059 / -4046 / -4171: the setting already is as asked (the trader treats them as success).
+            "-4059": ErrorRule(OrderRejectedError, "The position mode already is as asked.", "Nothing to do."),
+            "-4046": ErrorRule(OrderRejectedError, "The margin type already is as asked.", "Nothing to do."),
+            "-4171": ErrorRule(OrderRejectedError, "The asset mode already is as asked.", "Nothing to do."),
+            # -4067 / -4068: open orders / position block a position-mode switch.
+            "-4067": ErrorRule(
+                UserFixableError,
+                "Aster cannot switch the position mode while orders are open.",
+                "Cancel the open orders, then switch the position mode.",
+            ),
+            "-4068": ErrorRule(
+                UserFixableError,
+                "Aster cannot switch the position mode while a position is open.",
+                "Close the open positions, then switch the position mode.",
+            ),
         }
     ),
     # Checked for -1000 and for codes not in `exact`. Order matters: specific phrases first.

@@ -56,6 +56,7 @@ SPEC = ExchangeSpec(
     base_urls=endpoints.FUTURES_BASE_URLS,
     sandbox_paths=endpoints.SANDBOX_PATHS,
     capabilities=Capabilities(
+        trading=True,  # V3 USDT perpetuals: exchanges/aster/trading.py
         key_info=True,  # GET /fapi/v3/agent lists canRead/canSpotTrade/canPerpTrade/canWithdraw
         ip_whitelist=True,  # ... and ipWhitelist
         key_expiry=True,  # ... and expired (ms)
