@@ -5,7 +5,10 @@ running ``upgrade head`` on an async engine's connection — once, under a lock,
 starting together on a fresh database all start: PostgreSQL takes a transaction-level advisory lock (keyed by
 database schema) before Alembic looks at ``alembic_version``; SQLite takes an exclusive ``flock`` on a sidecar
 file (``<database>.migrate.lock``). A database already at the newest revision is detected first without any
-lock. What does not: the migrations themselves (migrations/versions/) or engine settings (engine.py).
+lock — and without importing Alembic (every CLI command pays for its start-up): ``alembic_version`` is read with
+one query and compared with the heads read from the packaged revision files (`packaged_heads`); Alembic is
+loaded only when something may need applying. What does not: the migrations themselves (migrations/versions/)
+or engine settings (engine.py).
 """
 
 from __future__ import annotations
@@ -13,19 +16,21 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import os
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradedock.db.engine import WRITE_OPTION, make_engine
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 #: Namespace of the PostgreSQL advisory lock serialising migrations (hashed with the schema name).
 ADVISORY_LOCK_NAMESPACE = "tradedock.migrate:"
@@ -35,6 +40,8 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 def alembic_config(connection: Connection | None = None) -> Config:
     """An Alembic config pointing at the packaged migrations; ``connection`` is handed to env.py."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if connection is not None:
@@ -43,10 +50,46 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def _upgrade(connection: Connection) -> None:
+    from alembic import command
+
     command.upgrade(alembic_config(connection), "head")
 
 
+_REVISION = re.compile(r"^revision(?:: str)? = [\"']([^\"']+)[\"']", re.M)
+_DOWN_REVISION = re.compile(r"^down_revision(?:: [^=]+)? = (None|[\"']([^\"']+)[\"'])", re.M)
+
+
+@cache
+def packaged_heads() -> frozenset[str]:
+    """The head revision(s) of the packaged migrations, read from the revision files without Alembic (a test
+    checks this agrees with Alembic's own ScriptDirectory)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        revision, down = _REVISION.search(source), _DOWN_REVISION.search(source)
+        if revision is None or down is None:
+            continue
+        revisions.add(revision.group(1))
+        if down.group(2):
+            parents.add(down.group(2))
+    return frozenset(revisions - parents)
+
+
+def _stored_revisions(connection: Connection) -> frozenset[str] | None:
+    """What ``alembic_version`` holds, or ``None`` when it cannot be read (no table yet)."""
+    try:
+        with connection.begin_nested():
+            rows = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    except Exception:  # no such table (fresh database): let Alembic decide
+        return None
+    return frozenset(str(row[0]) for row in rows)
+
+
 def _current_heads(connection: Connection) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     current = MigrationContext.configure(connection).get_current_heads()
     heads = ScriptDirectory.from_config(alembic_config()).get_heads()
     return tuple(current), tuple(heads)
@@ -105,8 +148,11 @@ async def migrate(engine: AsyncEngine) -> bool:
 
 
 async def is_up_to_date(engine: AsyncEngine) -> bool:
-    """Whether the database is at the newest revision."""
+    """Whether the database is at the newest revision (one query when it is; Alembic only when unsure)."""
     async with engine.connect() as connection:
+        stored = await connection.run_sync(_stored_revisions)
+        if stored is not None and stored == packaged_heads():
+            return True
         current, heads = await connection.run_sync(_current_heads)
     return set(current) == set(heads)
 
