@@ -30,6 +30,10 @@ def test_a_markup_label_is_shown_exactly_everywhere(cli: Cli) -> None:
     assert checked.code == 0, checked.stdout + checked.stderr
     assert "Verdict: Connected" in checked.stdout
 
+    everything = cli.run("check", "--all")
+    assert everything.code == 0, everything.stdout + everything.stderr
+    assert MARKUP_LABEL in everything.stdout  # each report is titled with its connection's label
+
     assert cli.run("list", "--json").json()[0]["label"] == MARKUP_LABEL
 
 

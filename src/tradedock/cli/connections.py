@@ -10,6 +10,7 @@ belong here: rules about connections (services).
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -190,17 +191,32 @@ def check(
     settings = settings_or_exit(as_json=as_json)
 
     async def go() -> int:
-        from .output import make_console, print_json, render_batch, render_report
+        from rich.console import Console
+
+        from .output import as_data, make_console, print_json, render_batch, render_report
 
         if not all_:
             outcome = await with_service(settings, lambda service, _: service.check(connection_id))
             _print_outcome(outcome, as_json=as_json)
             return exit_code_for(outcome.status)
-        batch = await with_service(settings, lambda service, _: service.check_all())
+
+        async def work(service: ConnectionService, _: AppContext) -> tuple[Any, dict[str, str]]:
+            batch = await service.check_all()
+            labels = {} if as_json else {row["id"]: row.get("label") or "" for row in as_data(await service.list())}
+            return batch, labels
+
+        batch, labels = await with_service(settings, work)
         if as_json:
             print_json(batch.to_json())
         else:
-            render_batch(make_console(), batch.to_json(), render_report)
+
+            def titled(console: Console, report: Mapping[str, Any]) -> None:
+                label = labels.get(report.get("connection_id") or "", "")
+                where = f"{report['exchange'].capitalize()} ({report['environment']})"
+                title = f"{label} — {where} — {str(report.get('connection_id'))[:8]}" if label else None
+                render_report(console, report, title=title)
+
+            render_batch(make_console(), batch.to_json(), titled)
         return batch_exit_code(batch)
 
     run(go(), as_json=as_json)
