@@ -17,6 +17,7 @@ from tradedock.exchanges.aster.trading import AsterTrader
 from tradedock.exchanges.base import HttpOptions, TradingAdapter
 from tradedock.exchanges.orders import OrderRequest, OrderSide, OrderStatus, OrderType, PositionLeg
 from tradedock_sim.app import create_app
+from tradedock_sim.server import start_background
 
 ROOT = "http://aster.sim"
 TRADE = {"canRead": True, "canSpotTrade": False, "canPerpTrade": True, "canWithdraw": False}
@@ -111,3 +112,27 @@ async def test_refusals(sim: Sim) -> None:
     read_only = await sim.trader({**TRADE, "canPerpTrade": False})
     with pytest.raises(e.PermissionDeniedError):
         await read_only.place_order(OrderRequest("BTCUSDT", OrderSide.BUY, OrderType.MARKET, D("0.001")))
+
+
+async def test_lost_answer_resolves_to_exactly_one_order() -> None:
+    """Over real loopback (ASGITransport enforces no timeout): the order is found by its client id, sent once."""
+    with start_background(["aster"], host="127.0.0.1", port=0, seed=19) as sims:
+        base = sims.urls["aster"]
+        async with httpx.AsyncClient(base_url=base) as control:
+            uid = (await control.post("/_sim/accounts", json={"balances": {"futures": {"USDT": "1000"}}})).json()["uid"]
+            minted = (await control.post("/_sim/keys", json={"uid": uid, "permissions": TRADE})).json()
+            creds = Credentials(ExchangeId.ASTER, {f: minted[f] for f in ("api_wallet", "private_key", "main_wallet")})
+            options = HttpOptions(timeout_s=0.4)
+            trader = cast(AsterTrader, create_adapter(creds, flavor=Environment.LIVE, base_url=base, http=options))
+            await control.post("/_sim/order-faults", json={"fault": "accept_then_timeout"})
+            try:
+                request = OrderRequest("BTCUSDT", OrderSide.BUY, OrderType.LIMIT, D("0.001"), D("60000"))
+                order = await trader.place_order(request)
+                listed = await trader.open_orders("BTCUSDT")
+                log = list(sims.apps["aster"].state.sim.requests)
+            finally:
+                await trader.aclose()
+                await control.post("/_sim/reset")  # releases the hanging request
+    assert order.status is OrderStatus.OPEN
+    assert [o.client_order_id for o in listed] == [order.client_order_id]
+    assert sum(1 for r in log if r.method == "POST" and r.path == "/fapi/v3/order") == 1
