@@ -104,7 +104,15 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-async def api(backend: str, tmp_path: Path) -> AsyncIterator[Api]:
+def api_options() -> dict[str, Any]:
+    """Settings overrides (and ``clock``) for the `api` fixture; parametrize this name to change them."""
+    return {}
+
+
+@pytest.fixture
+async def api(backend: str, tmp_path: Path, api_options: dict[str, Any]) -> AsyncIterator[Api]:
+    options = dict(api_options)
+    clock = options.pop("clock", None)
     schema = await _postgres_schema() if backend == "postgresql" else None
     controls: dict[ExchangeId, SimControl] = {}
     transports: dict[ExchangeId, httpx.AsyncBaseTransport] = {}
@@ -123,8 +131,9 @@ async def api(backend: str, tmp_path: Path) -> AsyncIterator[Api]:
         master_key_file=None,
         sandbox_urls={e.value: f"http://127.0.0.1:{18400 + i}" for i, e in enumerate(ExchangeId)},
         egress_ips=(EGRESS_IP,),
+        **options,
     )
-    app = create_app(settings, transports=transports)
+    app = create_app(settings, transports=transports, clock=clock)
     try:
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app, client=("198.51.100.20", 50000))

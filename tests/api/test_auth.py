@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import httpx
 import pytest
 
 from tests.api.conftest import BASE, PASSWORD, Api
+from tradedock.clock import FrozenClock
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -137,3 +140,48 @@ async def test_unauthenticated_and_malformed_auth(api: Api) -> None:
     assert basic.status_code == 401
     bogus = await api.client.get("/api/v1/me", headers={"Authorization": "Bearer tdp_not-a-token"})
     assert bogus.status_code == 401 and bogus.json()["type"] == "/problems/unauthenticated"
+
+
+@pytest.mark.parametrize("api_options", [{"open_signup": True}])
+async def test_open_signup_when_the_operator_allows_it(api: Api) -> None:
+    made = await api.client.post("/api/v1/auth/signup", json={"email": "New@Example.com", "password": PASSWORD})
+    assert made.status_code == 201 and made.json() == {**made.json(), "email": "new@example.com", "is_operator": False}
+    taken = await api.client.post("/api/v1/auth/signup", json={"email": "new@example.com", "password": PASSWORD})
+    assert taken.status_code == 422 and taken.json()["field"] == "email"
+    weak = await api.client.post("/api/v1/auth/signup", json={"email": "b@example.com", "password": "Zq9!w"})
+    assert weak.status_code == 422 and weak.json()["field"] == "password" and "Zq9!w" not in weak.text
+    assert (await _login(api, "new@example.com")).status_code == 200
+
+
+CLOCK = FrozenClock(datetime(2026, 3, 1, tzinfo=UTC))
+
+
+@pytest.mark.parametrize("api_options", [{"clock": CLOCK}])
+async def test_sessions_end_after_a_day_unused_and_after_seven_days_in_all(api: Api) -> None:
+    await api.user("a@example.com")
+    assert (await _login(api, "a@example.com")).status_code == 200
+    CLOCK.advance(hours=23)
+    assert (await api.client.get("/api/v1/me")).status_code == 200  # used: the idle timer restarts
+    CLOCK.advance(hours=23)
+    assert (await api.client.get("/api/v1/me")).status_code == 200
+    CLOCK.advance(hours=25)
+    assert (await api.client.get("/api/v1/me")).status_code == 401  # more than a day unused
+
+    assert (await _login(api, "a@example.com")).status_code == 200
+    codes = []
+    for _ in range(8):
+        CLOCK.advance(hours=23)
+        codes.append((await api.client.get("/api/v1/me")).status_code)
+    assert codes == [200] * 7 + [401]  # 184 hours in: past the 7-day lifetime although used every day
+
+
+async def test_signing_in_works_with_a_stale_cookie_but_not_from_another_site(api: Api) -> None:
+    await api.user("a@example.com")
+    api.client.cookies.set("tradedock_session", "stale-value-from-an-ended-session")
+    assert (await _login(api, "a@example.com")).status_code == 200
+    foreign = await api.client.post(
+        "/api/v1/auth/login",
+        json={"email": "a@example.com", "password": PASSWORD},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert foreign.status_code == 403 and foreign.json()["type"] == "/problems/csrf"

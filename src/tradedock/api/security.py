@@ -3,7 +3,8 @@
 What belongs here: `CsrfMiddleware` — an unsafe request (POST, PUT, PATCH, DELETE) that carries the session
 cookie and no ``Authorization`` header must send the session's CSRF token in ``X-CSRF-Token`` and, when the
 browser says where it comes from (``Origin``), come from this site; otherwise it is refused with 403 before any
-route runs. The token is bound to the session (derived from the HttpOnly cookie), so a token stolen from one
+route runs (sign-in and sign-up only need the same-origin part: they must work with a stale cookie). The
+token is bound to the session (derived from the HttpOnly cookie), so a token stolen from one
 session is useless for another. Token calls need no CSRF token: a browser never adds an Authorization header
 to a cross-site request. `AccessLogMiddleware` writes one JSON line per request (method, path, status,
 duration, client address, user id) — never headers, cookies, query strings or bodies. What does not: routes.
@@ -25,6 +26,7 @@ from tradedock.api.problems import problem_response
 from tradedock.services.accounts import csrf_token_for
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+SIGN_IN_PATHS = frozenset({"/api/v1/auth/login", "/api/v1/auth/signup"})
 access_log = logging.getLogger("tradedock.access")
 
 
@@ -58,20 +60,27 @@ class CsrfMiddleware:
         if scope["type"] == "http" and scope["method"] not in SAFE_METHODS:
             headers = Headers(scope=scope)
             cookie = _session_cookie(headers)
-            if cookie is not None and "authorization" not in headers:
+            if scope["path"] in SIGN_IN_PATHS:
+                # Signing in does not act on the session, and must work with a stale cookie (no token left):
+                # only a request the browser marks as cross-site is refused (login CSRF).
+                refused = not _same_origin(headers, scope)
+            elif cookie is not None and "authorization" not in headers:
                 given = headers.get(CSRF_HEADER, "")
-                if not (secrets.compare_digest(given, csrf_token_for(cookie)) and _same_origin(headers, scope)):
-                    response = problem_response(
-                        403,
-                        "csrf",
-                        "CSRF check failed",
-                        "a signed-in browser request must carry its CSRF token and come from this site",
-                        field=CSRF_HEADER,
-                        fix=f"Send the csrf_token from sign-in (or GET /api/v1/me) in the {CSRF_HEADER} header, "
-                        "or call the API with a personal token instead of the cookie.",
-                    )
-                    await response(scope, receive, send)
-                    return
+                refused = not (secrets.compare_digest(given, csrf_token_for(cookie)) and _same_origin(headers, scope))
+            else:
+                refused = False
+            if refused:
+                response = problem_response(
+                    403,
+                    "csrf",
+                    "CSRF check failed",
+                    "a signed-in browser request must carry its CSRF token and come from this site",
+                    field=CSRF_HEADER,
+                    fix=f"Send the csrf_token from sign-in (or GET /api/v1/me) in the {CSRF_HEADER} header, "
+                    "or call the API with a personal token instead of the cookie.",
+                )
+                await response(scope, receive, send)
+                return
         await self.app(scope, receive, send)
 
 
