@@ -30,6 +30,7 @@ from tradedock.errors import (
     TradeDockError,
     UserFixableError,
 )
+from tradedock.services.credentials import all_field_names
 
 PROBLEM_JSON = "application/problem+json"
 NOT_FOUND_DETAIL = "There is nothing with this id among your objects."
@@ -145,6 +146,10 @@ def error_response(error: TradeDockError, *, report: dict[str, Any] | None = Non
 
 def _field_name(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+    if "credentials" in parts:  # a key inside credentials may be a secret pasted as a key (issue 17): never echo it
+        at = parts.index("credentials") + 1
+        if at < len(parts) and parts[at] not in all_field_names():
+            parts = parts[:at]
     return ".".join(parts) or str(loc[0] if loc else "body")
 
 

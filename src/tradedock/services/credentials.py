@@ -33,6 +33,11 @@ def unknown_field_error(name: object, expected: tuple[str, ...]) -> InvalidInput
     )
 
 
+def all_field_names() -> frozenset[str]:
+    """Every credential field name any exchange takes: the only user-typed keys an error may name."""
+    return frozenset(name for exchange in ExchangeId for name in get_spec(exchange).field_names)
+
+
 def check_field_names(names: Iterable[object], expected: tuple[str, ...]) -> None:
     for name in names:
         if name not in expected:
