@@ -127,3 +127,20 @@ def test_remove_checks_the_id_first_and_needs_yes_without_a_terminal(cli: Cli) -
     refused = cli.run("remove", connection_id, "--json")
     assert refused.code == 2 and refused.json()["error"]["field"] == "yes"
     assert [row["id"] for row in cli.run("list", "--json").json()] == [connection_id]
+
+
+def test_a_missing_field_fix_reads_as_one_sentence(cli: Cli) -> None:
+    result = cli.run(
+        "connect",
+        "bybit",
+        "--environment",
+        "sandbox",
+        "--credentials",
+        "-",
+        "--json",
+        stdin=json.dumps({"api_key": "A" * 18}),
+    )
+    assert result.code == 2
+    error = result.json()["error"]
+    assert error["field"] == "secret"
+    assert ".." not in error["fix"] and ".." not in error["message"]

@@ -342,7 +342,9 @@ def create_adapter(
         )
     for field in SPEC.credential_fields:
         if not credentials.get(field.name):
-            raise InvalidInputError(field.name, f"Bitget needs the {field.label.lower()}", fix=f"Enter {field.help}.")
+            raise InvalidInputError(
+                field.name, f"Bitget needs the {field.label.lower()}", fix=f"Enter {field.help.rstrip().rstrip('.')}."
+            )
     demo = validate_flavor(flavor)
     url = base_url or SPEC.base_urls[flavor]
     # The adapter the registry hands out also trades (``trading.py`` subclasses this module's adapter).

@@ -37,7 +37,7 @@ def credentials_format(ctx: CheckContext) -> Verdict:
                     field=spec_field.name,
                     problem="missing",
                     message=f"The {spec_field.label} is missing.",
-                    fix=f"Paste the {spec_field.label}: {spec_field.help}.",
+                    fix=f"Paste the {spec_field.label}: {spec_field.help.rstrip().rstrip('.')}.",
                 )
             )
         elif not re.fullmatch(spec_field.pattern, value):
