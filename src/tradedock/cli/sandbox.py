@@ -173,7 +173,7 @@ def _print_started(urls: dict[str, str], keys: dict[str, Any], urls_file: Path, 
     console.print(Text(f"\nURLs recorded in {urls_file}; `--environment sandbox` uses them."))
     console.print("A healthy sandbox key per exchange (sandbox only — not real keys):")
     for name, creds in keys.items():
-        console.print(Text(f"  {name}: {json.dumps(creds)}"))
+        console.print(Text(f"  {name}: {json.dumps(creds)}"), soft_wrap=True)  # one line each: easy to copy
     console.print(
         "\nTry: tradedock connect bybit --environment sandbox   (paste the fields above)\n"
         "More keys and broken ones: POST <url>/_sim/scenarios/<name>; list: GET <url>/_sim/scenarios\n"
