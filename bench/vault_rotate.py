@@ -172,7 +172,7 @@ def main() -> None:
     args = parser.parse_args()
     rows = asyncio.run(run(args.connections, args.batch_size, args.postgres))
     keys = list(rows[0][2])
-    print("| backend | rotation | " + " | ".join(keys) + " |")
+    print("| backend | method | " + " | ".join(keys) + " |")
     print("|---|---|" + "---|" * len(keys))
     for backend, name, values in rows:
         print(f"| {backend} | {name} | " + " | ".join(values[k] for k in keys) + " |")
