@@ -143,8 +143,9 @@ async def test_check_all_of_50_isolates_the_unresolvable_and_the_undecryptable(h
     assert "no URL for aster" in reported[unresolvable].reason and reported[unresolvable].field == "environment"
     assert reported[undecryptable].reason
     assert batch.summary == "50 checked: 48 connected, 2 not checked"
-    # ~constant statements per connection: 3 to load everything, then one short transaction per recorded check
-    assert len(statements) <= 10 + 8 * 50, len(statements)
+    # constant statements per connection: 3 to load everything, then one short transaction per recorded check
+    # measured: ~6 per connection on SQLite (BEGIN IMMEDIATE, SELECT, UPDATE, 3 INSERTs), ~5 on PostgreSQL
+    assert len(statements) <= 10 + 7 * 50, len(statements)
     async with harness.ctx.reading() as session:
         runs = (await session.execute(select(VerificationRun.connection_id))).scalars().all()
     assert sorted(runs) == sorted(set(ids) - {unresolvable, undecryptable})

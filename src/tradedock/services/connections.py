@@ -18,43 +18,51 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from tradedock.db.models import Connection
-from tradedock.db.repositories import StoredSecrets
 from tradedock.db.repositories.connections import not_found
 from tradedock.domain import (
     ConnectionStatus,
-    ContractType,
     Credentials,
-    Environment,
     ExchangeId,
-    Scope,
     mask,
 )
 from tradedock.errors import (
     AccountChangedError,
     AlreadyConnectedError,
     ConflictError,
-    InvalidInputError,
-    NotFoundError,
     TimestampRejectedError,
     TradeDockError,
     VaultError,
 )
 from tradedock.exchanges.registry import get_spec
 from tradedock.services import records
+from tradedock.services.connect_input import (
+    ConnectRequest,
+    CredentialPrompt,
+    checked_credentials,
+    checked_label,
+    checked_target,
+    connect_prompts,
+    credential_prompts,
+    parse_exchange,
+)
 from tradedock.services.context import AppContext
-from tradedock.services.credentials import check_label, validate_credentials
-from tradedock.services.exchange_access import ExchangeAccess
+from tradedock.services.credentials import check_label
+from tradedock.services.phases import (
+    Loaded,
+    kept_changing,
+    load_row,
+    not_checked,
+    outcome_of,
+    removed_meanwhile,
+)
 from tradedock.services.verifying import Target, run_verification
 from tradedock.services.views import (
     BalancesView,
     CheckAllView,
     ConnectionDetail,
     ConnectionView,
-    FixOfferView,
     NotChecked,
     Outcome,
     RemovedView,
@@ -62,7 +70,16 @@ from tradedock.services.views import (
 from tradedock.vault import SealContext
 from tradedock.verification import CHECK_IDS, Report
 
-__all__ = ["CHECK_IDS", "ConnectRequest", "ConnectionService", "CredentialPrompt", "Outcome"]
+__all__ = [
+    "CHECK_IDS",
+    "ConnectRequest",
+    "ConnectionService",
+    "CredentialPrompt",
+    "Outcome",
+    "connect_prompts",
+    "credential_prompts",
+    "parse_exchange",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -72,120 +89,6 @@ CHECK_CONCURRENCY = 8
 RECORD_ATTEMPTS = 3
 
 NOT_STORED = (ConnectionStatus.INVALID, ConnectionStatus.UNREACHABLE)
-
-
-@dataclass(frozen=True)
-class CredentialPrompt:
-    """How to ask a user for one credential field."""
-
-    name: str
-    label: str
-    help: str
-    secret: bool
-
-
-@dataclass(frozen=True)
-class ConnectRequest:
-    exchange: ExchangeId
-    environment: Environment
-    scope: Scope
-    contract: ContractType | None
-    label: str | None
-    credentials: Mapping[str, str]
-
-
-def parse_exchange(value: str) -> ExchangeId:
-    try:
-        return ExchangeId(value.strip().lower())
-    except ValueError:
-        names = ", ".join(e.value for e in ExchangeId)
-        raise InvalidInputError("exchange", f"unknown exchange {value!r}", fix=f"Use one of: {names}.") from None
-
-
-def credential_prompts(ctx: AppContext, exchange: ExchangeId) -> tuple[CredentialPrompt, ...]:
-    spec = ctx.access.spec(exchange)
-    return tuple(CredentialPrompt(f.name, f.label, f.help, f.secret) for f in spec.credential_fields)
-
-
-def _credentials(exchange: ExchangeId, given: Mapping[str, str]) -> tuple[Credentials, tuple[str, ...]]:
-    return validate_credentials(exchange, given)
-
-
-def connect_prompts(
-    access: ExchangeAccess,
-    exchange: ExchangeId,
-    environment: Environment,
-    scope: Scope,
-    contract: ContractType | None,
-    label: str | None,
-) -> tuple[CredentialPrompt, ...]:
-    """Check a connect's options before any secret is asked for (the environment is offered, the sandbox is
-    running, the contract exists, the label is fine) and return the credential fields to ask for."""
-    primary, _ = access.flavors(exchange, environment)
-    if environment is Environment.SANDBOX:
-        stale = access.settings.stale_sandbox_pid()
-        if stale is not None:
-            raise InvalidInputError(
-                "environment",
-                f"the sandbox that recorded its URLs in {access.settings.sandbox_urls_file} (process {stale}) is "
-                "no longer running",
-                fix="Start it again with `tradedock sandbox` (keys made in the old sandbox do not exist in the new "
-                "one: use the keys it prints).",
-            )
-        access.base_url(exchange, environment, primary)
-    _target(scope, contract, exchange, access)
-    _label(label, exchange)
-    spec = access.spec(exchange)
-    return tuple(CredentialPrompt(f.name, f.label, f.help, f.secret) for f in spec.credential_fields)
-
-
-def _target(
-    scope: Scope, contract: ContractType | None, exchange: ExchangeId, access: ExchangeAccess
-) -> ContractType | None:
-    if not scope.needs_futures:
-        if contract is not None:
-            raise InvalidInputError("contract", "a contract type only applies to futures", fix="Drop --contract.")
-        return None
-    offered = access.spec(exchange).contract_types
-    chosen = contract or (offered[0] if offered else None)
-    if chosen is not None and offered and chosen not in offered:
-        names = ", ".join(c.value for c in offered)
-        raise InvalidInputError(
-            "contract", f"{exchange.value} does not offer {chosen.value}", fix=f"Use one of: {names}."
-        )
-    return chosen
-
-
-def _label(label: str | None, exchange: ExchangeId) -> str:
-    text = (label or exchange.value.capitalize()).strip()
-    if not text or len(text) > 64 or any(not ch.isprintable() for ch in text):
-        raise InvalidInputError("label", "the label must be 1–64 printable characters", fix="Choose a shorter label.")
-    return text
-
-
-@dataclass(frozen=True)
-class _Loaded:
-    """What phase 1 (load) hands to phase 2 (the exchange): public row facts, never an ORM object or a session."""
-
-    connection_id: str
-    exchange: ExchangeId
-    target: Target
-    version: int
-    fingerprint: str
-    account_uid: str | None
-    sealed: StoredSecrets | None
-
-    @classmethod
-    def of(cls, row: Connection, sealed: StoredSecrets | None) -> _Loaded:
-        return cls(
-            row.id,
-            ExchangeId(row.exchange),
-            records.target_of(row),
-            row.version,
-            row.key_fingerprint,
-            row.account_uid,
-            sealed,
-        )
 
 
 class ConnectionService:
@@ -235,9 +138,9 @@ class ConnectionService:
     async def connect(self, request: ConnectRequest) -> Outcome:
         ctx = self.ctx
         ctx.access.flavors(request.exchange, request.environment)  # validates the environment early
-        contract = _target(request.scope, request.contract, request.exchange, ctx.access)
-        label = _label(request.label, request.exchange)
-        credentials, trimmed = _credentials(request.exchange, request.credentials)
+        contract = checked_target(request.scope, request.contract, request.exchange, ctx.access)
+        label = checked_label(request.label, request.exchange)
+        credentials, trimmed = checked_credentials(request.exchange, request.credentials)
         check_label(label, credentials)
         fingerprint = ctx.vault.fingerprint(request.exchange.value, credentials.public_id)
         # Phase 1: is the key taken? (short transaction)
@@ -257,7 +160,7 @@ class ConnectionService:
                 if report.status is ConnectionStatus.UNREACHABLE
                 else "Nothing was stored: fix the problems above and connect again."
             )
-            return _outcome(report, None, stored=False, note=note)
+            return outcome_of(report, None, stored=False, note=note)
         # Phase 3: store (short transaction). A concurrent connect of the same key loses on the unique fingerprint.
         connection_id = str(uuid.uuid4())
         sealed = ctx.vault.seal(dict(credentials.fields), SealContext(owner_id, connection_id, request.exchange.value))
@@ -286,7 +189,7 @@ class ConnectionService:
                 )
         except AlreadyConnectedError:
             await self._refuse_duplicate(request.exchange)
-        return _outcome(report, connection_id, stored=True)
+        return outcome_of(report, connection_id, stored=True)
 
     async def _refuse_duplicate(self, exchange: ExchangeId) -> NoReturn:
         await self._audit(None, "connect_refused", {"exchange": exchange.value})
@@ -309,17 +212,17 @@ class ConnectionService:
             store = records.Store(session, self.ctx.clock)
             owner_id = await self._existing_owner(store)
             rows = [] if owner_id is None else await store.connections.list_with_secrets(owner_id)
-            loaded = [_load_row(row, sealed) for row, sealed in rows]
+            loaded = [load_row(row, sealed) for row, sealed in rows]
         gate = asyncio.Semaphore(concurrency)
 
-        async def one(item: _Loaded | NotChecked) -> Outcome | NotChecked:
+        async def one(item: Loaded | NotChecked) -> Outcome | NotChecked:
             if isinstance(item, NotChecked):
                 return item
             async with gate:
                 try:
                     return await self._check_loaded(item)
                 except TradeDockError as error:
-                    return _not_checked(item.connection_id, error)
+                    return not_checked(item.connection_id, error)
                 except Exception as error:  # batch isolation: a bug in one item must not stop the others
                     _log.exception("check of connection %s failed", item.connection_id)
                     return NotChecked(
@@ -333,7 +236,7 @@ class ConnectionService:
         failed = [d for d in done if isinstance(d, NotChecked)]
         return CheckAllView.build(results, failed)
 
-    async def _load(self, connection_id: str) -> _Loaded:
+    async def _load(self, connection_id: str) -> Loaded:
         """Phase 1: the row and its sealed secrets, in one short read transaction."""
         async with self.ctx.reading() as session:
             store = records.Store(session, self.ctx.clock)
@@ -341,9 +244,9 @@ class ConnectionService:
             if owner_id is None:
                 raise not_found(connection_id)
             row = await store.connection(owner_id, connection_id)
-            return _Loaded.of(row, await store.sealed(owner_id, row.id))
+            return Loaded.of(row, await store.sealed(owner_id, row.id))
 
-    async def _check_loaded(self, loaded: _Loaded) -> Outcome:
+    async def _check_loaded(self, loaded: Loaded) -> Outcome:
         owner_id = await self._owner_id_now()
         for _attempt in range(RECORD_ATTEMPTS):
             credentials = self._decrypt(owner_id, loaded)
@@ -353,9 +256,9 @@ class ConnectionService:
                 return outcome
             # The key was replaced while we verified: verify again what is stored now.
             loaded = await self._load(loaded.connection_id)
-        raise _kept_changing(loaded.connection_id)
+        raise kept_changing(loaded.connection_id)
 
-    async def _record_check(self, owner_id: str, loaded: _Loaded, report: Report) -> Outcome | None:
+    async def _record_check(self, owner_id: str, loaded: Loaded, report: Report) -> Outcome | None:
         """Phase 3 of a check. ``None`` if the key was replaced meanwhile (the report is about a gone key).
 
         While the key is the one verified, the report is recorded at the row's current version — a concurrent
@@ -366,14 +269,14 @@ class ConnectionService:
                 store = records.Store(session, self.ctx.clock)
                 current = await store.connections.find(owner_id, loaded.connection_id)
                 if current is None:
-                    raise _removed_meanwhile(loaded.connection_id)
+                    raise removed_meanwhile(loaded.connection_id)
                 if current.key_fingerprint != loaded.fingerprint:
                     return None
                 if await store.apply_report(owner_id, loaded.connection_id, current.version, report):
                     await store.record_run(loaded.connection_id, "check", report)
                     await store.audit(owner_id, loaded.connection_id, "check", {"status": report.status})
-                    return _outcome(report, loaded.connection_id, stored=True)
-        raise _kept_changing(loaded.connection_id)
+                    return outcome_of(report, loaded.connection_id, stored=True)
+        raise kept_changing(loaded.connection_id)
 
     # --- replace --------------------------------------------------------------------------------------------
 
@@ -386,7 +289,7 @@ class ConnectionService:
         owner_id = await self._owner_id_now()
         connection_id = loaded.connection_id
         exchange = loaded.exchange
-        credentials, trimmed = _credentials(exchange, new_credentials)
+        credentials, trimmed = checked_credentials(exchange, new_credentials)
         fingerprint = self.ctx.vault.fingerprint(exchange.value, credentials.public_id)
         if fingerprint != loaded.fingerprint:
             async with self.ctx.reading() as session:
@@ -401,7 +304,7 @@ class ConnectionService:
         if report.status in NOT_STORED:
             await self._audit(connection_id, "replace_rejected", {"status": report.status})
             note = "The new key was not stored; the connection keeps its current key, untouched."
-            return _outcome(report, connection_id, stored=False, note=note)
+            return outcome_of(report, connection_id, stored=False, note=note)
         new_uid = report.facts.uid
         if loaded.account_uid and new_uid and new_uid != loaded.account_uid and not allow_account_change:
             await self._audit(connection_id, "replace_refused", {"reason": "account_changed"})
@@ -416,7 +319,7 @@ class ConnectionService:
                 store = records.Store(session, self.ctx.clock)
                 current = await store.connections.find(owner_id, connection_id)
                 if current is None:
-                    raise _removed_meanwhile(connection_id)
+                    raise removed_meanwhile(connection_id)
                 if current.key_fingerprint != loaded.fingerprint:
                     break  # someone else replaced the key meanwhile: theirs stays, ours is not written
                 swapped = await store.connections.replace_secrets(
@@ -436,7 +339,7 @@ class ConnectionService:
                         "replace",
                         {"status": report.status, "key": mask(credentials.public_id)},
                     )
-                    return _outcome(report, connection_id, stored=True)
+                    return outcome_of(report, connection_id, stored=True)
         await self._audit(connection_id, "replace_refused", {"reason": "concurrent_change"})
         raise ConflictError(
             "the connection's key was changed by another command while the new key was being verified; "
@@ -508,7 +411,7 @@ class ConnectionService:
         """Append an audit record for the owner's connection (its own short transaction)."""
         await self._audit(connection_id, action, detail)
 
-    def _decrypt(self, owner_id: str, loaded: _Loaded) -> Credentials:
+    def _decrypt(self, owner_id: str, loaded: Loaded) -> Credentials:
         """Open a connection's credentials for the length of one call (only services do this)."""
         if loaded.sealed is None:
             raise VaultError(f"connection {loaded.connection_id} has no stored secrets")
@@ -521,50 +424,3 @@ class ConnectionService:
             fingerprint=loaded.fingerprint,
         )
         return spec.credentials(fields)
-
-
-def _outcome(report: Report, connection_id: str | None, *, stored: bool, note: str | None = None) -> Outcome:
-    """The view of a fresh report, with the fixes its failed checks allow ("fix it for me")."""
-    from tradedock.services.fixes import fix_offers  # fixes builds on this module
-
-    checks = [c.to_dict() for c in report.checks]
-    offers = [FixOfferView(**offer.to_dict()) for offer in fix_offers(report.exchange.value, checks)]
-    return Outcome.from_report(report, connection_id, stored=stored, note=note, fixes=offers)
-
-
-def _load_row(row: Connection, sealed: StoredSecrets | None) -> _Loaded | NotChecked:
-    """Phase 1 of one batch item; a row that cannot even be read (e.g. an unknown environment) is its own
-    outcome, never the batch's."""
-    try:
-        return _Loaded.of(row, sealed)
-    except ValueError as error:
-        return NotChecked(
-            connection_id=row.id,
-            error=type(error).__name__,
-            reason=f"the stored connection cannot be read: {error}",
-            fix="Remove the connection and connect the key again.",
-        )
-
-
-def _removed_meanwhile(connection_id: str) -> NotFoundError:
-    return NotFoundError(
-        f"connection {connection_id} was removed while it was being worked on; nothing was recorded",
-        fix="Run `tradedock list` to see your connections.",
-    )
-
-
-def _kept_changing(connection_id: str) -> ConflictError:
-    return ConflictError(
-        f"connection {connection_id} kept changing while it was being checked; nothing was recorded",
-        fix=f"Run `tradedock check {connection_id}` again.",
-    )
-
-
-def _not_checked(connection_id: str, error: TradeDockError) -> NotChecked:
-    return NotChecked(
-        connection_id=connection_id,
-        error=type(error).__name__,
-        reason=error.message,
-        fix=error.fix,
-        field=error.field if isinstance(error, InvalidInputError) else None,
-    )
