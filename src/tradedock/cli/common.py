@@ -183,8 +183,10 @@ async def open_context(settings: Settings) -> AppContext:
     from tradedock.services.context import open_app
 
     with database_errors_explained(settings):
-        return await open_app(settings)
-    raise AssertionError("unreachable")  # pragma: no cover
+        context = await open_app(settings)
+    for note in context.notes:  # e.g. the first-run "back up your new master key" (stderr: never in --json)
+        print(note, file=sys.stderr, flush=True)
+    return context
 
 
 async def with_service(settings: Settings, fn: Callable[[ConnectionService, AppContext], Awaitable[T]]) -> T:
