@@ -21,7 +21,8 @@ from tempfile import TemporaryDirectory
 import httpx
 
 from tradedock.config import load_settings
-from tradedock.domain import Credentials, Environment, ExchangeId, Scope
+from tradedock.domain import Environment, ExchangeId, Scope
+from tradedock.exchanges.registry import get_exchange
 from tradedock.services.context import open_app
 from tradedock.services.verifying import Target, run_verification
 from tradedock_sim.server import start_background
@@ -46,7 +47,7 @@ async def measure(runs: int) -> list[tuple[str, int, int, float, float, int]]:
                 for exchange in ExchangeId:
                     url = sims.urls[exchange.value]
                     preset = (await control.post(f"{url}/_sim/scenarios/healthy", json={"reset": True})).json()
-                    credentials = Credentials(exchange, preset["credentials"])
+                    credentials = get_exchange(exchange).spec.credentials(preset["credentials"])
                     for latency in LATENCIES_MS:
                         await control.post(f"{url}/_sim/faults", json={"latency_ms": latency})
                         times, requests = [], 0
