@@ -19,6 +19,7 @@ from fastapi.openapi.utils import get_openapi
 from tradedock import __version__
 from tradedock.api import problems, routes_activity, routes_auth, routes_connections
 from tradedock.api.deps import ApiState
+from tradedock.api.json_limits import JsonLimitMiddleware
 from tradedock.api.security import AccessLogMiddleware, CsrfMiddleware
 from tradedock.clock import Clock
 from tradedock.config import Settings
@@ -93,6 +94,7 @@ def create_app(
     app.include_router(routes_auth.router, prefix=PREFIX)
     app.include_router(routes_connections.router, prefix=PREFIX)
     app.include_router(routes_activity.router, prefix=PREFIX)
+    app.add_middleware(JsonLimitMiddleware)  # before anything parses a body
     app.add_middleware(CsrfMiddleware)
     app.add_middleware(AccessLogMiddleware)  # outermost: it also logs what CSRF refused
 
