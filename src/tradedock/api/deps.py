@@ -15,11 +15,11 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from pydantic import BaseModel, Field
 
 from tradedock.errors import AuthenticationError, NotAllowedError
+from tradedock.services.accounts import SESSION_COOKIE as SESSION_COOKIE
 from tradedock.services.accounts import AccountService, LoginLimiter, Principal
 from tradedock.services.context import AppContext
 from tradedock.services.health import HealthService
 
-SESSION_COOKIE = "tradedock_session"
 CSRF_HEADER = "X-CSRF-Token"
 
 bearer = HTTPBearer(auto_error=False, description="A personal API token: `Authorization: Bearer tdp_…`.")

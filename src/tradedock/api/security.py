@@ -1,20 +1,21 @@
 """ASGI middleware: CSRF protection for cookie sessions, and the structured access log.
 
-What belongs here: `CsrfMiddleware` — an unsafe request (POST, PUT, PATCH, DELETE) that carries the session
-cookie and no ``Authorization`` header must send the session's CSRF token in ``X-CSRF-Token`` and, when the
-browser says where it comes from (``Origin``), come from this site; otherwise it is refused with 403 before any
-route runs (sign-in and sign-up only need the same-origin part: they must work with a stale cookie). The
-token is bound to the session (derived from the HttpOnly cookie), so a token stolen from one
-session is useless for another. Token calls need no CSRF token: a browser never adds an Authorization header
-to a cross-site request. `AccessLogMiddleware` writes one JSON line per request (method, path, status,
-duration, client address, user id) — never headers, cookies, query strings or bodies. What does not: routes.
+What belongs here: `CsrfMiddleware` — an unsafe request (POST, PUT, PATCH, DELETE) to an ``/api/`` path that
+carries the session cookie and no ``Authorization`` header must send the session's CSRF token in
+``X-CSRF-Token`` and, when the browser says where it comes from (``Origin``), come from this site; otherwise it
+is refused with 403 before any route runs (sign-in and sign-up only need the same-origin part: they must work
+with a stale cookie). The dashboard (tradedock.web) checks its forms' hidden CSRF field itself with the same rule
+(`services.accounts.csrf_matches` and `same_origin`). The token is bound to the session (derived from the
+HttpOnly cookie), so a token stolen from one session is useless for another. Token calls need no CSRF token: a
+browser never adds an Authorization header to a cross-site request. `AccessLogMiddleware` writes one JSON line per
+request (method, path, status, duration, client address, user id) — never headers, cookies, query strings or
+bodies. What does not: routes.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import secrets
 import time
 from http.cookies import CookieError, SimpleCookie
 
@@ -23,9 +24,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tradedock.api.deps import CSRF_HEADER, SESSION_COOKIE
 from tradedock.api.problems import problem_response
-from tradedock.services.accounts import csrf_token_for
+from tradedock.services.accounts import csrf_matches, same_origin
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+#: The dashboard (tradedock.web) checks its forms' CSRF field itself, with the same rule (services.accounts).
+API_PATHS = "/api/"
 SIGN_IN_PATHS = frozenset({"/api/v1/auth/login", "/api/v1/auth/signup"})
 access_log = logging.getLogger("tradedock.access")
 
@@ -44,12 +47,7 @@ def _session_cookie(headers: Headers) -> str | None:
 
 
 def _same_origin(headers: Headers, scope: Scope) -> bool:
-    origin = headers.get("origin")
-    if origin is None:  # not sent by every client; the CSRF token is the real check
-        return True
-    host = headers.get("host", "")
-    scheme = scope.get("scheme", "http")
-    return origin in (f"{scheme}://{host}", f"https://{host}", f"http://{host}")
+    return same_origin(headers.get("origin"), headers.get("host", ""), scope.get("scheme", "http"))
 
 
 class CsrfMiddleware:
@@ -57,7 +55,7 @@ class CsrfMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] not in SAFE_METHODS:
+        if scope["type"] == "http" and scope["method"] not in SAFE_METHODS and scope["path"].startswith(API_PATHS):
             headers = Headers(scope=scope)
             cookie = _session_cookie(headers)
             if scope["path"] in SIGN_IN_PATHS:
@@ -66,7 +64,7 @@ class CsrfMiddleware:
                 refused = not _same_origin(headers, scope)
             elif cookie is not None and "authorization" not in headers:
                 given = headers.get(CSRF_HEADER, "")
-                refused = not (secrets.compare_digest(given, csrf_token_for(cookie)) and _same_origin(headers, scope))
+                refused = not (csrf_matches(cookie, given) and _same_origin(headers, scope))
             else:
                 refused = False
             if refused:

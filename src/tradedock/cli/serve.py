@@ -37,6 +37,7 @@ def serve(
     import uvicorn
 
     from tradedock.api.app import create_app
+    from tradedock.web.app import install as install_dashboard
 
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -55,6 +56,7 @@ def serve(
     def ready() -> None:
         urls = {
             "url": base,
+            "dashboard": f"{base}/",
             "api": f"{base}/api/v1",
             "docs": f"{base}/api/v1/docs",
             "openapi": f"{base}/api/v1/openapi.json",
@@ -62,12 +64,15 @@ def serve(
         if as_json:
             print(json.dumps(urls), flush=True)
         else:
-            print(f"TradeDock API ready on {base}/api/v1 — open {urls['docs']} (Ctrl+C to stop)", flush=True)
+            print(
+                f"TradeDock ready: dashboard {base}/ · API {base}/api/v1 (docs {urls['docs']}) — Ctrl+C to stop",
+                flush=True,
+            )
 
     _access_logging()
-    config = uvicorn.Config(
-        create_app(on_ready=ready), log_level="warning", access_log=False, log_config=None, lifespan="on"
-    )
+    app = create_app(on_ready=ready)
+    install_dashboard(app)
+    config = uvicorn.Config(app, log_level="warning", access_log=False, log_config=None, lifespan="on")
     server = uvicorn.Server(config)
     server.run(sockets=[sock])
     if server.started is False:

@@ -43,6 +43,8 @@ PASSWORD_MIN = 10
 PASSWORD_MAX = 1024
 EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 TOKEN_NAME_PATTERN = re.compile(r"[A-Za-z0-9 ._:@/-]{1,100}")
+#: The browser session cookie (HttpOnly; the API and the dashboard share it).
+SESSION_COOKIE = "tradedock_session"
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 
@@ -276,3 +278,15 @@ def csrf_token_for(cookie: str) -> str:
     guess, so only a page of ours (told the token at sign-in, or by ``GET /me``) can send it back."""
     digest = hashlib.sha256(b"tradedock-csrf\x00" + cookie.encode("utf-8")).digest()
     return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+
+
+def csrf_matches(cookie: str, given: str) -> bool:
+    """Whether ``given`` is the CSRF token of the session ``cookie`` (constant-time comparison)."""
+    return secrets.compare_digest(given.encode("utf-8"), csrf_token_for(cookie).encode("utf-8"))
+
+
+def same_origin(origin: str | None, host: str, scheme: str) -> bool:
+    """Whether a request's ``Origin`` header (when the browser sent one) names this site."""
+    if origin is None:  # not sent by every client; the CSRF token is the real check
+        return True
+    return origin in (f"{scheme}://{host}", f"https://{host}", f"http://{host}")

@@ -1,0 +1,206 @@
+"""Pages of connections: My Exchanges, one connection (report, history, balances, key facts), Re-check, Replace
+key and Remove.
+
+What belongs here: the HTML shape of `ConnectionService` list / show / check / replace / remove / balances and
+`services.history`. Replace uses the connect form's fields; the old key stays untouched unless the new one passes
+(the service's rule). Remove asks for confirmation and reminds the trader to delete the key on the exchange.
+Another user's connection is the same "not found" page as a missing one. What does not: rules (services).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from tradedock.clock import Clock
+from tradedock.errors import AccountChangedError, NotFoundError, TradeDockError
+from tradedock.services.catalog import exchange_view
+from tradedock.services.connections import ConnectionService, parse_exchange
+from tradedock.services.history import connection_history
+from tradedock.services.views import STATUS_ORDER, BalancesView, ConnectionDetail, Outcome
+from tradedock.web.app import Visitor, checked_form, context, render, see_other, signed_in
+from tradedock.web.pages_connect import credentials_from, error_of, kept
+from tradedock.web.present import expiry_words, needs_action
+
+router = APIRouter()
+
+
+def _now(request: Request) -> Clock:
+    return context(request).clock
+
+
+@router.get("/", response_class=HTMLResponse)
+async def my_exchanges(request: Request, status: str = "", removed: str = "") -> Response:
+    visitor = await signed_in(request)
+    connections = await ConnectionService(context(request), visitor.principal.email).list()
+    now = _now(request).now()
+    attention = [(c, reason) for c in connections if (reason := needs_action(c, now)) is not None]
+    statuses = [s.value for s in STATUS_ORDER]
+    shown = [c for c in connections if not status or c.status.value == status]
+    return render(
+        request,
+        "exchanges.html",
+        visitor,
+        title="My Exchanges · TradeDock",
+        connections=shown,
+        total=len(connections),
+        attention=attention,
+        statuses=statuses,
+        status=status if status in statuses else "",
+        removed=removed[:64],
+        expiry={c.id: expiry_words(c.key_expires_at, now) for c in connections},
+    )
+
+
+def _missing(request: Request, visitor: Visitor) -> Response:
+    return render(
+        request,
+        "error.html",
+        visitor,
+        title="Not found · TradeDock",
+        status_code=404,
+        heading="No such connection",
+        message="There is no connection with this id in your account.",
+        fix="Open My Exchanges to see yours.",
+    )
+
+
+async def _page(
+    request: Request, visitor: Visitor, connection_id: str, *, report: Outcome | None = None, done: str = ""
+) -> Response:
+    ctx = context(request)
+    service = ConnectionService(ctx, visitor.principal.email)
+    try:
+        detail: ConnectionDetail = await service.show(connection_id)
+        runs = await connection_history(ctx, visitor.principal.email, detail.id, limit=20, offset=0)
+    except NotFoundError:
+        return _missing(request, visitor)
+    balances: BalancesView | None = None
+    balance_error: str | None = None
+    try:
+        balances = await service.balances(detail.id)
+    except TradeDockError as exc:
+        balance_error = exc.message
+    return render(
+        request,
+        "connection.html",
+        visitor,
+        title=f"{detail.label} · TradeDock",
+        c=detail,
+        runs=runs,
+        balances=balances,
+        balance_error=balance_error,
+        report=report,
+        done=done,
+        expiry=expiry_words(detail.key_expires_at, ctx.clock.now()),
+    )
+
+
+@router.get("/connections/{connection_id}", response_class=HTMLResponse)
+async def connection(connection_id: str, request: Request, done: str = "") -> Response:
+    visitor = await signed_in(request)
+    return await _page(request, visitor, connection_id, done=done if done in ("connected", "replaced") else "")
+
+
+@router.post("/connections/{connection_id}/check", response_class=HTMLResponse)
+async def recheck(connection_id: str, request: Request) -> Response:
+    visitor, _form = await checked_form(request)
+    try:
+        outcome = await ConnectionService(context(request), visitor.principal.email).check(connection_id)
+    except NotFoundError:
+        return _missing(request, visitor)
+    except TradeDockError as exc:
+        return render(
+            request,
+            "error.html",
+            visitor,
+            title="Not checked · TradeDock",
+            status_code=409,
+            heading="The check did not run",
+            message=exc.message,
+            fix=exc.fix,
+        )
+    return await _page(request, visitor, connection_id, report=outcome)
+
+
+async def _replace_page(request: Request, visitor: Visitor, connection_id: str, **values: Any) -> Response:
+    ctx = context(request)
+    try:
+        detail = await ConnectionService(ctx, visitor.principal.email).show(connection_id)
+    except NotFoundError:
+        return _missing(request, visitor)
+    exchange = exchange_view(ctx, parse_exchange(detail.exchange))
+    values.setdefault("typed", {})
+    values.setdefault("error", None)
+    values.setdefault("report", None)
+    values.setdefault("account_changed", False)
+    status_code = int(str(values.pop("status_code", 200)))
+    return render(
+        request,
+        "replace.html",
+        visitor,
+        title=f"Replace key · {detail.label} · TradeDock",
+        c=detail,
+        exchange=exchange,
+        status_code=status_code,
+        **values,
+    )
+
+
+@router.get("/connections/{connection_id}/replace", response_class=HTMLResponse)
+async def replace_form(connection_id: str, request: Request) -> Response:
+    visitor = await signed_in(request)
+    return await _replace_page(request, visitor, connection_id)
+
+
+@router.post("/connections/{connection_id}/replace", response_class=HTMLResponse)
+async def replace(connection_id: str, request: Request) -> Response:
+    visitor, form = await checked_form(request)
+    ctx = context(request)
+    service = ConnectionService(ctx, visitor.principal.email)
+    try:
+        detail = await service.show(connection_id)
+    except NotFoundError:
+        return _missing(request, visitor)
+    exchange = exchange_view(ctx, parse_exchange(detail.exchange))
+    typed = kept(form, exchange)
+    allow = form.get("allow_account_change") == "yes"
+    try:
+        outcome = await service.replace(detail.id, credentials_from(form, exchange), allow_account_change=allow)
+    except AccountChangedError as exc:
+        return await _replace_page(
+            request,
+            visitor,
+            detail.id,
+            typed=typed,
+            status_code=409,
+            account_changed=True,
+            error=("allow_account_change", exc.message, exc.fix),
+        )
+    except TradeDockError as exc:
+        return await _replace_page(request, visitor, detail.id, typed=typed, status_code=422, error=error_of(exc))
+    if not outcome.stored:
+        return await _replace_page(request, visitor, detail.id, typed=typed, status_code=422, report=outcome)
+    return see_other(f"/connections/{detail.id}?done=replaced")
+
+
+@router.get("/connections/{connection_id}/remove", response_class=HTMLResponse)
+async def remove_form(connection_id: str, request: Request) -> Response:
+    visitor = await signed_in(request)
+    try:
+        detail = await ConnectionService(context(request), visitor.principal.email).show(connection_id)
+    except NotFoundError:
+        return _missing(request, visitor)
+    return render(request, "remove.html", visitor, title=f"Remove {detail.label} · TradeDock", c=detail)
+
+
+@router.post("/connections/{connection_id}/remove")
+async def remove(connection_id: str, request: Request) -> Response:
+    visitor, _form = await checked_form(request)
+    try:
+        removed = await ConnectionService(context(request), visitor.principal.email).remove(connection_id)
+    except NotFoundError:
+        return _missing(request, visitor)
+    return see_other(f"/?removed={removed.removed.exchange}")

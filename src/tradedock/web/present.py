@@ -1,0 +1,91 @@
+"""How pages word and colour things: the five statuses, key-expiry countdowns, money, times, needs-action.
+
+What belongs here: pure presentation helpers registered as Jinja filters (no I/O, no rules of connections).
+What does not: templates or routes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from tradedock.domain import ConnectionStatus
+from tradedock.services.views import ConnectionView
+
+#: Each status in its own words, and the CSS class that colours it (static/app.css).
+STATUS_WORDS: dict[str, str] = {
+    ConnectionStatus.CONNECTED.value: "Connected",
+    ConnectionStatus.CONNECTED_WITH_WARNINGS.value: "Connected with warnings",
+    ConnectionStatus.ACTION_REQUIRED.value: "Action required",
+    ConnectionStatus.INVALID.value: "Invalid",
+    ConnectionStatus.UNREACHABLE.value: "Unreachable",
+}
+NEEDS_ACTION = frozenset(
+    {ConnectionStatus.ACTION_REQUIRED.value, ConnectionStatus.INVALID.value, ConnectionStatus.UNREACHABLE.value}
+)
+OUTCOME_WORDS = {"pass": "Passed", "warn": "Warning", "fail": "Failed", "error": "Error", "skip": "Skipped"}
+EXPIRY_SOON_DAYS = 14
+
+
+def status_words(status: str) -> str:
+    return STATUS_WORDS.get(str(status), str(status))
+
+
+def status_class(status: str) -> str:
+    return "status-" + str(status).replace("_", "-")
+
+
+def outcome_words(outcome: str) -> str:
+    return OUTCOME_WORDS.get(outcome, outcome)
+
+
+def when(value: datetime | None) -> str:
+    if value is None:
+        return "never"
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def days_left(expires_at: datetime | None, now: datetime) -> int | None:
+    if expires_at is None:
+        return None
+    if expires_at.tzinfo is None:
+        expires_at = expires_at.replace(tzinfo=UTC)
+    return (expires_at - now).days
+
+
+def expiry_words(expires_at: datetime | None, now: datetime) -> str:
+    days = days_left(expires_at, now)
+    if days is None:
+        return "No expiry"
+    if days < 0:
+        return "Expired"
+    if days == 0:
+        return "Expires today"
+    return f"Expires in {days} day{'s' if days != 1 else ''}"
+
+
+def usd(value: Decimal | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value.quantize(Decimal('0.01')):,} USD"
+
+
+def needs_action(connection: ConnectionView, now: datetime) -> str | None:
+    """Why a connection needs the trader's attention, or None."""
+    if connection.status.value in NEEDS_ACTION:
+        return status_words(connection.status.value)
+    days = days_left(connection.key_expires_at, now)
+    if days is not None and days <= EXPIRY_SOON_DAYS:
+        return expiry_words(connection.key_expires_at, now)
+    return None
+
+
+FILTERS = {
+    "status_words": status_words,
+    "status_class": status_class,
+    "outcome_words": outcome_words,
+    "when": when,
+    "usd": usd,
+}
