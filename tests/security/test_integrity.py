@@ -156,3 +156,12 @@ def test_check_all_reports_the_damaged_connection_and_checks_the_rest(tcli: InPr
     text = result.stdout
     assert "VaultIntegrityError" in text and damaged in text and healthy in text
     assert _status(tcli, healthy) == "connected"
+
+
+def test_a_deleted_wrapped_data_key_row_is_an_integrity_error(tcli: InProcessCli) -> None:
+    connection_id, other = _connect(tcli, "bybit"), _connect(tcli, "bybit")
+    tcli.raw.execute("DELETE FROM connection_secret_fields WHERE connection_id = ?", (connection_id,))
+    tcli.raw.execute("DELETE FROM connection_secrets WHERE connection_id = ?", (connection_id,))
+    error = _assert_integrity_error(tcli, connection_id, "secrets_missing")
+    assert "deleted" in error["message"]
+    assert tcli.run("check", other, "--json").code == 0

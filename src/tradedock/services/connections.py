@@ -33,7 +33,6 @@ from tradedock.errors import (
     ConflictError,
     TimestampRejectedError,
     TradeDockError,
-    VaultError,
 )
 from tradedock.exchanges.registry import get_spec
 from tradedock.services import records
@@ -68,6 +67,7 @@ from tradedock.services.views import (
     RemovedView,
 )
 from tradedock.vault import SealContext
+from tradedock.vault.integrity import secrets_missing
 from tradedock.verification import CHECK_IDS, Report
 
 __all__ = [
@@ -413,8 +413,8 @@ class ConnectionService:
 
     def _decrypt(self, owner_id: str, loaded: Loaded) -> Credentials:
         """Open a connection's credentials for the length of one call (only services do this)."""
-        if loaded.sealed is None:
-            raise VaultError(f"connection {loaded.connection_id} has no stored secrets")
+        if loaded.sealed is None:  # the wrapped data key row is gone: damage, not a verdict on the key
+            raise secrets_missing(loaded.connection_id)
         spec = get_spec(loaded.exchange.value)
         fields = self.ctx.vault.open_connection(
             loaded.sealed,

@@ -144,8 +144,11 @@ class Store:
     async def latest_run(self, owner_id: str, connection_id: str) -> VerificationRun | None:
         return await self.runs.latest(owner_id, connection_id)
 
-    async def sealed(self, owner_id: str, connection_id: str) -> StoredSecrets:
-        return await self.connections.get_sealed(owner_id, connection_id)
+    async def sealed(self, owner_id: str, connection_id: str) -> StoredSecrets | None:
+        """The owner's connection's sealed material; None when its wrapped data key row is gone (opening it is
+        then an integrity error, not a missing connection)."""
+        await self.connections.get(owner_id, connection_id)
+        return await self.connections.secrets.get(connection_id)
 
     async def save_balances(
         self, owner_id: str, connection_id: str, expected_version: int, balances: Iterable[Balance]

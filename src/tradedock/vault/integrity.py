@@ -14,9 +14,12 @@ field name found in the database that the exchange does not take is described by
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import Collection
 
 from tradedock.errors import VaultIntegrityError
+
+logger = logging.getLogger("tradedock.vault.vault")
 
 INTEGRITY_FIX = (
     "The stored secrets of this connection were changed outside TradeDock. Operator: restore the connection's "
@@ -76,3 +79,10 @@ def wrap_mismatch(connection_id: str, key_id: str) -> VaultIntegrityError:
         f"do not authenticate: the wrapped data key does not open with master key {key_id!r} (the row was "
         f"altered or moved from another connection, or the configured key {key_id!r} is not the original one)",
     )
+
+
+def secrets_missing(connection_id: str) -> VaultIntegrityError:
+    """The connection row exists but its wrapped data key row does not (deleted outside TradeDock)."""
+    error = integrity_error(connection_id, "secrets_missing", "are missing (the wrapped data key row was deleted)")
+    logger.warning("vault integrity error: connection %s: %s", connection_id, error.reason)
+    return error
