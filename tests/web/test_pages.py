@@ -4,11 +4,13 @@ user's connection, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import html
 import re
+from urllib.parse import quote, quote_plus
 
 import pytest
 
-from tests.web.conftest import Site, add_user
+from tests.web.conftest import PASSWORD, LogCapture, Site, add_user
 from tradedock.domain import ExchangeId
 
 pytestmark = pytest.mark.usefixtures("backend")
@@ -180,3 +182,62 @@ async def test_another_users_connection_is_the_same_not_found_as_a_missing_one(s
     removal = await site.post(f"/connections/{connection_id}/remove", {}, csrf_from="/")
     assert removal.status_code == 404
     assert "No exchanges connected yet" in (await site.get("/")).text
+
+
+async def test_tokens_webhooks_and_the_operator_page(site: Site) -> None:
+    await _signed_in(site)
+    bad = await site.post("/tokens", {"name": "no <way>"}, csrf_from="/tokens")
+    assert bad.status_code == 200 and "Name:" in bad.text and 'value="no &lt;way&gt;"' in bad.text
+    made = await site.post("/tokens", {"name": "bot"}, csrf_from="/tokens")
+    token = re.search(r'id="new-token">(tdp_[^<]+)<', made.text)
+    assert token, "the new token is shown once"
+    assert token.group(1) not in (await site.get("/tokens")).text  # ... and only once
+    me = await site.client.get("/api/v1/me", headers={"Authorization": f"Bearer {token.group(1)}"})
+    assert me.status_code == 200
+    token_id = re.search(r'action="/tokens/([^/]+)/revoke"', (await site.get("/tokens")).text)
+    assert token_id
+    assert (await site.post(f"/tokens/{token_id.group(1)}/revoke", {}, csrf_from="/tokens")).status_code == 303
+    assert "No tokens yet." in (await site.get("/tokens")).text
+
+    hook_form = {"url": "http://example.com/hook", "description": "mine", "events": "connection.status_changed"}
+    refused = await site.post("/webhooks", hook_form, csrf_from="/webhooks")
+    assert "Url:" in refused.text and 'value="http://example.com/hook"' in refused.text
+    created = await site.post("/webhooks", {**hook_form, "url": "https://example.com/hook"}, csrf_from="/webhooks")
+    secret = re.search(r'id="new-secret">(tdwh_[^<]+)<', created.text)
+    assert secret and secret.group(1) not in (await site.get("/webhooks")).text
+
+    denied = await site.get("/operator/health")
+    assert denied.status_code == 403 and "Only an operator" in denied.text
+    site.client.cookies.clear()
+    await add_user(site.ctx, "op@example.com", operator=True)
+    await site.sign_in("op@example.com")
+    health = await site.get("/operator/health")
+    assert health.status_code == 200 and "203.0.113.7" in health.text and "withdraw permission" in health.text
+
+
+async def test_no_page_redirect_or_log_line_holds_a_submitted_secret(site: Site, log_capture: LogCapture) -> None:
+    await _signed_in(site)
+    secrets: list[str] = [PASSWORD]
+    healthy = (await site.scenario(ExchangeId.BYBIT, "healthy"))["credentials"]
+    wrong = (await site.scenario(ExchangeId.BITGET, "wrong_passphrase"))["credentials"]
+    aster = (await site.scenario(ExchangeId.ASTER, "main_wallet_key"))["credentials"]
+    secrets += [healthy["secret"], wrong["secret"], wrong["passphrase"], aster["private_key"]]
+    form = {"environment": "sandbox", "scope": "futures"}
+    connected = await site.post("/connect/bybit", {**form, **healthy}, csrf_from="/connect/bybit")
+    page = connected.headers["location"]
+    await site.get(page)
+    await site.post("/connect/bitget", {**form, **wrong}, csrf_from="/connect/bitget")
+    await site.post("/connect/aster", {**form, **aster}, csrf_from="/connect/aster")
+    # a secret pasted into the label or a plain field is not echoed either
+    await site.post("/connect/bitget", {**form, **wrong, "label": wrong["secret"]}, csrf_from="/connect/bitget")
+    replace = page.split("?")[0] + "/replace"
+    await site.post(replace, dict(healthy, secret="B" * 36), csrf_from=replace)
+    secrets.append("B" * 36)
+    await site.post(page.split("?")[0] + "/check", {}, csrf_from=page)
+    logs = "\n".join(log_capture.lines)
+    assert "http_request" in logs
+    for secret in secrets:
+        for form_of in {secret, quote(secret, safe=""), quote_plus(secret), secret.lower(), html.escape(secret)}:
+            for what, body in site.pages:
+                assert form_of not in body and form_of not in what, f"a secret is in {what}"
+            assert form_of not in logs

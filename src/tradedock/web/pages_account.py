@@ -220,11 +220,21 @@ async def health(request: Request) -> Response:
     ctx = context(request)
     service: HealthService = request.app.state.api.health
     view = await service.view()
+    settings = ctx.settings
+    policy = {
+        "withdraw permission": settings.withdraw_policy.value,
+        "transfer permission": settings.transfer_policy.value,
+        "key expiry warning (days)": settings.expiry_warn_days,
+        "clock warning (ms)": settings.clock_warn_ms,
+        "open sign-up": settings.open_signup,
+        "secure cookies": settings.secure_cookies,
+    }
     return render(
         request,
         "health.html",
         visitor,
         title="Health · TradeDock",
         health=view.model_dump(mode="json"),
-        egress_ips=list(ctx.settings.egress_ips),
+        egress_ips=list(settings.egress_ips),
+        policy=policy,
     )

@@ -42,10 +42,13 @@ def credentials_from(form: FormData, exchange: ExchangeView) -> dict[str, str]:
 
 
 def kept(form: FormData, exchange: ExchangeView) -> dict[str, str]:
-    """What to put back into the form after an error: everything typed except the secrets."""
+    """What to put back into the form after an error: everything typed except the secrets — also where a secret
+    was pasted into a plain field (a label holding the secret key is refused, and must not be shown either)."""
     secret = {f.name for f in exchange.credential_fields if f.secret}
+    secrets = [value for name in secret if len(value := text(form, name)) >= 4]
     names = [*PLAIN_FIELDS, *(f.name for f in exchange.credential_fields if f.name not in secret)]
-    return {name: text(form, name) for name in names}
+    typed = {name: text(form, name) for name in names}
+    return {name: "" if any(s in value for s in secrets) else value for name, value in typed.items()}
 
 
 def error_of(exc: TradeDockError) -> tuple[str, str, str | None]:

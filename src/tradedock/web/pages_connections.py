@@ -20,6 +20,7 @@ from tradedock.services.catalog import exchange_view
 from tradedock.services.connections import ConnectionService, parse_exchange
 from tradedock.services.history import connection_history
 from tradedock.services.views import STATUS_ORDER, BalancesView, ConnectionDetail, Outcome
+from tradedock.services.webhooks import WebhookService
 from tradedock.web.app import Visitor, checked_form, context, render, see_other, signed_in
 from tradedock.web.pages_connect import credentials_from, error_of, kept
 from tradedock.web.present import expiry_words, needs_action
@@ -77,6 +78,10 @@ async def _page(
         runs = await connection_history(ctx, visitor.principal.email, detail.id, limit=20, offset=0)
     except NotFoundError:
         return _missing(request, visitor)
+    async with ctx.reading() as session:
+        events = await WebhookService(session, ctx.clock, ctx.vault, visitor.principal.user_id).list_events(
+            limit=200, offset=0
+        )
     balances: BalancesView | None = None
     balance_error: str | None = None
     try:
@@ -90,6 +95,7 @@ async def _page(
         title=f"{detail.label} · TradeDock",
         c=detail,
         runs=runs,
+        events=[e for e in events if e.connection_id == detail.id][:20],
         balances=balances,
         balance_error=balance_error,
         report=report,
