@@ -84,6 +84,28 @@ class Settings(BaseSettings):
     #: Mark the session cookie ``Secure`` (set when TradeDock is served over TLS, e.g. behind a proxy).
     secure_cookies: bool = False
 
+    # --- monitor and webhooks (`tradedock serve` in-process, `tradedock worker`) ---
+    #: Seconds between re-checks of one connection (jittered by ``monitor_jitter``).
+    monitor_interval_s: float = Field(3600.0, ge=1, le=7 * 86400)
+    #: Fraction of the interval added or taken at random (0.1 = ±10 %), so checks do not bunch up.
+    monitor_jitter: float = Field(0.1, ge=0, le=0.5)
+    #: First retry after a failed check (unreachable, not loadable); doubles per failure up to the interval.
+    monitor_backoff_s: float = Field(60.0, ge=0.1, le=86400)
+    #: How long a worker holds a connection it is checking; a dead worker's lease expires after this.
+    monitor_lease_s: float = Field(300.0, ge=1, le=86400)
+    #: Connections one worker claims at a time, and checks at once.
+    monitor_batch: int = Field(16, ge=1, le=1000)
+    #: Seconds a monitor waits when nothing is due.
+    monitor_poll_s: float = Field(5.0, gt=0, le=3600)
+    #: Run the monitor inside `tradedock serve` (turn off when `tradedock worker` processes do the work).
+    monitor_in_serve: bool = True
+    #: Webhook delivery: request timeout, attempts per event, first retry delay (doubles, capped at an hour)
+    #: and failed attempts in a row after which an endpoint is disabled.
+    webhook_timeout_s: float = Field(10.0, gt=0, le=120)
+    webhook_max_attempts: int = Field(8, ge=1, le=100)
+    webhook_backoff_s: float = Field(30.0, ge=0.1, le=86400)
+    webhook_disable_after: int = Field(20, ge=1, le=10000)
+
     log_level: str = "WARNING"
 
     @field_validator("egress_ips", mode="before")

@@ -24,6 +24,7 @@ from tradedock.api.security import AccessLogMiddleware, CsrfMiddleware
 from tradedock.clock import Clock
 from tradedock.config import Settings
 from tradedock.domain import ExchangeId
+from tradedock.monitor import MonitorRunner
 from tradedock.services.accounts import LoginLimiter
 from tradedock.services.context import open_app
 from tradedock.services.health import HealthService
@@ -67,18 +68,25 @@ def create_app(
     transports: Mapping[ExchangeId, httpx.AsyncBaseTransport] | None = None,
     limiter: Callable[[], LoginLimiter] = LoginLimiter,
     on_ready: Callable[[], None] | None = None,
+    run_monitor: bool = False,
 ) -> FastAPI:
-    """The API app. TradeDock is opened by the lifespan (so `uvicorn --factory` and tests behave the same)."""
+    """The API app. TradeDock is opened by the lifespan (so `uvicorn --factory` and tests behave the same).
+    ``run_monitor``: also run the monitor in this process (`tradedock serve` does unless turned off)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx = await open_app(settings, clock=clock, transports=transports)
         app.state.api = ApiState(ctx=ctx, limiter=limiter(), health=HealthService(ctx))
+        runner = MonitorRunner(ctx) if run_monitor else None
+        if runner is not None:
+            runner.start()
         if on_ready is not None:
             on_ready()
         try:
             yield
         finally:
+            if runner is not None:
+                await runner.stop()
             await ctx.aclose()
 
     app = FastAPI(

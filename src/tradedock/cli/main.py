@@ -16,7 +16,7 @@ import typer
 
 from tradedock import __version__
 
-from . import accounts, connections, db, fix, guide, sandbox, serve, vault
+from . import accounts, connections, db, fix, guide, sandbox, serve, vault, worker
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -57,6 +57,7 @@ connections.register(app)
 fix.register(app)
 accounts.register(app)
 serve.register(app)
+worker.register(app)
 db.register(app)
 guide.register(app)
 sandbox.register(app)

@@ -32,8 +32,11 @@ def serve(
     port: int = typer.Option(8000, "--port", help="Port to listen on (0: any free port).", min=0, max=65535),
     as_json: bool = typer.Option(False, "--json", help="Print the URLs as one JSON line when ready."),
 ) -> None:
-    """Serve the HTTP API (OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs)."""
-    settings_or_exit(as_json=as_json)  # a bad TRADEDOCK_* variable: exit 2 naming it, before binding anything
+    """Serve the HTTP API (OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs) and run the monitor in-process
+    (unless TRADEDOCK_MONITOR_IN_SERVE=false)."""
+    settings = settings_or_exit(
+        as_json=as_json
+    )  # a bad TRADEDOCK_* variable: exit 2 naming it, before binding anything
     import uvicorn
 
     from tradedock.api.app import create_app
@@ -70,7 +73,7 @@ def serve(
             )
 
     _access_logging()
-    app = create_app(on_ready=ready)
+    app = create_app(on_ready=ready, run_monitor=settings.monitor_in_serve)
     install_dashboard(app)
     config = uvicorn.Config(app, log_level="warning", access_log=False, log_config=None, lifespan="on")
     server = uvicorn.Server(config)

@@ -226,6 +226,10 @@ class Webhook(Base):
     secret_ciphertext: Mapped[bytes] = mapped_column(Ciphertext())
     aad_version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    #: Set by the monitor when the endpoint kept failing; a disabled endpoint receives nothing.
+    disabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    #: Failed delivery attempts in a row (reset by any success).
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     def __repr__(self) -> str:
         return f"Webhook(id={self.id!r}, url={self.url!r}, sealed=***)"
@@ -243,3 +247,70 @@ class Event(Base):
     type: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     data: Mapped[dict[str, Any]] = mapped_column(JsonDocument())
+
+
+class MonitorLease(Base):
+    """The monitor's schedule and lease of one connection (one row per connection).
+
+    A worker claims due rows with one conditional UPDATE (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), setting
+    ``lease_owner`` and ``lease_expires_at``; a dead worker's lease simply expires. The ``expiry_*`` and
+    ``balance_low`` columns remember which notifications were already sent, so each is sent once.
+    """
+
+    __tablename__ = "monitor_leases"
+    __table_args__ = (Index("ix_monitor_leases_due", "next_check_at"),)
+
+    connection_id: Mapped[str] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"), primary_key=True)
+    next_check_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    lease_owner: Mapped[str | None] = mapped_column(String(64), default=None)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    last_error: Mapped[str | None] = mapped_column(String(400), default=None)
+    #: The smallest expiry threshold (days; 0 = expired) already announced for ``expiry_for``.
+    expiry_notified: Mapped[int | None] = mapped_column(Integer, default=None)
+    expiry_for: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+
+
+class MonitorWorker(Base):
+    """A running monitor (in `tradedock serve` or `tradedock worker`): its heartbeat, for the health view."""
+
+    __tablename__ = "monitor_workers"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    hostname: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    heartbeat_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    checks_done: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    deliveries_done: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class WebhookDelivery(Base):
+    """One event to one webhook endpoint: pending until delivered, or failed after the last retry."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_due", "state", "next_attempt_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    webhook_id: Mapped[str] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(16))  # pending | delivered | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    lease_owner: Mapped[str | None] = mapped_column(String(64), default=None)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class WebhookAttempt(Base):
+    """Every delivery attempt, successful or not (status code or error; never the secret or the signature)."""
+
+    __tablename__ = "webhook_attempts"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    delivery_id: Mapped[str] = mapped_column(ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    status_code: Mapped[int | None] = mapped_column(Integer, default=None)
+    error: Mapped[str | None] = mapped_column(String(400), default=None)
+    duration_ms: Mapped[int] = mapped_column(Integer)

@@ -17,8 +17,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, NoReturn
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradedock.db.repositories.connections import not_found
 from tradedock.domain import (
@@ -48,6 +50,7 @@ from tradedock.services.connect_input import (
 )
 from tradedock.services.context import AppContext
 from tradedock.services.credentials import check_label
+from tradedock.services.notifications import MODE_FIELDS, Recorded, record_check_events
 from tradedock.services.phases import (
     Loaded,
     kept_changing,
@@ -89,6 +92,12 @@ CHECK_CONCURRENCY = 8
 RECORD_ATTEMPTS = 3
 
 NOT_STORED = (ConnectionStatus.INVALID, ConnectionStatus.UNREACHABLE)
+#: Columns whose before/after values a recorded check hands to the events (`services.notifications`).
+_WATCHED = ("status", *MODE_FIELDS, "key_expires_at", "last_balance_usd")
+
+#: Called inside the record transaction of a check (the monitor fences its lease and reschedules there, so a
+#: check is recorded and rescheduled together or not at all). Raising rolls the whole record back.
+AfterRecord = Callable[[AsyncSession, Recorded], Awaitable[None]]
 
 
 class ConnectionService:
@@ -100,10 +109,20 @@ class ConnectionService:
     only, when the key is unchanged) or reported (`ConflictError`, `NotFoundError`) — never a crash.
     """
 
-    def __init__(self, ctx: AppContext, owner: str = records.LOCAL_OWNER):
+    def __init__(self, ctx: AppContext, owner: str = records.LOCAL_OWNER, *, after_record: AfterRecord | None = None):
         self.ctx = ctx
         self.owner = owner
         self._owner_id: str | None = None
+        self.after_record = after_record
+
+    @classmethod
+    def for_owner_id(
+        cls, ctx: AppContext, owner_id: str, *, after_record: AfterRecord | None = None
+    ) -> ConnectionService:
+        """The service of an owner known by id (the monitor walks every owner's connections)."""
+        service = cls(ctx, after_record=after_record)
+        service._owner_id = owner_id
+        return service
 
     async def _owner(self, store: records.Store) -> str:
         if self._owner_id is None:
@@ -200,9 +219,9 @@ class ConnectionService:
 
     # --- check ----------------------------------------------------------------------------------------------
 
-    async def check(self, connection_id: str) -> Outcome:
+    async def check(self, connection_id: str, *, trigger: str = "check") -> Outcome:
         loaded = await self._load(connection_id)
-        return await self._check_loaded(loaded)
+        return await self._check_loaded(loaded, trigger=trigger)
 
     async def check_all(self, *, concurrency: int = CHECK_CONCURRENCY) -> CheckAllView:
         """Re-verify every connection, ``concurrency`` at a time. Each connection is its own outcome: one that
@@ -246,19 +265,21 @@ class ConnectionService:
             row = await store.connection(owner_id, connection_id)
             return Loaded.of(row, await store.sealed(owner_id, row.id))
 
-    async def _check_loaded(self, loaded: Loaded) -> Outcome:
+    async def _check_loaded(self, loaded: Loaded, *, trigger: str = "check") -> Outcome:
         owner_id = await self._owner_id_now()
         for _attempt in range(RECORD_ATTEMPTS):
             credentials = self._decrypt(owner_id, loaded)
             report = await run_verification(self.ctx.access, self.ctx.settings, credentials, loaded.target)
-            outcome = await self._record_check(owner_id, loaded, report)
+            outcome = await self._record_check(owner_id, loaded, report, trigger)
             if outcome is not None:
                 return outcome
             # The key was replaced while we verified: verify again what is stored now.
             loaded = await self._load(loaded.connection_id)
         raise kept_changing(loaded.connection_id)
 
-    async def _record_check(self, owner_id: str, loaded: Loaded, report: Report) -> Outcome | None:
+    async def _record_check(
+        self, owner_id: str, loaded: Loaded, report: Report, trigger: str = "check"
+    ) -> Outcome | None:
         """Phase 3 of a check. ``None`` if the key was replaced meanwhile (the report is about a gone key).
 
         While the key is the one verified, the report is recorded at the row's current version — a concurrent
@@ -272,9 +293,25 @@ class ConnectionService:
                     raise removed_meanwhile(loaded.connection_id)
                 if current.key_fingerprint != loaded.fingerprint:
                     return None
+                before = {name: getattr(current, name) for name in _WATCHED}
+                previous_run = await store.latest_run(owner_id, loaded.connection_id)
                 if await store.apply_report(owner_id, loaded.connection_id, current.version, report):
-                    await store.record_run(loaded.connection_id, "check", report)
-                    await store.audit(owner_id, loaded.connection_id, "check", {"status": report.status})
+                    await store.record_run(loaded.connection_id, trigger, report)
+                    await store.audit(owner_id, loaded.connection_id, trigger, {"status": report.status})
+                    after = {**before, **records.report_facts(report, self.ctx.clock.now())}
+                    recorded = Recorded(
+                        owner_id,
+                        loaded.connection_id,
+                        current.label,
+                        current.exchange,
+                        before,
+                        after,
+                        report,
+                        previous_run,
+                    )
+                    await record_check_events(session, self.ctx.clock, recorded)
+                    if self.after_record is not None:
+                        await self.after_record(session, recorded)
                     return outcome_of(report, loaded.connection_id, stored=True)
         raise kept_changing(loaded.connection_id)
 

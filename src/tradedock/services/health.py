@@ -1,5 +1,6 @@
 """The operator's health view: database, vault keys, the platform's clock against each exchange, egress IPs,
-and (placeholders until the monitor exists) workers and queue depth.
+monitor workers (heartbeats) and queue depth (checks due and leased, webhook deliveries pending, connections the
+monitor could not load: operator alerts).
 
 What belongs here: measuring the platform's own conditions. They are the operator's to fix and never touch a
 trader's connection status (DESIGN, "Conditions of the platform are not the trader's fault"). Clock offsets are
@@ -18,6 +19,7 @@ from sqlalchemy import text
 
 from tradedock.db import is_up_to_date
 from tradedock.db.repositories import SecretRepository
+from tradedock.db.repositories.monitor import MonitorRepository
 from tradedock.domain import Credentials, Environment, ExchangeId
 from tradedock.errors import TradeDockError
 from tradedock.services.context import AppContext
@@ -26,6 +28,9 @@ from tradedock.services.context import AppContext
 CLOCK_CACHE = timedelta(minutes=1)
 #: Longest a health request waits for one exchange's clock.
 CLOCK_TIMEOUT_S = 3.0
+#: A worker without a heartbeat for this long is shown as not alive; after ``WORKER_LIST`` it is not listed.
+WORKER_STALE = timedelta(minutes=2)
+WORKER_LIST = timedelta(hours=1)
 
 
 class DatabaseHealth(BaseModel):
@@ -54,11 +59,30 @@ class ClockHealth(BaseModel):
     detail: str | None = None
 
 
-class Placeholder(BaseModel):
-    """A part of the view that has nothing to measure yet."""
+class WorkerHealth(BaseModel):
+    id: str
+    hostname: str
+    pid: int
+    started_at: datetime
+    heartbeat_at: datetime
+    #: A heartbeat within the last ``WORKER_STALE`` (a worker beats after every batch and every idle poll).
+    alive: bool
+    checks_done: int
+    deliveries_done: int
 
-    available: Literal[False] = False
-    detail: str
+
+class MonitorAlert(BaseModel):
+    connection_id: str
+    reason: str
+
+
+class QueueDepth(BaseModel):
+    checks_due: int
+    checks_leased: int
+    webhook_deliveries_pending: int
+    connections_with_alerts: int
+    #: Connections the monitor could not load or decrypt (first 20): the operator's to fix.
+    alerts: list[MonitorAlert]
 
 
 class HealthView(BaseModel):
@@ -70,8 +94,8 @@ class HealthView(BaseModel):
     clocks: list[ClockHealth]
     egress_ips: list[str]
     egress_ips_configured: bool
-    workers: Placeholder
-    queue_depth: Placeholder
+    workers: list[WorkerHealth]
+    queue_depth: QueueDepth
 
 
 class HealthService:
@@ -85,8 +109,8 @@ class HealthService:
         database, vault = await self._database_and_vault()
         clocks = list(await asyncio.gather(*(self._clock(exchange) for exchange in ExchangeId)))
         settings = self.ctx.settings
-        ok = database.ok and vault.ok and all(c.ok for c in clocks)
-        note = "The monitor is not built yet: there are no workers and no job queue to report on."
+        workers, queue = await self._monitor()
+        ok = database.ok and vault.ok and all(c.ok for c in clocks) and not queue.connections_with_alerts
         return HealthView(
             status="ok" if ok else "degraded",
             database=database,
@@ -94,9 +118,37 @@ class HealthService:
             clocks=clocks,
             egress_ips=list(settings.egress_ips),
             egress_ips_configured=bool(settings.egress_ips),
-            workers=Placeholder(detail=note),
-            queue_depth=Placeholder(detail=note),
+            workers=workers,
+            queue_depth=queue,
         )
+
+    async def _monitor(self) -> tuple[list[WorkerHealth], QueueDepth]:
+        now = self.ctx.clock.now()
+        try:
+            async with self.ctx.reading() as session:
+                repo = MonitorRepository(session)
+                rows = await repo.workers(now - WORKER_LIST)
+                counts = await repo.queue_counts(now)
+                alerts = await repo.alerts(20)
+        except Exception:  # the database is down: the database part says so
+            return [], QueueDepth(
+                checks_due=0, checks_leased=0, webhook_deliveries_pending=0, connections_with_alerts=0, alerts=[]
+            )
+        workers = [
+            WorkerHealth(
+                id=w.id,
+                hostname=w.hostname,
+                pid=w.pid,
+                started_at=w.started_at,
+                heartbeat_at=w.heartbeat_at,
+                alive=now - w.heartbeat_at <= WORKER_STALE,
+                checks_done=w.checks_done,
+                deliveries_done=w.deliveries_done,
+            )
+            for w in rows
+        ]
+        queue = QueueDepth(**counts, alerts=[MonitorAlert(connection_id=c, reason=r) for c, r in alerts])
+        return workers, queue
 
     async def _database_and_vault(self) -> tuple[DatabaseHealth, VaultHealth]:
         ctx = self.ctx

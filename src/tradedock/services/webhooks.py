@@ -3,7 +3,7 @@
 What belongs here: registering a webhook (URL rules, event types, a random signing secret sealed by the vault
 and shown once), listing and removing webhooks, listing events and audit records. Every call takes the owner's
 user id and the repositories put it in the query, so another owner's webhook is `NotFoundError` exactly like a
-missing one. What does not: delivering events or signing bodies (the monitor, later), SQL (db.repositories).
+missing one. What does not: delivering events or signing bodies (services.notifications), SQL (db.repositories).
 """
 
 from __future__ import annotations
@@ -31,11 +31,14 @@ EVENT_TYPES = (
     "connection.key_expired",
     "connection.mode_changed",
     "connection.balance_low",
+    "webhook.disabled",
 )
 #: Webhook secrets start with this (as Stripe's ``whsec_``), so people and scanners recognise them.
 SECRET_PREFIX = "tdwh_"
-_SEAL_KIND = "webhook"
-_SECRET_FIELD = "secret"
+SEAL_KIND = "webhook"
+SECRET_FIELD = "secret"
+_SEAL_KIND = SEAL_KIND
+_SECRET_FIELD = SECRET_FIELD
 
 
 class WebhookView(BaseModel):
@@ -46,6 +49,8 @@ class WebhookView(BaseModel):
     description: str
     event_types: list[str]
     created_at: datetime
+    #: When the monitor disabled the endpoint after repeated failed deliveries (it then receives nothing).
+    disabled_at: datetime | None = None
 
 
 class NewWebhook(WebhookView):
@@ -114,6 +119,7 @@ def _view(row: Webhook) -> WebhookView:
         description=row.description,
         event_types=list(row.event_types),
         created_at=row.created_at,
+        disabled_at=row.disabled_at,
     )
 
 

@@ -1,0 +1,292 @@
+"""The monitor's tables: per-connection schedule/lease rows, worker heartbeats, webhook deliveries and attempts.
+
+What belongs here: every query on ``monitor_leases``, ``monitor_workers``, ``webhook_deliveries`` and
+``webhook_attempts``. Claims are one conditional UPDATE over a sub-select that is ``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL (rows another worker is claiming are skipped, not waited for); SQLite serialises writers with
+``BEGIN IMMEDIATE``, so the same statement is safe there. What does not: schedules, backoff or event rules
+(services.monitor, services.notifications).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tradedock.db.models import (
+    Connection,
+    MonitorLease,
+    MonitorWorker,
+    Webhook,
+    WebhookAttempt,
+    WebhookDelivery,
+)
+
+
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+class MonitorRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    # --- schedule and leases ------------------------------------------------------------------------------
+
+    async def unscheduled(self, limit: int) -> list[tuple[str, datetime | None]]:
+        """Connections without a schedule row: (id, last_checked_at)."""
+        query = (
+            select(Connection.id, Connection.last_checked_at)
+            .outerjoin(MonitorLease, MonitorLease.connection_id == Connection.id)
+            .where(MonitorLease.connection_id.is_(None))
+            .order_by(Connection.id)
+            .limit(limit)
+        )
+        return [(row[0], row[1]) for row in (await self._session.execute(query)).all()]
+
+    async def schedule(self, rows: Sequence[tuple[str, datetime]]) -> int:
+        """Add schedule rows; a row another worker added meanwhile is left alone (ON CONFLICT DO NOTHING)."""
+        if not rows:
+            return 0
+        dialect = self._session.bind.dialect.name if self._session.bind is not None else "sqlite"
+        values = [{"connection_id": cid, "next_check_at": at, "failures": 0} for cid, at in rows]
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            statement: Any = pg_insert(MonitorLease).values(values).on_conflict_do_nothing()
+        else:
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            statement = sqlite_insert(MonitorLease).values(values).on_conflict_do_nothing()
+        return _rowcount(await self._session.execute(statement))
+
+    async def claim_checks(self, worker_id: str, now: datetime, until: datetime, limit: int) -> list[str]:
+        """Lease up to ``limit`` due connections whose lease is free or expired; their ids, due first."""
+        due = (
+            select(MonitorLease.connection_id)
+            .where(
+                MonitorLease.next_check_at <= now,
+                or_(MonitorLease.lease_expires_at.is_(None), MonitorLease.lease_expires_at < now),
+            )
+            .order_by(MonitorLease.next_check_at, MonitorLease.connection_id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        result = await self._session.execute(
+            update(MonitorLease)
+            .where(MonitorLease.connection_id.in_(due.scalar_subquery()))
+            .values(lease_owner=worker_id, lease_expires_at=until)
+            .returning(MonitorLease.connection_id)
+            .execution_options(synchronize_session=False)
+        )
+        return [row[0] for row in result.all()]
+
+    async def lease(self, connection_id: str) -> MonitorLease | None:
+        query = select(MonitorLease).where(MonitorLease.connection_id == connection_id)
+        return (await self._session.execute(query)).scalar_one_or_none()
+
+    async def finish(self, connection_id: str, worker_id: str, **values: Any) -> bool:
+        """Release our lease and set the next check (and any other column); ``False`` if the lease is no longer
+        ours (it expired and another worker took it): then nothing is changed."""
+        result = await self._session.execute(
+            update(MonitorLease)
+            .where(MonitorLease.connection_id == connection_id, MonitorLease.lease_owner == worker_id)
+            .values(lease_owner=None, lease_expires_at=None, **values)
+            .execution_options(synchronize_session=False)
+        )
+        return _rowcount(result) == 1
+
+    async def queue_counts(self, now: datetime) -> dict[str, int]:
+        due = await self._session.scalar(
+            select(func.count()).select_from(MonitorLease).where(MonitorLease.next_check_at <= now)
+        )
+        leased = await self._session.scalar(
+            select(func.count()).select_from(MonitorLease).where(MonitorLease.lease_expires_at > now)
+        )
+        alerts = await self._session.scalar(
+            select(func.count()).select_from(MonitorLease).where(MonitorLease.last_error.is_not(None))
+        )
+        pending = await self._session.scalar(
+            select(func.count()).select_from(WebhookDelivery).where(WebhookDelivery.state == "pending")
+        )
+        return {
+            "checks_due": int(due or 0),
+            "checks_leased": int(leased or 0),
+            "connections_with_alerts": int(alerts or 0),
+            "webhook_deliveries_pending": int(pending or 0),
+        }
+
+    async def alerts(self, limit: int) -> list[tuple[str, str]]:
+        query = (
+            select(MonitorLease.connection_id, MonitorLease.last_error)
+            .where(MonitorLease.last_error.is_not(None))
+            .order_by(MonitorLease.connection_id)
+            .limit(limit)
+        )
+        return [(row[0], str(row[1])) for row in (await self._session.execute(query)).all()]
+
+    # --- workers -----------------------------------------------------------------------------------------
+
+    async def heartbeat(
+        self, worker_id: str, hostname: str, pid: int, now: datetime, *, checks: int, deliveries: int
+    ) -> None:
+        result = await self._session.execute(
+            update(MonitorWorker)
+            .where(MonitorWorker.id == worker_id)
+            .values(
+                heartbeat_at=now,
+                checks_done=MonitorWorker.checks_done + checks,
+                deliveries_done=MonitorWorker.deliveries_done + deliveries,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if _rowcount(result) == 0:
+            await self._session.execute(
+                insert(MonitorWorker).values(
+                    id=worker_id,
+                    hostname=hostname[:200],
+                    pid=pid,
+                    started_at=now,
+                    heartbeat_at=now,
+                    checks_done=checks,
+                    deliveries_done=deliveries,
+                )
+            )
+
+    async def workers(self, since: datetime) -> list[MonitorWorker]:
+        query = select(MonitorWorker).where(MonitorWorker.heartbeat_at >= since).order_by(MonitorWorker.started_at)
+        return list((await self._session.execute(query)).scalars())
+
+
+class DeliveryRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def active_webhooks(self, owner_id: str) -> list[Webhook]:
+        query = select(Webhook).where(Webhook.owner_id == owner_id, Webhook.disabled_at.is_(None))
+        return list((await self._session.execute(query)).scalars())
+
+    async def add(self, delivery_id: str, webhook_id: str, event_id: str, now: datetime) -> None:
+        self._session.add(
+            WebhookDelivery(
+                id=delivery_id,
+                webhook_id=webhook_id,
+                event_id=event_id,
+                state="pending",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+        await self._session.flush()
+
+    async def claim(self, worker_id: str, now: datetime, until: datetime, limit: int) -> list[str]:
+        due = (
+            select(WebhookDelivery.id)
+            .where(
+                WebhookDelivery.state == "pending",
+                WebhookDelivery.next_attempt_at <= now,
+                or_(WebhookDelivery.lease_expires_at.is_(None), WebhookDelivery.lease_expires_at < now),
+            )
+            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        result = await self._session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id.in_(due.scalar_subquery()))
+            .values(lease_owner=worker_id, lease_expires_at=until)
+            .returning(WebhookDelivery.id)
+            .execution_options(synchronize_session=False)
+        )
+        return [row[0] for row in result.all()]
+
+    async def get(self, delivery_id: str) -> WebhookDelivery | None:
+        return await self._session.get(WebhookDelivery, delivery_id)
+
+    async def webhook(self, webhook_id: str) -> Webhook | None:
+        return await self._session.get(Webhook, webhook_id)
+
+    async def record_attempt(
+        self,
+        delivery_id: str,
+        worker_id: str,
+        *,
+        attempt: int,
+        at: datetime,
+        status_code: int | None,
+        error: str | None,
+        duration_ms: int,
+        state: str,
+        next_attempt_at: datetime,
+    ) -> bool:
+        """Write one attempt and the delivery's new state, only while our lease holds (``False`` otherwise)."""
+        result = await self._session.execute(
+            update(WebhookDelivery)
+            .where(
+                WebhookDelivery.id == delivery_id,
+                WebhookDelivery.lease_owner == worker_id,
+                WebhookDelivery.state == "pending",
+            )
+            .values(
+                state=state,
+                attempts=attempt,
+                next_attempt_at=next_attempt_at,
+                lease_owner=None,
+                lease_expires_at=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if _rowcount(result) != 1:
+            return False
+        self._session.add(
+            WebhookAttempt(
+                delivery_id=delivery_id,
+                attempt=attempt,
+                at=at,
+                status_code=status_code,
+                error=None if error is None else error[:400],
+                duration_ms=duration_ms,
+            )
+        )
+        await self._session.flush()
+        return True
+
+    async def endpoint_result(self, webhook_id: str, *, ok: bool) -> int:
+        """Reset or bump the endpoint's failures in a row; the new count."""
+        values: dict[str, Any] = (
+            {"consecutive_failures": 0} if ok else {"consecutive_failures": Webhook.consecutive_failures + 1}
+        )
+        await self._session.execute(
+            update(Webhook)
+            .where(Webhook.id == webhook_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        count = await self._session.scalar(select(Webhook.consecutive_failures).where(Webhook.id == webhook_id))
+        return int(count or 0)
+
+    async def disable(self, webhook_id: str, now: datetime) -> bool:
+        """Disable the endpoint (once) and fail its pending deliveries; ``True`` if this call disabled it."""
+        result = await self._session.execute(
+            update(Webhook)
+            .where(Webhook.id == webhook_id, Webhook.disabled_at.is_(None))
+            .values(disabled_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if _rowcount(result) != 1:
+            return False
+        await self._session.execute(
+            update(WebhookDelivery)
+            .where(and_(WebhookDelivery.webhook_id == webhook_id, WebhookDelivery.state == "pending"))
+            .values(state="failed", lease_owner=None, lease_expires_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        return True
+
+    async def attempts(self, delivery_id: str) -> list[WebhookAttempt]:
+        query = select(WebhookAttempt).where(WebhookAttempt.delivery_id == delivery_id).order_by(WebhookAttempt.id)
+        return list((await self._session.execute(query)).scalars())

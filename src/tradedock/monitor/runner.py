@@ -1,0 +1,52 @@
+"""`MonitorRunner`: rounds of `MonitorService` in a loop, as an asyncio task (serve) or the main task (worker).
+
+What belongs here: the loop, its stop signal and its pacing. What does not: what a round does (services.monitor).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from tradedock.services.context import AppContext
+from tradedock.services.monitor import MonitorService, RoundResult
+
+_log = logging.getLogger(__name__)
+
+
+class MonitorRunner:
+    def __init__(self, ctx: AppContext, *, service: MonitorService | None = None) -> None:
+        self.ctx = ctx
+        self.service = service or MonitorService(ctx)
+        self.stopping = asyncio.Event()
+        self.rounds = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def run(self) -> None:
+        """Rounds until `stop()`; a round that fails is logged and the next one starts after the poll delay."""
+        poll = self.ctx.settings.monitor_poll_s
+        try:
+            while not self.stopping.is_set():
+                result: RoundResult | None = None
+                try:
+                    result = await self.service.run_round()
+                except Exception:  # the loop outlives any one round (database restart, bug in one part, …)
+                    _log.exception("monitor round failed; retrying in %.0f s", poll)
+                self.rounds += 1
+                if result is not None and (result.claimed or result.deliveries):
+                    continue  # there may be more due right away
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.stopping.wait(), poll)
+        finally:
+            await self.service.aclose()
+
+    def start(self) -> asyncio.Task[None]:
+        """Run in the background of the current event loop (`tradedock serve`)."""
+        self._task = asyncio.create_task(self.run(), name="tradedock-monitor")
+        return self._task
+
+    async def stop(self) -> None:
+        self.stopping.set()
+        if self._task is not None:
+            await self._task

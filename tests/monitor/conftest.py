@@ -1,0 +1,114 @@
+"""Fixtures for monitor tests: the service harness (real AppContext, real vault, simulators in-process over
+``httpx.ASGITransport``) with short HTTP timeouts, on SQLite and on PostgreSQL; helpers to seed connections.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from tests.services.conftest import EGRESS_IP, CountingTransport, Harness
+from tradedock.config import load_settings
+from tradedock.db.models import VerificationRun
+from tradedock.domain import ExchangeId
+from tradedock.services.context import open_app
+from tradedock.services.records import Store
+from tradedock.vault import SealContext
+from tradedock_sim.app import create_app
+from tradedock_sim.client import SimControl
+
+pytest_plugins: list[str] = []
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def monitor_db(request: pytest.FixtureRequest) -> AsyncIterator[str | None]:
+    from tests.pg import postgres_schema
+
+    if request.param == "sqlite":
+        yield None
+        return
+    async with postgres_schema() as url:
+        yield url
+
+
+@pytest.fixture
+async def mharness(tmp_path: Path, monitor_db: str | None) -> AsyncIterator[Harness]:
+    """Like tests/services' harness, with a 1 s HTTP timeout (the `timeout` fault hangs) and the apps kept."""
+    transports: dict[ExchangeId, CountingTransport] = {}
+    controls: dict[ExchangeId, SimControl] = {}
+    clients: list[httpx.AsyncClient] = []
+    apps = {}
+    for exchange in ExchangeId:
+        app = create_app(exchange.value)
+        apps[exchange] = app
+        transport = httpx.ASGITransport(app=app, client=(EGRESS_IP, 40123))
+        transports[exchange] = CountingTransport(transport)
+        client = httpx.AsyncClient(transport=transport, base_url=f"http://{exchange.value}.sim")
+        clients.append(client)
+        controls[exchange] = SimControl(client)
+    settings = load_settings(
+        home=tmp_path / "home",
+        database_url=monitor_db,
+        master_key=None,
+        master_key_file=None,
+        sandbox_urls={e.value: f"http://127.0.0.1:{18400 + i}" for i, e in enumerate(ExchangeId)},
+        egress_ips=(EGRESS_IP,),
+        http_timeout_s=1.0,
+        http_connect_timeout_s=1.0,
+    )
+    ctx = await open_app(settings, transports=dict(transports))
+    harness = Harness(ctx, controls, tmp_path / "home", transports)
+    harness.apps = apps  # type: ignore[attr-defined]
+    try:
+        yield harness
+    finally:
+        await ctx.aclose()
+        for client in clients:
+            await client.aclose()
+
+
+async def store_connection(harness: Harness, fields: dict[str, str], owner: str = "local") -> str:
+    """Store a healthy Bybit key as a connection directly (fast; sealed by the real vault; never checked)."""
+    exchange = ExchangeId.BYBIT
+    async with harness.ctx.transaction() as session:
+        store = Store(session, harness.ctx.clock)
+        owner_id = await store.owner_id(owner)
+        connection_id = str(uuid.uuid4())
+        await store.connections.add(
+            connection_id=connection_id,
+            owner_id=owner_id,
+            exchange=exchange.value,
+            environment="sandbox",
+            label=f"bot {connection_id[:4]}",
+            scope="futures",
+            status="connected",
+            key_fingerprint=harness.ctx.vault.fingerprint(exchange.value, fields["api_key"]),
+            masked_key="…" + fields["api_key"][-4:],
+            sealed=harness.ctx.vault.seal(fields, SealContext(owner_id, connection_id, exchange.value)),
+            contract_type="usdt_m",
+        )
+    return connection_id
+
+
+async def seed_healthy(harness: Harness, count: int) -> list[str]:
+    ids = []
+    for _ in range(count):
+        preset = await harness.scenario(ExchangeId.BYBIT, "healthy")
+        ids.append(await store_connection(harness, preset["credentials"]))
+    return ids
+
+
+async def monitor_runs(harness: Harness) -> dict[str, int]:
+    """Runs recorded by the monitor, per connection id."""
+    async with harness.ctx.reading() as session:
+        rows = await session.execute(
+            select(VerificationRun.connection_id, func.count())
+            .where(VerificationRun.trigger == "schedule")
+            .group_by(VerificationRun.connection_id)
+        )
+        return {cid: int(n) for cid, n in rows.all()}
