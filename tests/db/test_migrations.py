@@ -30,6 +30,10 @@ EXPECTED_TABLES = {
     "api_tokens",
     "webhooks",
     "events",
+    "monitor_leases",
+    "monitor_workers",
+    "webhook_deliveries",
+    "webhook_attempts",
 }
 
 

@@ -34,6 +34,7 @@ EXEMPT = {
     "serve": "runs the HTTP server; the API sweep covers its routes",
     "sandbox": "runs the simulators in the foreground; it prints sandbox-only keys it minted itself",
     "demo": "starts the simulators and connects keys it minted itself",
+    "worker": "runs the monitor loop; tests/monitor/test_workers_pg.py scans every worker's output for the keys",
 }
 VARIANTS = ((), ("--json",), ("--verbose",))
 

@@ -105,5 +105,6 @@ async def delete_webhook(webhook_id: Annotated[str, Path(max_length=64)], who: C
 @router.get("/health", response_model=HealthView, responses=responses(403), tags=["operator"])
 async def health(_who: Operator, api: State) -> HealthView:
     """The platform's own conditions (operator only): database, vault keys, this server's clock against each
-    exchange, egress IPs, monitor workers (heartbeats) and queue depth (checks due, webhook deliveries pending, alerts)."""
+    exchange, egress IPs, monitor workers (heartbeats) and queue depth (checks due, webhook deliveries pending,
+    alerts)."""
     return await api.health.view()

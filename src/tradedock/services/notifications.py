@@ -86,7 +86,7 @@ async def emit(
     connection_id: str | None = None,
 ) -> Event:
     """Store an event and queue it for every enabled webhook of the owner subscribed to its type (same
-    transaction as whatever caused it)."""
+    transaction as whatever caused it). ``webhook.disabled`` goes to every other enabled endpoint of the owner."""
     event = await EventRepository(session, clock).add(owner_id, type_, data, connection_id=connection_id)
     deliveries = DeliveryRepository(session)
     for webhook in await deliveries.active_webhooks(owner_id):
@@ -165,14 +165,14 @@ async def record_check_events(session: AsyncSession, clock: Clock, recorded: Rec
         and balance.outcome.value in _BAD_BALANCE
         and _previous_outcome(recorded.previous_run, "balance.minimum") not in _BAD_BALANCE
     ):
+        evidence = dict(balance.evidence)
+        total = recorded.after.get("last_balance_usd")
         data = {
             **base,
-            "balance_usd": None
-            if recorded.after.get("last_balance_usd") is None
-            else str(recorded.after["last_balance_usd"]),
-            "previous_balance_usd": None
-            if recorded.before.get("last_balance_usd") is None
-            else str(recorded.before["last_balance_usd"]),
+            "trading_wallet": evidence.get("trading_wallet"),
+            "trading_wallet_usd": evidence.get("trading_wallet_usd"),
+            "minimum_usd": evidence.get("minimum_usd"),
+            "total_usd": None if total is None else str(total),
             "message": balance.message,
             "fix": list(balance.fix),
         }

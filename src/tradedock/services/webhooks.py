@@ -31,7 +31,6 @@ EVENT_TYPES = (
     "connection.key_expired",
     "connection.mode_changed",
     "connection.balance_low",
-    "webhook.disabled",
 )
 #: Webhook secrets start with this (as Stripe's ``whsec_``), so people and scanners recognise them.
 SECRET_PREFIX = "tdwh_"

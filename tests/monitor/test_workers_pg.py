@@ -1,0 +1,156 @@
+"""Several `tradedock worker` processes share the re-checks on PostgreSQL through leases; one is killed with
+SIGKILL mid-round; every connection is still re-checked exactly once per round and no lease is left behind.
+
+Scaled down from the issue's 3 workers × 300 connections to 3 workers × 60 connections (2 shared CPU cores;
+the test stays well under a minute). The simulator runs in its own process (`tradedock-sim serve`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, update
+
+from tests.concurrency.conftest import sim_post, sim_urls
+from tests.pg import postgres_database
+from tradedock.config import load_settings
+from tradedock.db.models import MonitorLease, MonitorWorker, VerificationRun
+from tradedock.services.context import AppContext, open_app
+from tradedock.services.records import Store
+from tradedock.vault import SealContext
+
+__all__ = ["sim_urls"]
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+
+CONNECTIONS = 60
+WORKERS = 3
+
+
+async def _seed(ctx: AppContext, bybit_url: str) -> tuple[list[str], list[str]]:
+    ids, secrets = [], []
+    async with ctx.transaction() as session:
+        store = Store(session, ctx.clock)
+        owner_id = await store.owner_id("local")
+        for _ in range(CONNECTIONS):
+            preset = sim_post(bybit_url, "/_sim/scenarios/healthy", {"ip": "127.0.0.1"})
+            fields = preset["credentials"]
+            cid = str(uuid.uuid4())
+            await store.connections.add(
+                connection_id=cid,
+                owner_id=owner_id,
+                exchange="bybit",
+                environment="sandbox",
+                label=f"bot {cid[:4]}",
+                scope="futures",
+                status="connected",
+                key_fingerprint=ctx.vault.fingerprint("bybit", fields["api_key"]),
+                masked_key="…" + fields["api_key"][-4:],
+                sealed=ctx.vault.seal(fields, SealContext(owner_id, cid, "bybit")),
+                contract_type="usdt_m",
+            )
+            ids.append(cid)
+            secrets.append(fields["secret"])
+    return ids, secrets
+
+
+async def _runs(ctx: AppContext) -> dict[str, int]:
+    async with ctx.reading() as session:
+        rows = await session.execute(
+            select(VerificationRun.connection_id, func.count())
+            .where(VerificationRun.trigger == "schedule")
+            .group_by(VerificationRun.connection_id)
+        )
+        return {cid: int(n) for cid, n in rows.all()}
+
+
+async def _wait_for_round(ctx: AppContext, ids: list[str], n: int, deadline: float) -> dict[str, int]:
+    while time.monotonic() < deadline:
+        runs = await _runs(ctx)
+        if all(runs.get(cid, 0) >= n for cid in ids):
+            return runs
+        await asyncio.sleep(0.3)
+    return await _runs(ctx)
+
+
+async def test_workers_share_rounds_and_survive_a_sigkill(tmp_path: Path, sim_urls: dict[str, str]) -> None:
+    bybit = sim_urls["bybit"]
+    sim_post(bybit, "/_sim/reset", {})
+    home = tmp_path / "home"
+    async with postgres_database() as url:
+        settings = load_settings(
+            home=home, database_url=url, sandbox_urls=sim_urls, egress_ips=("127.0.0.1",), master_key=None
+        )
+        ctx = await open_app(settings)
+        workers: list[asyncio.subprocess.Process] = []
+        try:
+            ids, secrets = await _seed(ctx, bybit)
+            env = {k: v for k, v in os.environ.items() if not k.startswith("TRADEDOCK_")}
+            env.update(
+                TRADEDOCK_HOME=str(home),
+                TRADEDOCK_DATABASE_URL=url,
+                TRADEDOCK_SANDBOX_URLS=json.dumps(sim_urls),
+                TRADEDOCK_EGRESS_IPS="127.0.0.1",
+                TRADEDOCK_MONITOR_LEASE_S="4",
+                TRADEDOCK_MONITOR_POLL_S="0.3",
+                TRADEDOCK_MONITOR_BATCH="3",
+                TRADEDOCK_MONITOR_INTERVAL_S="3600",
+            )
+            for _ in range(WORKERS):
+                workers.append(
+                    await asyncio.create_subprocess_exec(
+                        sys.executable, "-m", "tradedock", "worker", "--json",
+                        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
+                    )
+                )  # fmt: skip
+            for proc in workers:
+                assert proc.stdout is not None
+                ready = json.loads(await asyncio.wait_for(proc.stdout.readline(), 30))
+                assert ready["database"] == "postgresql"
+
+            # Round 1: kill one worker once about a fifth of the connections are done.
+            deadline = time.monotonic() + 40
+            while sum((await _runs(ctx)).values()) < CONNECTIONS // 5 and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)  # noqa: ASYNC110 (polling another process)
+            workers[0].send_signal(signal.SIGKILL)
+            await workers[0].wait()
+            runs = await _wait_for_round(ctx, ids, 1, time.monotonic() + 40)
+            await asyncio.sleep(5)  # longer than a lease: a duplicate would show up now
+            runs = await _runs(ctx)
+            assert sorted(runs) == sorted(ids) and set(runs.values()) == {1}, runs
+
+            # Round 2 (the hour has passed): every connection due again.
+            async with ctx.transaction() as session:
+                await session.execute(update(MonitorLease).values(next_check_at=ctx.clock.now()))
+            await _wait_for_round(ctx, ids, 2, time.monotonic() + 40)
+            await asyncio.sleep(1)
+            runs = await _runs(ctx)
+            assert set(runs.values()) == {2}, runs
+
+            async with ctx.reading() as session:
+                leased = await session.scalar(
+                    select(func.count()).select_from(MonitorLease).where(MonitorLease.lease_owner.is_not(None))
+                )
+                beats = (await session.execute(select(MonitorWorker))).scalars().all()
+            assert leased == 0
+            assert len(beats) == WORKERS and sum(w.checks_done for w in beats) >= 2 * CONNECTIONS
+        finally:
+            for proc in workers[1:]:
+                if proc.returncode is None:
+                    proc.send_signal(signal.SIGTERM)
+            outputs = []
+            for proc in workers[1:]:
+                out, err = await asyncio.wait_for(proc.communicate(), 30)
+                outputs.append(out.decode() + err.decode())
+                assert proc.returncode == 0, err.decode()[-2000:]
+            await ctx.aclose()
+        for text in outputs:  # the workers' output never carries a key's secret
+            assert not any(secret in text for secret in secrets)
