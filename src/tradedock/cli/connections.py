@@ -132,18 +132,47 @@ def list_connections(as_json: bool = JSON_OPTION) -> None:
     async def go() -> int:
         from .output import make_console, print_json, render_connections
 
-        rows, reported = await with_service(settings, lambda service, ctx: _rows(service, ctx))
+        rows, reported, events = await with_service(settings, lambda service, ctx: _rows(service, ctx, as_json))
         if as_json:
             print_json(rows)
         else:
-            render_connections(make_console(), rows, datetime.now(UTC), expiry_reported=reported)
+            console = make_console()
+            render_connections(console, rows, datetime.now(UTC), expiry_reported=reported)
+            render_recent_events(console, events)
         return EXIT_OK
 
     run(go(), as_json=as_json)
 
 
-async def _rows(service: ConnectionService, ctx: AppContext) -> tuple[Any, Any]:
-    return await service.list(), _expiry_reported(ctx)
+async def _rows(service: ConnectionService, ctx: AppContext, as_json: bool) -> tuple[Any, Any, Any]:
+    events = [] if as_json else await service.recent_events(5)
+    return await service.list(), _expiry_reported(ctx), events
+
+
+def render_recent_events(console: Any, events: list[Any]) -> None:
+    """A few newest events under the table (the monitor's findings); user text is printed without markup."""
+    if not events:
+        return
+    from rich.text import Text
+
+    console.print(Text("Recent events (all: GET /api/v1/events):", style="bold"))
+    for event in events:
+        data = event.data
+        label = str(data.get("label") or data.get("webhook_id") or "")
+        detail = ""
+        if "from" in data and "to" in data:
+            detail = f"{data['from']} → {data['to']}"
+        elif "changes" in data:
+            detail = ", ".join(f"{k} {v.get('from')} → {v.get('to')}" for k, v in dict(data["changes"]).items())
+        elif "threshold_days" in data:
+            detail = f"key expires in {data.get('days_left')} days"
+        line = Text("  ")
+        line.append(event.created_at.strftime("%Y-%m-%d %H:%M"), style="dim")
+        line.append(f"  {event.type}  ")
+        line.append(label)
+        if detail:
+            line.append(f"  {detail}")
+        console.print(line)
 
 
 def show(

@@ -22,6 +22,7 @@ from typing import Any, NoReturn
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tradedock.db.repositories import EventRepository
 from tradedock.db.repositories.connections import not_found
 from tradedock.domain import (
     ConnectionStatus,
@@ -69,6 +70,7 @@ from tradedock.services.views import (
     Outcome,
     RemovedView,
 )
+from tradedock.services.webhooks import EventView
 from tradedock.vault import SealContext
 from tradedock.vault.integrity import secrets_missing
 from tradedock.verification import CHECK_IDS, Report
@@ -397,6 +399,21 @@ class ConnectionService:
                 owner_id, row.id, "remove", {"exchange": row.exchange, "key": row.masked_key, "label": row.label}
             )
         return RemovedView(removed=view, secrets_destroyed=True)
+
+    async def recent_events(self, limit: int = 5) -> list[EventView]:
+        """The owner's newest events (status changes, expiring keys, mode changes, …), newest first."""
+        async with self.ctx.reading() as session:
+            store = records.Store(session, self.ctx.clock)
+            owner_id = await self._existing_owner(store)
+            if owner_id is None:
+                return []
+            rows = await EventRepository(session, self.ctx.clock).list_for_owner(owner_id, limit=limit, offset=0)
+            return [
+                EventView(
+                    id=r.id, type=r.type, created_at=r.created_at, connection_id=r.connection_id, data=dict(r.data)
+                )
+                for r in rows
+            ]
 
     async def list(self) -> list[ConnectionView]:
         async with self.ctx.reading() as session:

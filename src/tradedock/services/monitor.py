@@ -148,6 +148,7 @@ class MonitorService:
     async def run_round(self) -> RoundResult:
         """Schedule new connections, check every due one this worker can claim, deliver due webhooks, beat."""
         result = RoundResult()
+        await self.heartbeat()
         result.scheduled = await self.schedule_new()
         while True:
             ids = await self.claim()
