@@ -34,9 +34,8 @@ def serve(
 ) -> None:
     """Serve the HTTP API (OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs) and run the monitor in-process
     (unless TRADEDOCK_MONITOR_IN_SERVE=false)."""
-    settings = settings_or_exit(
-        as_json=as_json
-    )  # a bad TRADEDOCK_* variable: exit 2 naming it, before binding anything
+    # A bad TRADEDOCK_* variable: exit 2 naming it, before binding anything.
+    settings = settings_or_exit(as_json=as_json)
     import uvicorn
 
     from tradedock.api.app import create_app
