@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
 
 import httpx
 import pytest
@@ -15,11 +16,18 @@ from tradedock_sim.server import _bind, start_background
 
 @pytest.fixture
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """The delays the middleware asks asyncio for (seconds), instead of waiting them out."""
+    """The delays the middleware asks asyncio for (seconds), instead of waiting them out.
+
+    Patching the module attribute patches `asyncio.sleep` for every thread, so only this test's thread is
+    recorded: simulators other tests left running in background threads keep their real sleeps."""
     recorded: list[float] = []
     real_sleep = asyncio.sleep
+    test_thread = threading.get_ident()
 
     async def record(delay: float) -> None:
+        if threading.get_ident() != test_thread:
+            await real_sleep(delay)
+            return
         recorded.append(delay)
         await real_sleep(0)
 
