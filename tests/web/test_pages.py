@@ -39,6 +39,7 @@ async def test_pages_need_a_session_and_sign_in_names_the_problem(site: Site) ->
     assert "not the password" not in wrong.text  # ... except the password
     assert "tradedock_session" not in wrong.headers.get("set-cookie", "")
     ok = await site.sign_in("trader@example.com")
+    assert ok.status_code == 303
     cookie = ok.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
     home = await site.get("/")
@@ -241,3 +242,15 @@ async def test_no_page_redirect_or_log_line_holds_a_submitted_secret(site: Site,
             for what, body in site.pages:
                 assert form_of not in body and form_of not in what, f"a secret is in {what}"
             assert form_of not in logs
+
+
+async def test_sign_in_attempts_are_limited_like_the_apis(site: Site) -> None:
+    await add_user(site.ctx, "trader@example.com")
+    answers = [await site.sign_in("trader@example.com", "wrong password!") for _ in range(5)]
+    assert [a.status_code for a in answers] == [401] * 5
+    limited = await site.sign_in("trader@example.com")  # even the right password, for now
+    assert limited.status_code == 429 and "too many sign-in attempts" in limited.text
+    assert "tradedock_session" not in limited.headers.get("set-cookie", "")
+    # the same window as the API's sign-in (one limiter per app)
+    api = await site.client.post("/api/v1/auth/login", json={"email": "trader@example.com", "password": PASSWORD})
+    assert api.status_code == 429

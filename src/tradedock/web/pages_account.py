@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from tradedock.errors import TradeDockError
+from tradedock.errors import TooManyAttemptsError, TradeDockError
 from tradedock.services.accounts import SESSION_COOKIE, SESSION_LIFETIME, AccountService
 from tradedock.services.health import HealthService
 from tradedock.services.webhooks import EVENT_TYPES, WebhookService
@@ -64,7 +64,7 @@ async def sign_in(request: Request) -> Response:
             "signin.html",
             title="Sign in · TradeDock",
             email=email,
-            status_code=401,
+            status_code=429 if isinstance(exc, TooManyAttemptsError) else 401,
             error=("password", exc.message, exc.fix or "Check both and try again."),
         )
     response = see_other("/")
