@@ -37,7 +37,8 @@ async def my_exchanges(request: Request, status: str = "", removed: str = "") ->
     visitor = await signed_in(request)
     connections = await ConnectionService(context(request), visitor.principal.email).list()
     now = _now(request).now()
-    attention = [(c, reason) for c in connections if (reason := needs_action(c, now)) is not None]
+    warn_days = context(request).settings.expiry_warn_days
+    attention = [(c, reason) for c in connections if (reason := needs_action(c, now, warn_days)) is not None]
     statuses = [s.value for s in STATUS_ORDER]
     shown = [c for c in connections if not status or c.status.value == status]
     return render(

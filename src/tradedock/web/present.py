@@ -24,7 +24,6 @@ NEEDS_ACTION = frozenset(
     {ConnectionStatus.ACTION_REQUIRED.value, ConnectionStatus.INVALID.value, ConnectionStatus.UNREACHABLE.value}
 )
 OUTCOME_WORDS = {"pass": "Passed", "warn": "Warning", "fail": "Failed", "error": "Error", "skip": "Skipped"}
-EXPIRY_SOON_DAYS = 14
 
 
 def status_words(status: str) -> str:
@@ -72,12 +71,13 @@ def usd(value: Decimal | None) -> str:
     return f"{value.quantize(Decimal('0.01')):,} USD"
 
 
-def needs_action(connection: ConnectionView, now: datetime) -> str | None:
-    """Why a connection needs the trader's attention, or None."""
+def needs_action(connection: ConnectionView, now: datetime, warn_days: int) -> str | None:
+    """Why a connection needs the trader's attention (a status that is not usable as is, or a key expiring within
+    the operator's ``expiry_warn_days``), or None."""
     if connection.status.value in NEEDS_ACTION:
         return status_words(connection.status.value)
     days = days_left(connection.key_expires_at, now)
-    if days is not None and days <= EXPIRY_SOON_DAYS:
+    if days is not None and days <= warn_days:
         return expiry_words(connection.key_expires_at, now)
     return None
 
