@@ -113,6 +113,7 @@ def api_options() -> dict[str, Any]:
 async def api(backend: str, tmp_path: Path, api_options: dict[str, Any]) -> AsyncIterator[Api]:
     options = dict(api_options)
     clock = options.pop("clock", None)
+    run_monitor = bool(options.pop("run_monitor", False))
     schema = await _postgres_schema() if backend == "postgresql" else None
     controls: dict[ExchangeId, SimControl] = {}
     transports: dict[ExchangeId, httpx.AsyncBaseTransport] = {}
@@ -133,7 +134,7 @@ async def api(backend: str, tmp_path: Path, api_options: dict[str, Any]) -> Asyn
         egress_ips=(EGRESS_IP,),
         **options,
     )
-    app = create_app(settings, transports=transports, clock=clock)
+    app = create_app(settings, transports=transports, clock=clock, run_monitor=run_monitor)
     try:
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app, client=("198.51.100.20", 50000))
