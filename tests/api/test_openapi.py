@@ -16,6 +16,8 @@ DESIGN_ROUTES = {
     ("delete", "/connections/{connection_id}"),
     ("get", "/connections/{connection_id}/balances"),
     ("get", "/connections/{connection_id}/history"),
+    ("get", "/connections/{connection_id}/fixes"),
+    ("post", "/connections/{connection_id}/fixes/{fix_id}"),
     ("get", "/events"),
     ("get", "/audit"),
     ("post", "/webhooks"),

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from tradedock import __version__
-from tradedock.api import problems, routes_activity, routes_auth, routes_connections
+from tradedock.api import problems, routes_activity, routes_auth, routes_connections, routes_fixes
 from tradedock.api.deps import ApiState
 from tradedock.api.json_limits import JsonLimitMiddleware
 from tradedock.api.security import AccessLogMiddleware, CsrfMiddleware
@@ -101,6 +101,7 @@ def create_app(
     problems.install(app)
     app.include_router(routes_auth.router, prefix=PREFIX)
     app.include_router(routes_connections.router, prefix=PREFIX)
+    app.include_router(routes_fixes.router, prefix=PREFIX)
     app.include_router(routes_activity.router, prefix=PREFIX)
     app.add_middleware(JsonLimitMiddleware)  # before anything parses a body
     app.add_middleware(CsrfMiddleware)
