@@ -121,7 +121,7 @@ def see_other(url: str) -> RedirectResponse:
 
 def install(app: FastAPI) -> None:
     """Mount the dashboard on the API app: pages at ``/`` and below, hand-written CSS/JS at ``/static``."""
-    from tradedock.web import pages_account, pages_connect, pages_connections
+    from tradedock.web import pages_account, pages_connect, pages_connections, pages_fixes
 
     async def to_sign_in(request: Request, _exc: Exception) -> Response:
         return see_other("/signin")
@@ -143,6 +143,7 @@ def install(app: FastAPI) -> None:
     app.include_router(pages_account.router, include_in_schema=False)
     app.include_router(pages_connect.router, include_in_schema=False)
     app.include_router(pages_connections.router, include_in_schema=False)
+    app.include_router(pages_fixes.router, include_in_schema=False)
 
 
 __all__ = ["install"]

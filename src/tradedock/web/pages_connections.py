@@ -18,6 +18,7 @@ from tradedock.clock import Clock
 from tradedock.errors import AccountChangedError, NotFoundError, TradeDockError
 from tradedock.services.catalog import exchange_view
 from tradedock.services.connections import ConnectionService, parse_exchange
+from tradedock.services.fixes import fix_offers
 from tradedock.services.history import connection_history
 from tradedock.services.views import STATUS_ORDER, BalancesView, ConnectionDetail, Outcome
 from tradedock.services.webhooks import WebhookService
@@ -89,6 +90,7 @@ async def _page(
         balances = await service.balances(detail.id)
     except TradeDockError as exc:
         balance_error = exc.message
+    last_checks = [check.to_json() for check in detail.last_report.checks] if detail.last_report else []
     return render(
         request,
         "connection.html",
@@ -101,6 +103,7 @@ async def _page(
         balance_error=balance_error,
         report=report,
         done=done,
+        fixes=fix_offers(detail.exchange, last_checks),
         expiry=expiry_words(detail.key_expires_at, ctx.clock.now()),
     )
 
@@ -108,7 +111,7 @@ async def _page(
 @router.get("/connections/{connection_id}", response_class=HTMLResponse)
 async def connection(connection_id: str, request: Request, done: str = "") -> Response:
     visitor = await signed_in(request)
-    return await _page(request, visitor, connection_id, done=done if done in ("connected", "replaced") else "")
+    return await _page(request, visitor, connection_id, done=done if done in ("connected", "replaced", "fixed") else "")
 
 
 @router.post("/connections/{connection_id}/check", response_class=HTMLResponse)
