@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from tradedock.clock import Clock
 from tradedock.domain import ContractType, Environment
-from tradedock.errors import TimestampRejectedError, TradeDockError
+from tradedock.errors import ExchangeTimeoutError, TimestampRejectedError, TradeDockError
 from tradedock.exchanges.base import ExchangeAdapter, ExchangeSpec
 from tradedock.verification.checks import ALL_CHECKS, Check, CheckContext
 from tradedock.verification.checks.base import NOT_RUN_MESSAGE
@@ -132,7 +132,7 @@ async def _gather(ctx: CheckContext, adapter: ExchangeAdapter, adapter_for: Adap
     first = await asyncio.gather(
         _capture(adapter.server_time, "server_time"), *(_capture(call, name) for name, call in signed.items())
     )
-    server_time = first[0]
+    server_time = _trusted_time(first[0], ctx)
     reads: dict[str, Read[Any]] = dict(zip(signed, first[1:], strict=True))
     rounds = 1
 
@@ -165,6 +165,24 @@ async def _gather(ctx: CheckContext, adapter: ExchangeAdapter, adapter_for: Adap
         probes=probes,
     )
     return gathered, rounds
+
+
+def _trusted_time(read: Read[Any], ctx: CheckContext) -> Read[Any]:
+    """The server-time reading, or — when its round trip was too long to trust the offset — an exchange fault.
+
+    A slow answer is the exchange's (or the network's) fault, never the trader's clock: the reading is dropped, so
+    no offset is taken from it and the clock check does not judge the trader on it."""
+    value = read.value
+    limit = ctx.policy.clock_max_round_trip_ms
+    if value is None or value.round_trip_ms <= limit:
+        return read
+    log.info("%s server time took %d ms (limit %d ms): reading discarded", ctx.name, value.round_trip_ms, limit)
+    return Read(
+        error=ExchangeTimeoutError(
+            f"{ctx.name} took {value.round_trip_ms / 1000:.1f} s to give its time, too slow to measure the clock",
+            exchange=ctx.name,
+        )
+    )
 
 
 def _probe_call(adapter_for: AdapterProvider, flavor: Environment) -> Callable[[], Awaitable[Any]]:

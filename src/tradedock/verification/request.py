@@ -55,6 +55,9 @@ class Policy:
     balance_minimums: Mapping[str, Decimal] = field(default_factory=dict)
     expiry_warn_days: int = 14
     clock_warn_ms: int = 2000
+    #: A server-time answer slower than this is no measurement: its midpoint may be seconds off, and an offset
+    #: taken from it would make the exchange refuse our signed requests (then blamed on the trader's clock).
+    clock_max_round_trip_ms: int = 3000
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "egress_ips", tuple(ip.strip() for ip in self.egress_ips if ip.strip()))
@@ -64,6 +67,8 @@ class Policy:
             raise ValueError("expiry_warn_days must be 0 or more (TRADEDOCK_EXPIRY_WARN_DAYS)")
         if self.clock_warn_ms < 0:
             raise ValueError("clock_warn_ms must be 0 or more (TRADEDOCK_CLOCK_WARN_MS)")
+        if self.clock_max_round_trip_ms <= 0:
+            raise ValueError("clock_max_round_trip_ms must be more than 0")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Policy:

@@ -13,6 +13,7 @@ from tradedock.errors import (
     BadSignatureError,
     ExchangeUnreachableError,
     KeyExpiredError,
+    TimestampRejectedError,
     UnknownKeyError,
     WrongPassphraseError,
 )
@@ -57,11 +58,21 @@ def exchange_reachable(ctx: CheckContext) -> Verdict:
     state, deciding = auth_state(gathered)
     reads = [("server_time", gathered.server_time), *gathered.signed_reads()]
     faults = [(name, read.error) for name, read in reads if isinstance(read.error, ExchangeUnreachableError)]
-    if state is AuthState.UNREACHABLE or (
-        state is AuthState.UNEXPECTED and isinstance(gathered.server_time.error, ExchangeUnreachableError)
+    if (
+        state is AuthState.UNREACHABLE
+        or (state is AuthState.UNEXPECTED and isinstance(gathered.server_time.error, ExchangeUnreachableError))
+        or (state is AuthState.CLOCK and not _clock_to_blame(ctx))
     ):
         error = gathered.server_time.error if faults and faults[0][0] == "server_time" else deciding
-        reason = fault_reason(error, ctx.name) if error is not None else f"{ctx.name} did not answer"
+        if state is AuthState.CLOCK and gathered.server_time.error is not None:
+            error = gathered.server_time.error
+        if isinstance(error, TimestampRejectedError):
+            reason = (
+                f"{ctx.name} refused the timestamps of our signed requests though this server's clock is in step "
+                "with it: the requests were delayed on the way"
+            )
+        else:
+            reason = fault_reason(error, ctx.name) if error is not None else f"{ctx.name} did not answer"
         if ctx.request.environment is Environment.SANDBOX:
             fix = (
                 "Nothing to change on your key. Is `tradedock sandbox` still running? Start it again if not "
@@ -236,6 +247,14 @@ def clock_skew(ctx: CheckContext) -> Verdict:
         "compensated_ms": gathered.offset_applied_ms,
         "timestamp_rejected": list(gathered.timestamp_rejected),
     }
+    if gathered.timestamp_rejected and not _clock_to_blame(ctx):
+        return Verdict(
+            Outcome.WARN,
+            f"Your clock is {where}, yet {ctx.name} refused the timestamps of some signed requests: they were "
+            "delayed on the way (an exchange or network fault, not your clock).",
+            (),
+            evidence,
+        )
     if gathered.timestamp_rejected:
         state, _ = auth_state(gathered)
         after = (
@@ -258,6 +277,16 @@ def clock_skew(ctx: CheckContext) -> Verdict:
             evidence,
         )
     return Verdict(Outcome.PASS, f"Your clock is {where}.", (), evidence)
+
+
+def _clock_to_blame(ctx: CheckContext) -> bool:
+    """Whether refused timestamps can be the trader's clock: only with a trusted reading showing it far off.
+
+    The engine drops a server-time reading whose round trip was too long to trust; a clock measured within
+    ``clock_warn_ms`` of the exchange cannot explain a refused timestamp (the receive window is wider), so then
+    the request itself was delayed — the exchange's or the network's fault."""
+    value = _gathered(ctx).server_time.value
+    return value is not None and abs(value.offset_ms) > ctx.policy.clock_warn_ms
 
 
 @check("environment.match", title="Key belongs to the chosen environment")
