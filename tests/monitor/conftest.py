@@ -22,8 +22,6 @@ from tradedock.vault import SealContext
 from tradedock_sim.app import create_app
 from tradedock_sim.client import SimControl
 
-pytest_plugins: list[str] = []
-
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 async def monitor_db(request: pytest.FixtureRequest) -> AsyncIterator[str | None]:
