@@ -10,6 +10,7 @@
     │   └── GeoBlockedError ............. HTML 403 from a CDN: the exchange blocks this server's location
     ├── UserFixableError ................ the user (or operator) must change something
     │   ├── InvalidInputError ........... a field is missing or malformed (``field``, ``fix``)
+    │   │   └── SignalRefusedError ...... a strategy signal refused (``reason``: replay, stale, …); nothing ordered
     │   ├── CredentialsRejectedError .... the exchange refused the credentials
     │   │   ├── UnknownKeyError ......... the exchange does not know this key
     │   │   ├── BadSignatureError ....... the key exists; the secret / private key is wrong
@@ -25,6 +26,7 @@
     │   ├── AccountChangedError ......... a replacement key belongs to another exchange account
     │   ├── NotFoundError ............... no such connection (or token, webhook) for this owner
     │   ├── ConflictError ............... another command changed the connection meanwhile; nothing changed
+    │   ├── BotNotReadyError ............ a bot cannot start: its connection is unhealthy, in hedge mode, unfunded
     │   ├── AuthenticationError ......... not signed in: wrong e-mail/password, unknown or revoked token
     │   ├── NotAllowedError ............. signed in, but this needs an operator (or an operator setting)
     │   ├── TooManyAttemptsError ........ sign-in attempts rate limited (``retry_after_s``)
@@ -115,6 +117,18 @@ class InvalidInputError(UserFixableError):
         return {**super().evidence(), "field": self.field}
 
 
+class SignalRefusedError(InvalidInputError):
+    """A strategy signal was refused and nothing was ordered. ``reason`` is one of ``malformed``, ``replay``,
+    ``stale``, ``future``, ``unknown_symbol``, ``not_accepting`` (docs/architecture.md, "Bots and strategies")."""
+
+    def __init__(self, field: str, reason: str, message: str, *, fix: str | None = None) -> None:
+        super().__init__(field, message, fix=fix)
+        self.reason = reason
+
+    def evidence(self) -> dict[str, str]:
+        return {**super().evidence(), "reason": self.reason}
+
+
 class CredentialsRejectedError(UserFixableError):
     pass
 
@@ -196,6 +210,16 @@ class InsufficientMarginError(OrderRejectedError):
 class ConflictError(UserFixableError):
     """Another command changed the connection while this one worked (e.g. two replaces at once); nothing was
     changed by this one. Run it again."""
+
+
+class BotNotReadyError(UserFixableError):
+    """A bot refused to start (or was paused): its connection is not connected, is in hedge mode where one-way
+    is required, or lacks balance. ``reason`` is a short code; ``problems`` the connection's failing checks."""
+
+    def __init__(self, message: str, *, reason: str, problems: list[str] | None = None, fix: str | None = None):
+        super().__init__(message, fix=fix)
+        self.reason = reason
+        self.problems = list(problems or [])
 
 
 # --- bugs and broken deployments -----------------------------------------------------------------------------

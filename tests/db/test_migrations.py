@@ -34,6 +34,10 @@ EXPECTED_TABLES = {
     "monitor_workers",
     "webhook_deliveries",
     "webhook_attempts",
+    "strategies",
+    "strategy_signals",
+    "bots",
+    "bot_orders",
 }
 
 

@@ -236,14 +236,19 @@ class Webhook(Base):
 
 
 class Event(Base):
-    """Something that happened to an owner's connection (written by the monitor; listed by `GET /events`)."""
+    """Something that happened to an owner's connection or bot (monitor, bots; listed by `GET /events`)."""
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_owner_created", "owner_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_events_owner_created", "owner_id", "created_at"),
+        Index("ix_events_bot_created", "bot_id", "created_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     connection_id: Mapped[str | None] = mapped_column(String(36))
+    #: The bot a ``bot.*`` event is about (no foreign key: the audit trail outlives the bot; migration 0005).
+    bot_id: Mapped[str | None] = mapped_column(String(36), default=None)
     type: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     data: Mapped[dict[str, Any]] = mapped_column(JsonDocument())
@@ -314,3 +319,145 @@ class WebhookAttempt(Base):
     status_code: Mapped[int | None] = mapped_column(Integer, default=None)
     error: Mapped[str | None] = mapped_column(String(400), default=None)
     duration_ms: Mapped[int] = mapped_column(Integer)
+
+
+# --- bots and strategies (issue 15; migration 0005_bots) -------------------------------------------------------
+
+
+class Strategy(Base):
+    """A signal source: a webhook strategy (signals posted with its own secret) or a built-in one (run by the
+    platform from market data, ``builtin_name`` + ``params``). ``owner_id`` NULL = a platform strategy; a
+    ``public`` strategy is visible to every user (only operators publish), a ``private`` one to its owner.
+
+    The signal secret is a high-entropy random token shown once; only its SHA-256 is stored (``secret_hash``,
+    compared in constant time) with a short ``secret_hint`` so people can tell secrets apart.
+    """
+
+    __tablename__ = "strategies"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    owner_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    visibility: Mapped[str] = mapped_column(String(16))  # private | public
+    kind: Mapped[str] = mapped_column(String(16))  # webhook | builtin
+    name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(Text, default="")
+    builtin_name: Mapped[str | None] = mapped_column(String(64), default=None)
+    params: Mapped[dict[str, Any]] = mapped_column(JsonDocument())
+    secret_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    secret_hint: Mapped[str | None] = mapped_column(String(16), default=None)
+    #: A signal whose own time is older than this (seconds) is refused as stale.
+    max_signal_age_s: Mapped[int] = mapped_column(Integer, default=60, server_default="60")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    def __repr__(self) -> str:
+        return f"Strategy(id={self.id!r}, kind={self.kind!r}, name={self.name!r}, secret_hash=***)"
+
+
+class StrategySignal(Base):
+    """An accepted signal. ``(strategy_id, signal_id)`` is unique: the sender's id makes a replay a conflict.
+    Refused signals are not stored here (so a corrected signal may reuse its id); they are events."""
+
+    __tablename__ = "strategy_signals"
+    __table_args__ = (
+        UniqueConstraint("strategy_id", "signal_id"),
+        Index("ix_strategy_signals_strategy_received", "strategy_id", "received_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    strategy_id: Mapped[str] = mapped_column(ForeignKey("strategies.id", ondelete="CASCADE"))
+    signal_id: Mapped[str] = mapped_column(String(64))  # the sender's id
+    action: Mapped[str] = mapped_column(String(16))  # long | short | close | flat
+    symbol: Mapped[str] = mapped_column(String(32))
+    #: Optional target position size in the base coin (absolute); otherwise the bot's sizing decides.
+    target_size: Mapped[Decimal | None] = mapped_column(DecimalText(), default=None)
+    signal_time: Mapped[datetime] = mapped_column(UtcDateTime())
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    #: What the signal caused, e.g. "2 bot orders; 1 bot not running".
+    outcome: Mapped[str] = mapped_column(String(400), default="")
+
+
+class Bot(Base):
+    """A connection put to work on a strategy: symbols, sizing, limits, stop conditions, state.
+
+    ``state``: draft → running ⇄ paused → stopped (docs/architecture.md, "Bots and strategies"). A paper bot
+    (``mode`` = paper) executes on ``paper_connection_id``, a sandbox-simulator account provisioned for it.
+    ``lease_owner``/``lease_expires_at``: the worker executing this bot's orders (one at a time, in signal order).
+    The position columns are the last reconciled view of the exchange (the exchange is the truth).
+    """
+
+    __tablename__ = "bots"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    connection_id: Mapped[str | None] = mapped_column(
+        ForeignKey("connections.id", ondelete="SET NULL"), index=True, default=None
+    )
+    strategy_id: Mapped[str | None] = mapped_column(
+        ForeignKey("strategies.id", ondelete="SET NULL"), index=True, default=None
+    )
+    symbols: Mapped[list[str]] = mapped_column(JsonDocument())
+    sizing_kind: Mapped[str] = mapped_column(String(16))  # fixed_quote | balance_pct
+    sizing_value: Mapped[Decimal] = mapped_column(DecimalText())
+    leverage_cap: Mapped[Decimal | None] = mapped_column(DecimalText(), default=None)
+    max_position_quote: Mapped[Decimal | None] = mapped_column(DecimalText(), default=None)
+    #: {max_loss_quote?, max_loss_pct?, take_profit_quote?, take_profit_pct?} (decimal text)
+    stops: Mapped[dict[str, Any]] = mapped_column(JsonDocument())
+    mode: Mapped[str] = mapped_column(String(16))  # live | paper
+    paper_connection_id: Mapped[str | None] = mapped_column(
+        ForeignKey("connections.id", ondelete="SET NULL"), default=None
+    )
+    state: Mapped[str] = mapped_column(String(16))  # draft | running | paused | stopped
+    state_reason: Mapped[str | None] = mapped_column(String(400), default=None)
+    #: {symbol: {"qty": signed decimal text (+ long, - short), "entry_price", "mark_price", "unrealised_pnl"}}
+    positions: Mapped[dict[str, Any]] = mapped_column(JsonDocument())
+    realized_pnl: Mapped[Decimal] = mapped_column(DecimalText(), default=Decimal(0))
+    fees_paid: Mapped[Decimal] = mapped_column(DecimalText(), default=Decimal(0))
+    reconciled_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    lease_owner: Mapped[str | None] = mapped_column(String(64), default=None)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+
+class BotOrder(Base):
+    """The one order a signal causes for one bot (``UNIQUE(bot_id, signal_id)``), inserted in the signal's
+    transaction. ``client_order_id`` is derived from bot + signal (``td`` + 24 hex), valid on every exchange.
+
+    ``state``: pending → sending → open | filled | partially_filled | rejected | failed | cancelled (``skipped``
+    when nothing had to be ordered). ``sending`` is committed BEFORE the exchange call, so a worker that dies
+    leaves a row that the next worker resolves by looking the client order id up on the exchange.
+    """
+
+    __tablename__ = "bot_orders"
+    __table_args__ = (
+        UniqueConstraint("bot_id", "signal_id"),
+        Index("ix_bot_orders_state", "state", "bot_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    bot_id: Mapped[str] = mapped_column(ForeignKey("bots.id", ondelete="CASCADE"))
+    #: The signal that caused it; NULL for the platform's own orders (``origin`` stop / stop_condition).
+    signal_id: Mapped[str | None] = mapped_column(ForeignKey("strategy_signals.id", ondelete="CASCADE"))
+    origin: Mapped[str] = mapped_column(String(16), default="signal")  # signal | stop | stop_condition
+    client_order_id: Mapped[str] = mapped_column(String(36), unique=True)
+    symbol: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(16))  # the signal's action
+    side: Mapped[str | None] = mapped_column(String(8), default=None)  # buy | sell, once sized
+    qty: Mapped[Decimal | None] = mapped_column(DecimalText(), default=None)
+    reduce_only: Mapped[bool] = mapped_column(Boolean(), default=False, server_default=false())
+    state: Mapped[str] = mapped_column(String(20))
+    exchange_order_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    filled_qty: Mapped[Decimal] = mapped_column(DecimalText(), default=Decimal(0))
+    avg_price: Mapped[Decimal | None] = mapped_column(DecimalText(), default=None)
+    fee: Mapped[Decimal | None] = mapped_column(DecimalText(), default=None)
+    error: Mapped[str | None] = mapped_column(String(400), default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")

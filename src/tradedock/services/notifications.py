@@ -84,10 +84,11 @@ async def emit(
     data: Mapping[str, Any],
     *,
     connection_id: str | None = None,
+    bot_id: str | None = None,
 ) -> Event:
     """Store an event and queue it for every enabled webhook of the owner subscribed to its type (same
     transaction as whatever caused it). ``webhook.disabled`` goes to every other enabled endpoint of the owner."""
-    event = await EventRepository(session, clock).add(owner_id, type_, data, connection_id=connection_id)
+    event = await EventRepository(session, clock).add(owner_id, type_, data, connection_id=connection_id, bot_id=bot_id)
     deliveries = DeliveryRepository(session)
     for webhook in await deliveries.active_webhooks(owner_id):
         if type_ in webhook.event_types or type_ == WEBHOOK_DISABLED:

@@ -31,6 +31,12 @@ EVENT_TYPES = (
     "connection.key_expired",
     "connection.mode_changed",
     "connection.balance_low",
+    # bots and strategies (issue 15; docs/architecture.md "Bots and strategies")
+    "bot.state_changed",
+    "bot.start_refused",
+    "bot.order_done",
+    "bot.order_failed",
+    "strategy.signal_refused",
 )
 #: Webhook secrets start with this (as Stripe's ``whsec_``), so people and scanners recognise them.
 SECRET_PREFIX = "tdwh_"

@@ -76,7 +76,13 @@ class EventRepository:
         self._clock = clock or SystemClock()
 
     async def add(
-        self, owner_id: str, type_: str, data: Mapping[str, Any], *, connection_id: str | None = None
+        self,
+        owner_id: str,
+        type_: str,
+        data: Mapping[str, Any],
+        *,
+        connection_id: str | None = None,
+        bot_id: str | None = None,
     ) -> Event:
         document = jsonable(dict(data))
         refuse_secret_keys(document, f"event {type_!r}")
@@ -84,6 +90,7 @@ class EventRepository:
             id=new_id(),
             owner_id=owner_id,
             connection_id=connection_id,
+            bot_id=bot_id,
             type=type_,
             created_at=self._clock.now(),
             data=document,
