@@ -206,6 +206,14 @@ async def _linear_body(request: Request) -> dict[str, Any] | Response:
     return body
 
 
+async def _named_order_body(request: Request) -> dict[str, Any] | Response:
+    """A linear body naming one order by orderId or orderLinkId (amend, cancel)."""
+    body = await _linear_body(request)
+    if not isinstance(body, Response) and not body.get("orderId") and not body.get("orderLinkId"):
+        return params_error(request, "orderId or orderLinkId is required")
+    return body
+
+
 @private(limit_per_second=10, requirement=can_trade_contracts)
 async def create_order(request: Request, caller: Caller) -> Response:
     """POST /v5/order/create → {orderId, orderLinkId}."""
@@ -269,11 +277,9 @@ def _target(engine: Engine, caller: Caller, body: dict[str, Any]) -> Order:
 @private(limit_per_second=10, requirement=can_trade_contracts)
 async def amend_order(request: Request, caller: Caller) -> Response:
     """POST /v5/order/amend: qty and/or price of an open order, by orderId or orderLinkId."""
-    body = await _linear_body(request)
+    body = await _named_order_body(request)
     if isinstance(body, Response):
         return body
-    if not body.get("orderId") and not body.get("orderLinkId"):
-        return params_error(request, "orderId or orderLinkId is required")
     engine = trading_engine(request)
     try:
         qty, price = _decimal(body, "qty"), _decimal(body, "price")
@@ -291,11 +297,9 @@ async def amend_order(request: Request, caller: Caller) -> Response:
 @private(limit_per_second=10, requirement=can_trade_contracts)
 async def cancel_order(request: Request, caller: Caller) -> Response:
     """POST /v5/order/cancel, by orderId or orderLinkId."""
-    body = await _linear_body(request)
+    body = await _named_order_body(request)
     if isinstance(body, Response):
         return body
-    if not body.get("orderId") and not body.get("orderLinkId"):
-        return params_error(request, "orderId or orderLinkId is required")
     engine = trading_engine(request)
     try:
         order = engine.cancel(caller.account, _target(engine, caller, body))
@@ -345,23 +349,24 @@ def _limit(params: dict[str, Any], maximum: int, default: int) -> int:
         return default
 
 
-@private(limit_per_second=50)
-async def open_orders(request: Request, caller: Caller) -> Response:
-    """GET /v5/order/realtime: open orders (openOnly=0) or recent closed ones (openOnly=1); by id either way."""
+def _order_list(request: Request, caller: Caller, *, realtime: bool) -> Response:
+    """The order lists of /v5/order/realtime and /v5/order/history: an account's orders filtered by symbols and
+    ids. The realtime list also needs a symbol or id and, unless an id is named, splits open (openOnly=0) from
+    recently closed (openOnly=1) orders; the history lists every order."""
     params, problem = _read_params(request)
     if problem:
         return problem
     engine = trading_engine(request)
     by_id = params.get("orderId") or params.get("orderLinkId")
     symbols = _selected_symbols(engine, params)
-    if symbols is None and not by_id:
+    if realtime and symbols is None and not by_id:
         return params_error(request, "symbol or settleCoin or baseCoin is required")
     closed = params.get("openOnly") == "1"
     rows = [
         o
         for o in engine.orders(caller.account, open_only=False)
         if (symbols is None or o.symbol in symbols)
-        and (bool(by_id) or o.status.open != closed)
+        and (not realtime or bool(by_id) or o.status.open != closed)
         and params.get("orderId") in (None, "", o.order_id)
         and params.get("orderLinkId") in (None, "", o.client_id)
     ]
@@ -370,22 +375,15 @@ async def open_orders(request: Request, caller: Caller) -> Response:
 
 
 @private(limit_per_second=50)
+async def open_orders(request: Request, caller: Caller) -> Response:
+    """GET /v5/order/realtime: open orders (openOnly=0) or recent closed ones (openOnly=1); by id either way."""
+    return _order_list(request, caller, realtime=True)
+
+
+@private(limit_per_second=50)
 async def order_history(request: Request, caller: Caller) -> Response:
     """GET /v5/order/history: every order of the account, newest first."""
-    params, problem = _read_params(request)
-    if problem:
-        return problem
-    engine = trading_engine(request)
-    symbols = _selected_symbols(engine, params)
-    rows = [
-        o
-        for o in engine.orders(caller.account, open_only=False)
-        if (symbols is None or o.symbol in symbols)
-        and params.get("orderId") in (None, "", o.order_id)
-        and params.get("orderLinkId") in (None, "", o.client_id)
-    ]
-    listed = [order_row(engine, o) for o in rows[: _limit(params, 50, 20)]]
-    return envelope.ok(request, {"list": listed, "nextPageCursor": "", "category": "linear"})
+    return _order_list(request, caller, realtime=False)
 
 
 @private(limit_per_second=50)
