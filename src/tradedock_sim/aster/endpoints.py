@@ -114,7 +114,11 @@ def balance(call: Call) -> Any:
 
 
 def account_with_join_margin(call: Call) -> Any:
-    return payloads.futures_account(call.signed_account(), call.now_ms)
+    from tradedock_sim.aster import trading  # positions live in the matching engine (trading imports this module)
+
+    return payloads.futures_account(
+        call.signed_account(), call.now_ms, trading.position_rows(call, list(payloads.SYMBOLS))
+    )
 
 
 def position_risk(call: Call) -> Any:
@@ -197,7 +201,6 @@ def set_leverage(call: Call) -> Any:
         raise errors.mandatory_param("leverage")
     if not raw.isdigit() or not 1 <= int(raw) <= payloads.SYMBOLS[symbol].max_leverage:
         raise errors.AsterError(-4028, f"Leverage {raw} is not valid")
-    account.extra.setdefault("leverages", {})[symbol] = int(raw)
     from tradedock_sim.aster import trading
 
     book = trading.engine(call)

@@ -9,7 +9,7 @@ Docs: FUTURES = https://github.com/asterdex/api-docs/blob/master/V3(Recommended)
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -36,9 +36,6 @@ MARKETS: tuple[Market, ...] = (
 )
 MIN_NOTIONAL = Decimal(5)
 SYMBOLS = {market.symbol: market for market in MARKETS}
-OPEN_POSITION_SYMBOL = "BTCUSDT"  # where `open_positions` / `open_orders` of an account live
-OPEN_POSITION_QTY = Decimal("0.010")
-DEFAULT_LEVERAGE = 20
 ACCOUNT_ALIAS = "SgsR"  # the docs' example alias ("unique account code")
 
 
@@ -168,52 +165,9 @@ def margin_type(account: Account, symbol: str) -> str:
     return types.get(symbol, default)
 
 
-def leverage(account: Account, symbol: str) -> int:
-    levels: dict[str, int] = account.extra.setdefault("leverages", {})
-    return levels.get(symbol, DEFAULT_LEVERAGE)
-
-
-def position_sides(account: Account) -> tuple[str, ...]:
-    return ("LONG", "SHORT") if account.position_mode == "hedge" else ("BOTH",)
-
-
-def position_amount(account: Account, symbol: str, side: str) -> Decimal:
-    if account.open_positions and symbol == OPEN_POSITION_SYMBOL and side in ("BOTH", "LONG"):
-        return OPEN_POSITION_QTY
-    return Decimal(0)
-
-
-def position_risk(account: Account, now_ms: int, symbols: Iterable[str]) -> list[dict[str, Any]]:
-    """GET /fapi/v3/positionRisk (FUTURES "Position Information V3"): one row per symbol and position side."""
-    rows: list[dict[str, Any]] = []
-    for symbol in symbols:
-        market = SYMBOLS[symbol]
-        for side in position_sides(account):
-            qty = position_amount(account, symbol, side)
-            rows.append(
-                {
-                    "symbol": symbol,
-                    "positionAmt": f"{qty:.3f}",
-                    "entryPrice": f"{market.mark_price if qty else Decimal(0):.8f}",
-                    "markPrice": f"{market.mark_price:.8f}",
-                    "unRealizedProfit": amount(Decimal(0)),
-                    "liquidationPrice": "0",
-                    "leverage": str(leverage(account, symbol)),
-                    "maxNotionalValue": "1000000",
-                    "marginType": margin_type(account, symbol),
-                    "isolatedMargin": amount(Decimal(0)),
-                    "isAutoAddMargin": "false",
-                    "positionSide": side,
-                    "notional": amount(qty * market.mark_price),
-                    "isolatedWallet": "0",
-                    "updateTime": now_ms if qty else 0,
-                }
-            )
-    return rows
-
-
-def futures_account(account: Account, now_ms: int) -> dict[str, Any]:
-    """GET /fapi/v3/accountWithJoinMargin (FUTURES "Account Information v3", renamed 2026-03-28)."""
+def futures_account(account: Account, now_ms: int, positions: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """GET /fapi/v3/accountWithJoinMargin (FUTURES "Account Information v3", renamed 2026-03-28); ``positions``
+    are the account's /fapi/v3/positionRisk rows (from the matching engine)."""
     coins = _futures_coins(account)
     total = sum(coins.values(), Decimal(0))
     zero = amount(Decimal(0))
@@ -269,7 +223,7 @@ def futures_account(account: Account, now_ms: int) -> dict[str, Any]:
                 "positionAmt": row["positionAmt"],
                 "updateTime": row["updateTime"],
             }
-            for row in position_risk(account, now_ms, SYMBOLS)
+            for row in positions
         ],
     }
 

@@ -256,24 +256,6 @@ def mix_single_account(account: Account, product_type: str, symbol: str, margin_
     return row
 
 
-def positions(account: Account, product_type: str, now_ms: int) -> list[dict[str, Any]]:
-    """Open positions: one small BTCUSDT long when the account was created with `open_positions`."""
-    if not account.open_positions or product_type != "USDT-FUTURES":
-        return []
-    pos_mode = position_mode(account, product_type)
-    return [
-        {
-            "marginCoin": "USDT", "symbol": "BTCUSDT", "holdSide": "long",
-            "openDelegateSize": "0", "marginSize": "32.5", "available": "0.01", "locked": "0", "total": "0.01",
-            "leverage": LEVERAGE, "achievedProfits": "0", "openPriceAvg": "65000", "marginMode": margin_mode(
-                account, "BTCUSDT"), "posMode": pos_mode, "unrealizedPL": "0", "liquidationPrice": "0",
-            "keepMarginRate": "0.004", "markPrice": "65000", "breakEvenPrice": "65039", "totalFee": "0",
-            "deductedFee": "0.39", "marginRatio": "0", "assetMode": "single", "autoMargin": "off",
-            "cTime": str(now_ms), "uTime": str(now_ms),
-        }
-    ]  # fmt: skip
-
-
 def funding_rows(account: Account, coin: str | None, *, uta: bool) -> list[dict[str, Any]]:
     """The funding wallet, coins with assets only (or the one `coin` asked for)."""
     wallet = account.wallet(FUNDING_WALLET)

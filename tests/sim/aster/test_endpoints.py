@@ -101,6 +101,19 @@ class TestAccountReads:
         assert {r["positionSide"] for r in rows} == {"LONG", "SHORT"}
         assert {r["marginType"] for r in rows} == {"isolated"}
 
+    async def test_account_positions_are_the_position_risk_rows(self, aster: AsterTestClient) -> None:
+        """accountWithJoinMargin lists the matching engine's positions (as positionRisk does), leverage included."""
+        key = await perp_key(aster, open_positions=True)
+        await aster.signed("POST", "/fapi/v3/leverage", key, [("symbol", "BTCUSDT"), ("leverage", "7")])
+        risk = (await aster.signed("GET", "/fapi/v3/positionRisk", key)).json()
+        account = (await aster.signed("GET", "/fapi/v3/accountWithJoinMargin", key)).json()
+        fields = ("symbol", "positionSide", "positionAmt", "entryPrice", "leverage")
+        assert [tuple(r[f] for f in fields) for r in account["positions"]] == [
+            tuple(r[f] for f in fields) for r in risk
+        ]
+        btc = next(r for r in account["positions"] if r["symbol"] == "BTCUSDT")
+        assert (btc["positionAmt"], btc["leverage"]) == ("0.010", "7")
+
     async def test_unknown_symbol(self, aster: AsterTestClient) -> None:
         key = await perp_key(aster)
         response = await aster.signed("GET", "/fapi/v3/positionRisk", key, [("symbol", "NOPEUSDT")])
