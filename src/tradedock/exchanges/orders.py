@@ -61,6 +61,17 @@ def new_client_order_id() -> str:
     return "td" + secrets.token_hex(CLIENT_ID_BYTES)
 
 
+def order_ref(order_id: str | None, client_order_id: str | None, *, client_id_param: str) -> dict[str, str]:
+    """The one request parameter naming an order: ``orderId`` when the exchange's id is known, else the client
+    order id under the exchange's own name for it (``client_id_param``: Bybit ``orderLinkId``, Bitget
+    ``clientOid``, Aster ``origClientOrderId``). Neither given is the caller's mistake."""
+    if order_id:
+        return {"orderId": order_id}
+    if client_order_id:
+        return {client_id_param: client_order_id}
+    raise InvalidInputError("order_id", "Name the order by its order id or client order id.", fix="Give one of them.")
+
+
 @dataclass(frozen=True)
 class OrderRequest:
     symbol: str  # the exchange's symbol, e.g. BTCUSDT

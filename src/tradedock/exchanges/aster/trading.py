@@ -27,7 +27,9 @@ from tradedock.exchanges.orders import (
     PositionLeg,
     PositionState,
     TimeInForce,
+    order_ref,
 )
+from tradedock.exchanges.rules_cache import InstrumentRulesCache
 
 _TIF = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.FOK: "FOK", TimeInForce.POST_ONLY: "GTX"}
 _LEG = {PositionLeg.NET: "BOTH", PositionLeg.LONG: "LONG", PositionLeg.SHORT: "SHORT"}
@@ -95,6 +97,11 @@ def parse_position(row: Mapping[str, Any]) -> PositionState:
     )
 
 
+def _ref(order_id: str | None, client_order_id: str | None) -> list[tuple[str, object]]:
+    """The order's id parameter as a signed-query item (Aster names a client order id ``origClientOrderId``)."""
+    return list(order_ref(order_id, client_order_id, client_id_param="origClientOrderId").items())
+
+
 def _filter(row: Mapping[str, Any], kind: str) -> Mapping[str, Any]:
     for item in row.get("filters") or []:
         if isinstance(item, Mapping) and item.get("filterType") == kind:
@@ -102,17 +109,10 @@ def _filter(row: Mapping[str, Any], kind: str) -> Mapping[str, Any]:
     raise UnexpectedResponseError(f"Aster listed {row.get('symbol')} without a {kind} filter", exchange=EXCHANGE)
 
 
-class AsterTrader(AsterAdapter):
+class AsterTrader(InstrumentRulesCache, AsterAdapter):
     """An Aster API wallet that reads (verification) and trades USDT perpetuals for its main wallet."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._rules: dict[str, InstrumentRules] = {}
-
-    async def instrument_rules(self, symbol: str) -> InstrumentRules:
-        cached = self._rules.get(symbol)
-        if cached is not None:
-            return cached
+    async def _fetch_instrument_rules(self, symbol: str) -> InstrumentRules:
         response, body = await self._futures.request("GET", "/fapi/v3/exchangeInfo")
         self._check(body, response.status_code)
         rows = [r for r in (body.get("symbols") or []) if isinstance(r, Mapping) and r.get("symbol") == symbol]
@@ -127,7 +127,7 @@ class AsterTrader(AsterAdapter):
             ),
             {},
         )
-        rules = InstrumentRules(
+        return InstrumentRules(
             symbol=symbol,
             tick_size=_need(price.get("tickSize"), "tick size"),
             lot_size=_need(lot.get("stepSize"), "step size"),
@@ -135,8 +135,6 @@ class AsterTrader(AsterAdapter):
             max_qty=_dec(lot.get("maxQty")),
             min_notional=_dec(notional.get("notional")) or Decimal(0),
         )
-        self._rules[symbol] = rules
-        return rules
 
     async def mark_price(self, symbol: str) -> Decimal:
         response, body = await self._futures.request("GET", "/fapi/v3/premiumIndex", params={"symbol": symbol})
@@ -165,9 +163,7 @@ class AsterTrader(AsterAdapter):
         self, symbol: str, *, order_id: str | None = None, client_order_id: str | None = None
     ) -> OrderState | None:
         try:
-            row = await self._signed(
-                "GET", "/fapi/v3/order", [("symbol", symbol), *self._ids(order_id, client_order_id)]
-            )
+            row = await self._signed("GET", "/fapi/v3/order", [("symbol", symbol), *_ref(order_id, client_order_id)])
         except OrderRejectedError as exc:
             if exc.code in _NO_SUCH_ORDER:
                 return None
@@ -177,7 +173,7 @@ class AsterTrader(AsterAdapter):
     async def cancel_order(
         self, symbol: str, *, order_id: str | None = None, client_order_id: str | None = None
     ) -> OrderState:
-        ids = self._ids(order_id, client_order_id)
+        ids = _ref(order_id, client_order_id)
         return parse_order(await self._signed("DELETE", "/fapi/v3/order", [("symbol", symbol), *ids]))
 
     async def open_orders(self, symbol: str | None = None) -> tuple[OrderState, ...]:
@@ -208,14 +204,6 @@ class AsterTrader(AsterAdapter):
         )
 
     # --- wire ---------------------------------------------------------------------------------------------
-
-    @staticmethod
-    def _ids(order_id: str | None, client_order_id: str | None) -> list[tuple[str, object]]:
-        if order_id:
-            return [("orderId", order_id)]
-        if client_order_id:
-            return [("origClientOrderId", client_order_id)]
-        raise InvalidInputError("order_id", "Name the order by its id or client order id.", fix="Give one of them.")
 
     async def _setting(self, path: str, params: Sequence[tuple[str, object]], unchanged: str) -> None:
         try:

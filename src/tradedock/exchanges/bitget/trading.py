@@ -36,9 +36,12 @@ from tradedock.exchanges.orders import (
     PositionLeg,
     PositionState,
     TimeInForce,
+    order_ref,
 )
+from tradedock.exchanges.rules_cache import InstrumentRulesCache
 
 USDT_M = PRODUCT_TYPES[ContractType.USDT_M]
+_CLIENT_ID = "clientOid"
 _FORCE = {TimeInForce.GTC: "gtc", TimeInForce.IOC: "ioc", TimeInForce.FOK: "fok", TimeInForce.POST_ONLY: "post_only"}
 # https://www.bitget.com/api-doc/contract/trade/Get-Order-Details (state / status values)
 _STATUS = {
@@ -102,31 +105,16 @@ def parse_position(row: Mapping[str, Any]) -> PositionState:
     )
 
 
-def _ids(order_id: str | None, client_order_id: str | None) -> dict[str, str]:
-    if order_id:
-        return {"orderId": order_id}
-    if client_order_id:
-        return {"clientOid": client_order_id}
-    raise InvalidInputError("order_id", "Name the order by its order id or client order id.", fix="Give one of them.")
-
-
-class BitgetTrader(BitgetAdapter):
+class BitgetTrader(InstrumentRulesCache, BitgetAdapter):
     """A Bitget key that reads (verification) and trades USDT-M perpetuals on a classic account."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._rules: dict[str, InstrumentRules] = {}
-
-    async def instrument_rules(self, symbol: str) -> InstrumentRules:
-        cached = self._rules.get(symbol)
-        if cached is not None:
-            return cached
+    async def _fetch_instrument_rules(self, symbol: str) -> InstrumentRules:
         rows = await self._public(endpoints.MIX_CONTRACTS, {"productType": USDT_M.name, "symbol": symbol})
         row = next((r for r in parsing.as_list(rows, "contracts") if r.get("symbol") == symbol), None)
         if row is None:
             raise InvalidInputError("symbol", f"Bitget has no USDT-M perpetual {symbol}.", fix="Check the symbol.")
         place = int(str(row.get("pricePlace") or "0"))
-        rules = InstrumentRules(
+        return InstrumentRules(
             symbol=symbol,
             tick_size=parsing.decimal(row.get("priceEndStep"), "price step").scaleb(-place),
             lot_size=parsing.decimal(row.get("sizeMultiplier"), "size multiplier"),
@@ -134,8 +122,6 @@ class BitgetTrader(BitgetAdapter):
             min_notional=_dec(row.get("minTradeUSDT")) or Decimal(0),
             max_leverage=_dec(row.get("maxLever")),
         )
-        self._rules[symbol] = rules
-        return rules
 
     async def mark_price(self, symbol: str) -> Decimal:
         rows = parsing.as_list(
@@ -178,7 +164,11 @@ class BitgetTrader(BitgetAdapter):
     async def get_order(
         self, symbol: str, *, order_id: str | None = None, client_order_id: str | None = None
     ) -> OrderState | None:
-        params = {"symbol": symbol, "productType": USDT_M.name, **_ids(order_id, client_order_id)}
+        params = {
+            "symbol": symbol,
+            "productType": USDT_M.name,
+            **order_ref(order_id, client_order_id, client_id_param=_CLIENT_ID),
+        }
         try:
             data = await self._signed_get(endpoints.MIX_ORDER_DETAIL, params)
         except OrderRejectedError as exc:  # "no such order" is an answer here
@@ -190,7 +180,7 @@ class BitgetTrader(BitgetAdapter):
     async def cancel_order(
         self, symbol: str, *, order_id: str | None = None, client_order_id: str | None = None
     ) -> OrderState:
-        ids = _ids(order_id, client_order_id)
+        ids = order_ref(order_id, client_order_id, client_id_param=_CLIENT_ID)
         data = {"symbol": symbol, "productType": USDT_M.name, "marginCoin": USDT_M.margin_coin, **ids}
         await self._post(endpoints.MIX_CANCEL_ORDER, data)
         found = await self.get_order(symbol, order_id=order_id, client_order_id=client_order_id)

@@ -26,9 +26,12 @@ from tradedock.exchanges.orders import (
     PositionLeg,
     PositionState,
     TimeInForce,
+    order_ref,
 )
+from tradedock.exchanges.rules_cache import InstrumentRulesCache
 
 CATEGORY = "linear"
+_CLIENT_ID = "orderLinkId"
 _TIF = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.FOK: "FOK", TimeInForce.POST_ONLY: "PostOnly"}
 _IDX = {PositionLeg.NET: 0, PositionLeg.LONG: 1, PositionLeg.SHORT: 2}
 _LEGS = {idx: leg for leg, idx in _IDX.items()}
@@ -104,25 +107,10 @@ def _rows(body: Mapping[str, Any], what: str) -> list[Mapping[str, Any]]:
     return [parsing.as_mapping(row, what) for row in rows]
 
 
-def _ids(order_id: str | None, client_order_id: str | None) -> dict[str, str]:
-    if order_id:
-        return {"orderId": order_id}
-    if client_order_id:
-        return {"orderLinkId": client_order_id}
-    raise InvalidInputError("order_id", "Name the order by its order id or client order id.", fix="Give one of them.")
-
-
-class BybitTrader(BybitAdapter):
+class BybitTrader(InstrumentRulesCache, BybitAdapter):
     """A Bybit key that reads (verification) and trades USDT perpetuals."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._rules: dict[str, InstrumentRules] = {}
-
-    async def instrument_rules(self, symbol: str) -> InstrumentRules:
-        cached = self._rules.get(symbol)
-        if cached is not None:
-            return cached
+    async def _fetch_instrument_rules(self, symbol: str) -> InstrumentRules:
         body = await self._call(endpoints.INSTRUMENTS_INFO, {"category": CATEGORY, "symbol": symbol})
         rows = _rows(body, "instrument list")
         if not rows:
@@ -131,7 +119,7 @@ class BybitTrader(BybitAdapter):
         lot = parsing.as_mapping(row.get("lotSizeFilter"), "lot size filter")
         price = parsing.as_mapping(row.get("priceFilter"), "price filter")
         leverage = parsing.as_mapping(row.get("leverageFilter") or {}, "leverage filter")
-        rules = InstrumentRules(
+        return InstrumentRules(
             symbol=symbol,
             tick_size=_decimal(price.get("tickSize"), "tick size"),
             lot_size=_decimal(lot.get("qtyStep"), "quantity step"),
@@ -140,8 +128,6 @@ class BybitTrader(BybitAdapter):
             min_notional=parsing.as_decimal(lot.get("minNotionalValue")) or Decimal(0),
             max_leverage=parsing.as_decimal(leverage.get("maxLeverage")),
         )
-        self._rules[symbol] = rules
-        return rules
 
     async def mark_price(self, symbol: str) -> Decimal:
         body = await self._call(endpoints.TICKERS, {"category": CATEGORY, "symbol": symbol})
@@ -190,7 +176,11 @@ class BybitTrader(BybitAdapter):
         self, symbol: str, *, order_id: str | None = None, client_order_id: str | None = None
     ) -> OrderState | None:
         """Open orders by id from /v5/order/realtime, finished ones from /v5/order/history."""
-        params = {"category": CATEGORY, "symbol": symbol, **_ids(order_id, client_order_id)}
+        params = {
+            "category": CATEGORY,
+            "symbol": symbol,
+            **order_ref(order_id, client_order_id, client_id_param=_CLIENT_ID),
+        }
         for endpoint in (endpoints.ORDER_REALTIME, endpoints.ORDER_HISTORY):
             rows = _rows(await self._call(endpoint, params), "order list")
             if rows:
@@ -200,7 +190,7 @@ class BybitTrader(BybitAdapter):
     async def cancel_order(
         self, symbol: str, *, order_id: str | None = None, client_order_id: str | None = None
     ) -> OrderState:
-        ids = _ids(order_id, client_order_id)
+        ids = order_ref(order_id, client_order_id, client_id_param=_CLIENT_ID)
         await self._call(endpoints.ORDER_CANCEL, data={"category": CATEGORY, "symbol": symbol, **ids})
         found = await self.get_order(symbol, order_id=order_id, client_order_id=client_order_id)
         if found is None:
