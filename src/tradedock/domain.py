@@ -2,7 +2,9 @@
 
 What belongs here: the names of exchanges, environments, scopes, permissions and account modes; the
 `Credentials` value (with a redacting ``repr``/``str``); the read-only facts an exchange reports about a key
-and an account (`KeyInfo`, `AccountInfo`, `Balance`, `ServerTime`). What does not: anything that talks to a
+and an account (`KeyInfo`, `AccountInfo`, `Balance`, `ServerTime`); the trading vocabulary (`OrderSide`,
+`OrderType`, `TimeInForce`, `PositionLeg`, `OrderStatus`) and what an exchange reports about orders and
+positions (`OrderState`, `PositionState`). What does not: anything that talks to a
 network, a database or a vault, and any exchange-specific parsing. This module imports nothing internal.
 
 It also holds the one JSON conversion (`to_jsonable`) every layer uses, so a Decimal or a datetime is written
@@ -260,6 +262,72 @@ class PositionSettings:
     position_mode: PositionMode | None
     margin_mode: MarginMode | None = None
     native: Mapping[str, object] = field(default_factory=dict)
+
+
+# --- trading vocabulary (issue 14): what an order asks and what an exchange reports about orders and positions.
+# Defined once here so services, views and shells speak it; ``exchanges/orders.py`` adds the request side.
+
+
+class OrderSide(enum.StrEnum):
+    BUY = "buy"
+    SELL = "sell"
+
+
+class OrderType(enum.StrEnum):
+    MARKET = "market"
+    LIMIT = "limit"
+
+
+class TimeInForce(enum.StrEnum):
+    GTC = "gtc"
+    IOC = "ioc"
+    FOK = "fok"
+    POST_ONLY = "post_only"
+
+
+class PositionLeg(enum.StrEnum):
+    """``net`` in one-way mode; ``long``/``short`` pick the hedge-mode leg an order opens or closes."""
+
+    NET = "net"
+    LONG = "long"
+    SHORT = "short"
+
+
+class OrderStatus(enum.StrEnum):
+    OPEN = "open"
+    PARTIALLY_FILLED = "partially_filled"
+    FILLED = "filled"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class OrderState:
+    """An order as the exchange reports it."""
+
+    order_id: str
+    client_order_id: str
+    symbol: str
+    side: OrderSide
+    order_type: OrderType
+    status: OrderStatus
+    qty: Decimal
+    filled_qty: Decimal
+    price: Decimal | None = None
+    average_price: Decimal | None = None
+    reduce_only: bool = False
+
+
+@dataclass(frozen=True)
+class PositionState:
+    symbol: str
+    leg: PositionLeg
+    size: Decimal  # never negative
+    long: bool
+    entry_price: Decimal
+    leverage: Decimal | None = None
+    unrealised_pnl: Decimal | None = None
+    mark_price: Decimal | None = None
 
 
 def decimal_text(value: Decimal) -> str:

@@ -53,3 +53,14 @@ async def test_rules_are_fetched_once_per_symbol() -> None:
 def test_every_trader_uses_the_one_cache(trader: type) -> None:
     assert issubclass(trader, InstrumentRulesCache)
     assert trader.instrument_rules is InstrumentRulesCache.instrument_rules
+
+
+@pytest.mark.parametrize(
+    "name", ["OrderSide", "OrderType", "TimeInForce", "PositionLeg", "OrderStatus", "OrderState", "PositionState"]
+)
+def test_trading_values_are_defined_once_in_the_domain(name: str) -> None:
+    from tradedock import domain
+    from tradedock.exchanges import orders
+
+    assert getattr(orders, name) is getattr(domain, name)
+    assert getattr(domain, name).__module__ == "tradedock.domain"

@@ -1,9 +1,12 @@
-"""Trading values every exchange's trading adapter speaks: instrument rules, order requests, orders, positions;
-and `InstrumentRules.prepare`, which applies an exchange's tick, lot and minimums before anything is sent.
+"""What a trading adapter is asked to do: order requests and instrument rules, with `InstrumentRules.prepare`,
+which applies an exchange's tick, lot and minimums before anything is sent; `order_ref`, the parameter naming
+an order by id or client id.
 
-What belongs here: plain frozen dataclasses, enums and the pure rounding rules. What does not: HTTP, an
-exchange's wire names (each ``exchanges/<x>/trading.py`` maps them) or the idempotent placement procedure
-(``exchanges/placing.py``).
+What belongs here: the request side of trading and the pure rounding rules. What does not: the trading
+vocabulary and what an exchange reports (`OrderSide`, `OrderType`, `TimeInForce`, `PositionLeg`, `OrderStatus`,
+`OrderState`, `PositionState` are defined once in ``tradedock.domain``, shared with services and shells, and
+re-exported here), HTTP, an exchange's wire names (each ``exchanges/<x>/trading.py`` maps them) or the
+idempotent placement procedure (``exchanges/placing.py``).
 
 Rounding (documented in docs/architecture.md, "Trading"): quantities are rounded **down** to the lot step (never
 more exposure than asked); limit prices to the tick **towards the passive side** (a buy down, a sell up), so
@@ -13,47 +16,29 @@ quantity or minimum notional after rounding is refused locally, naming the field
 
 from __future__ import annotations
 
-import enum
 import secrets
 from dataclasses import dataclass, replace
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
+from tradedock.domain import OrderSide, OrderState, OrderStatus, OrderType, PositionLeg, PositionState, TimeInForce
 from tradedock.errors import InvalidInputError
 
+__all__ = [
+    "CLIENT_ID_BYTES",
+    "InstrumentRules",
+    "OrderRequest",
+    "OrderSide",
+    "OrderState",
+    "OrderStatus",
+    "OrderType",
+    "PositionLeg",
+    "PositionState",
+    "TimeInForce",
+    "new_client_order_id",
+    "order_ref",
+]
+
 CLIENT_ID_BYTES = 12  # 24 hex characters: inside every exchange's client-id limit (Bybit 36, Bitget 50, Aster 36)
-
-
-class OrderSide(enum.StrEnum):
-    BUY = "buy"
-    SELL = "sell"
-
-
-class OrderType(enum.StrEnum):
-    MARKET = "market"
-    LIMIT = "limit"
-
-
-class TimeInForce(enum.StrEnum):
-    GTC = "gtc"
-    IOC = "ioc"
-    FOK = "fok"
-    POST_ONLY = "post_only"
-
-
-class PositionLeg(enum.StrEnum):
-    """``net`` in one-way mode; ``long``/``short`` pick the hedge-mode leg an order opens or closes."""
-
-    NET = "net"
-    LONG = "long"
-    SHORT = "short"
-
-
-class OrderStatus(enum.StrEnum):
-    OPEN = "open"
-    PARTIALLY_FILLED = "partially_filled"
-    FILLED = "filled"
-    CANCELLED = "cancelled"
-    REJECTED = "rejected"
 
 
 def new_client_order_id() -> str:
@@ -139,32 +124,3 @@ class InstrumentRules:
                 fix=f"Order at least {self.min_notional} worth (or mark it reduce-only to close a position).",
             )
         return replace(order, qty=qty, price=price, client_order_id=order.client_order_id or new_client_order_id())
-
-
-@dataclass(frozen=True)
-class OrderState:
-    """An order as the exchange reports it."""
-
-    order_id: str
-    client_order_id: str
-    symbol: str
-    side: OrderSide
-    order_type: OrderType
-    status: OrderStatus
-    qty: Decimal
-    filled_qty: Decimal
-    price: Decimal | None = None
-    average_price: Decimal | None = None
-    reduce_only: bool = False
-
-
-@dataclass(frozen=True)
-class PositionState:
-    symbol: str
-    leg: PositionLeg
-    size: Decimal  # never negative
-    long: bool
-    entry_price: Decimal
-    leverage: Decimal | None = None
-    unrealised_pnl: Decimal | None = None
-    mark_price: Decimal | None = None
