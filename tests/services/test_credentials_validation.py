@@ -73,3 +73,32 @@ def test_missing_values_name_the_field(value: object) -> None:
 def test_a_non_string_value_names_the_field() -> None:
     error = refused(ExchangeId.BYBIT, {**BYBIT, "secret": {"nested": "S3cr3t"}})
     assert error.field == "secret" and "S3cr3t" not in text_of(error)
+
+
+@pytest.mark.parametrize(
+    ("char", "described"),
+    [
+        ("\u0430", "U+0430 CYRILLIC SMALL LETTER A, which looks like Latin 'a'"),
+        ("\u039f", "U+039F GREEK CAPITAL LETTER OMICRON, which looks like Latin 'O'"),
+        ("\uff33", "U+FF33 FULLWIDTH LATIN CAPITAL LETTER S, which looks like Latin 'S'"),
+        ("\u2010", "U+2010 HYPHEN, which looks like '-' (hyphen-minus)"),
+        ("\u00e9", "U+00E9 LATIN SMALL LETTER E WITH ACUTE, which looks like Latin 'e'"),
+        ("\u4e2d", "U+4E2D CJK UNIFIED IDEOGRAPH-4E2D"),
+    ],
+)
+def test_a_look_alike_character_is_named_by_position_and_code_point(char: str, described: str) -> None:
+    secret = BYBIT["secret"]
+    typed = secret[:11] + char + secret[12:]  # character 12 replaced, as a paste through a bad font/keyboard does
+    error = refused(ExchangeId.BYBIT, {**BYBIT, "secret": typed})
+    assert error.field == "secret"
+    assert f"character 12 of the secret is {described};" in error.message, error.message
+    # nothing of what was typed comes back: neither the value, nor its ASCII halves, nor the character itself
+    shown = text_of(error)
+    assert typed not in shown and secret[:11] not in shown and secret[12:] not in shown and char not in shown
+
+
+def test_a_control_character_is_called_one_with_its_code_point() -> None:
+    # (spaces and zero-width characters anywhere are trimmed, and the caller says so: they never get here)
+    deleted = refused(ExchangeId.BYBIT, {**BYBIT, "api_key": "BYAPIKEY\x7f0123456789"})
+    expected = "holds a control character: character 9 of the api_key is U+007F (a control character);"
+    assert expected in deleted.message

@@ -12,6 +12,7 @@ the field names the exchange takes, and describe anything else by its length (is
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Mapping
 
 from tradedock.domain import Credentials, ExchangeId
@@ -59,14 +60,57 @@ def _check_value(name: str, value: str, exchange: ExchangeId) -> None:
                 fix=f"Copy the {name} again from the exchange; it is plain ASCII text.",
             )
         if not (0x21 <= ord(char) <= 0x7E):
-            kind = "a non-ASCII" if ord(char) > 0x7E else "a control"
             raise InvalidInputError(
                 name,
-                f"{name} holds {kind} character at position {position}; {exchange.value.capitalize()} credentials "
-                "are plain ASCII letters, digits and symbols",
+                f"{name} holds {_kind(char)}: character {position} of the {name} is {describe_character(char)}; "
+                f"{exchange.value.capitalize()} credentials are plain ASCII letters, digits and symbols",
                 fix=f"Retype the {name} exactly as set on {exchange.value.capitalize()}, using ASCII characters only "
                 "(if you chose it with other characters, create a new key with an ASCII one).",
             )
+
+
+def _kind(char: str) -> str:
+    if ord(char) < 0x20 or 0x7F <= ord(char) <= 0x9F:
+        return "a control character"
+    return "a non-ASCII character"
+
+
+def describe_character(char: str) -> str:
+    """``U+0430 CYRILLIC SMALL LETTER A, which looks like Latin 'a'``: the code point, its Unicode name, and the
+    ASCII character it can be mistaken for (Unicode's confusables, TR39), if any.
+
+    Safe to show for a character refused by `_check_value` (a control or a non-ASCII character): real
+    keys are printable ASCII, so such a character is never one of the key's own — only what the paste added or
+    changed. (A Bitget passphrase is chosen by the user and may hold such a character on purpose: it is named to
+    the person who typed it, who must remove it; nothing ASCII of the value is ever shown.) Never call it on an
+    ASCII letter, digit or symbol of a credential.
+    """
+    name = unicodedata.name(char, "")
+    described = f"U+{ord(char):04X} {name}" if name else f"U+{ord(char):04X} (a control character)"
+    twin = ascii_look_alike(char)
+    if twin is None:
+        return described
+    ascii_char, ascii_name = twin
+    if ascii_name.startswith("LATIN "):
+        return f"{described}, which looks like Latin {ascii_char!r}"
+    return f"{described}, which looks like {ascii_char!r} ({ascii_name.lower()})"
+
+
+def ascii_look_alike(char: str) -> tuple[str, str] | None:
+    """The printable ASCII character ``char`` can be mistaken for, with its Unicode name, from Unicode's
+    confusables data (``confusable_homoglyphs``, loaded only here: an error path); else its NFKD base letter
+    when that is ASCII (``é`` → ``e``); else None."""
+    from confusable_homoglyphs import confusables
+
+    for found in confusables.is_confusable(char, greedy=True) or ():
+        for glyph in found.get("homoglyphs", ()):
+            candidate = str(glyph.get("c", ""))
+            if len(candidate) == 1 and 0x20 <= ord(candidate) <= 0x7E:
+                return candidate, str(glyph.get("n", ""))
+    base = unicodedata.normalize("NFKD", char)[:1]
+    if base and 0x21 <= ord(base) <= 0x7E:
+        return base, unicodedata.name(base, "")
+    return None
 
 
 def validate_credentials(exchange: ExchangeId, given: Mapping[str, object]) -> tuple[Credentials, tuple[str, ...]]:
