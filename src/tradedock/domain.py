@@ -4,7 +4,8 @@ What belongs here: the names of exchanges, environments, scopes, permissions and
 `Credentials` value (with a redacting ``repr``/``str``); the read-only facts an exchange reports about a key
 and an account (`KeyInfo`, `AccountInfo`, `Balance`, `ServerTime`); the trading vocabulary (`OrderSide`,
 `OrderType`, `TimeInForce`, `PositionLeg`, `OrderStatus`) and what an exchange reports about orders and
-positions (`OrderState`, `PositionState`). What does not: anything that talks to a
+positions (`OrderState`, `PositionState`); market data every exchange reports alike (`CandleInterval`,
+`Candle`). What does not: anything that talks to a
 network, a database or a vault, and any exchange-specific parsing. This module imports nothing internal.
 
 It also holds the one JSON conversion (`to_jsonable`) every layer uses, so a Decimal or a datetime is written
@@ -328,6 +329,66 @@ class PositionState:
     leverage: Decimal | None = None
     unrealised_pnl: Decimal | None = None
     mark_price: Decimal | None = None
+
+
+class CandleInterval(enum.StrEnum):
+    """The candle lengths TradeDock reads: those Bybit (linear), Bitget (V2 mix) and Aster (futures) all offer."""
+
+    M1 = "1m"
+    M3 = "3m"
+    M5 = "5m"
+    M15 = "15m"
+    M30 = "30m"
+    H1 = "1h"
+    H4 = "4h"
+    H6 = "6h"
+    H12 = "12h"
+    D1 = "1d"
+
+    @property
+    def ms(self) -> int:
+        """The candle's length in milliseconds (every interval here has a fixed length)."""
+        return _INTERVAL_MS[self]
+
+
+_INTERVAL_MS = MappingProxyType(
+    {
+        CandleInterval.M1: 60_000,
+        CandleInterval.M3: 180_000,
+        CandleInterval.M5: 300_000,
+        CandleInterval.M15: 900_000,
+        CandleInterval.M30: 1_800_000,
+        CandleInterval.H1: 3_600_000,
+        CandleInterval.H4: 14_400_000,
+        CandleInterval.H6: 21_600_000,
+        CandleInterval.H12: 43_200_000,
+        CandleInterval.D1: 86_400_000,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Candle:
+    """One candle of an exchange's trade prices (``open_time_ms`` identifies it; UTC, aligned to its interval).
+
+    The newest candle an exchange returns is usually still open: its ``close`` is the last price so far. Use
+    `closed_at` with the time you trust to tell."""
+
+    open_time_ms: int
+    interval: CandleInterval
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal
+
+    @property
+    def close_time_ms(self) -> int:
+        """The first millisecond after this candle (when it closes)."""
+        return self.open_time_ms + self.interval.ms
+
+    def closed_at(self, now_ms: int) -> bool:
+        return self.close_time_ms <= now_ms
 
 
 def decimal_text(value: Decimal) -> str:

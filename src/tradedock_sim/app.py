@@ -15,6 +15,7 @@ from starlette.middleware import Middleware
 from tradedock_sim.aster.plugin import AsterSim
 from tradedock_sim.bitget.plugin import BitgetSim
 from tradedock_sim.bybit.plugin import BybitSim
+from tradedock_sim.core.candles import candle_control_routes
 from tradedock_sim.core.control import control_routes
 from tradedock_sim.core.middleware import SimMiddleware
 from tradedock_sim.core.plugin import ExchangeSim
@@ -46,7 +47,13 @@ def create_app(exchange: str, *, seed: int | None = None) -> Starlette:
         raise UnknownExchangeError(exchange)
     state = SimState(exchange=exchange, seed=seed)
     app = Starlette(
-        routes=[*control_routes(), *trading_control_routes(), *scenario_routes(), *plugin.routes()],
+        routes=[
+            *control_routes(),
+            *trading_control_routes(),
+            *candle_control_routes(),
+            *scenario_routes(),
+            *plugin.routes(),
+        ],
         middleware=[Middleware(SimMiddleware, state=state, plugin=plugin)],
     )
     app.state.sim = state

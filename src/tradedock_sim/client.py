@@ -88,6 +88,16 @@ class SimControl:
             payload["price"] = price
         return str((await self._call("POST", "/_sim/prices", payload))["mark"])
 
+    async def load_candles(
+        self, symbol: str, interval: str, closes: list[str], *, volumes: list[str] | None = None
+    ) -> dict[str, Any]:
+        """POST /_sim/candles: the last close is the most recent closed candle; the mark becomes that close."""
+        payload: dict[str, Any] = {"symbol": symbol, "interval": interval, "closes": closes}
+        if volumes is not None:
+            payload["volumes"] = volumes
+        result: dict[str, Any] = await self._call("POST", "/_sim/candles", payload)
+        return result
+
     async def set_fees(self, *, taker: str | None = None, maker: str | None = None) -> dict[str, str]:
         """POST /_sim/fees (rates, e.g. "0.00055")."""
         payload = {name: value for name, value in (("taker", taker), ("maker", maker)) if value is not None}

@@ -62,6 +62,11 @@ class Endpoint:
     signed: bool = False
     permission: str | None = None
     doc: str = ""  # the doc section the endpoint follows
+    #: Weight that depends on the query (klines: on `limit`); None = the fixed `weight`.
+    weight_of: Callable[[Mapping[str, str]], int] | None = None
+
+    def weight_for(self, params: Mapping[str, str]) -> int:
+        return self.weight if self.weight_of is None else self.weight_of(params)
 
 
 def _boolean_param(params: Mapping[str, str], name: str) -> bool:

@@ -84,6 +84,11 @@ def invalid_symbol() -> AsterError:
     return AsterError(-1121, "Invalid symbol.")
 
 
+# -1120 BAD_INTERVAL (FUTURES_DOC "Error Codes").
+def invalid_interval() -> AsterError:
+    return AsterError(-1120, "Invalid interval.")
+
+
 # -1130 INVALID_PARAMETER (FUTURES_DOC "Error Codes").
 def invalid_parameter(name: str) -> AsterError:
     return AsterError(-1130, f"Data sent for parameter '{name}' is not valid.")

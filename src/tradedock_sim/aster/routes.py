@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from tradedock_sim.aster import builders, errors, trading
+from tradedock_sim.aster import builders, errors, klines, trading
 from tradedock_sim.aster.auth import (
     PERMISSIONS,
     Agent,
@@ -100,7 +100,7 @@ def _serve(endpoints: Mapping[str, Endpoint]) -> Callable[[Request], Awaitable[R
         limiter = weight_limiter(state)
         ip = client_ip(request)
         try:
-            used = limiter.charge(ip, endpoint.weight)
+            used = limiter.charge(ip, endpoint.weight_for(request.query_params))
             result = endpoint.handler(await _call_for(request, endpoint, state))
         except AsterError as exc:
             return error_response(exc, limiter.used(ip))
@@ -137,7 +137,7 @@ def routes() -> list[BaseRoute]:
     """One Starlette route per path, dispatching on method (other methods get Starlette's 405), then the
     approveBuilder management call and the catch-all for unknown paths."""
     by_path: dict[str, dict[str, Endpoint]] = defaultdict(dict)
-    for endpoint in (*ENDPOINTS, *builders.ENDPOINTS, *trading.ENDPOINTS):
+    for endpoint in (*ENDPOINTS, *builders.ENDPOINTS, *trading.ENDPOINTS, *klines.ENDPOINTS):
         by_path[endpoint.path][endpoint.method] = endpoint
     table: list[BaseRoute] = [Route(path, _serve(methods), methods=list(methods)) for path, methods in by_path.items()]
     table.append(Route("/fapi/v3/approveBuilder", approve_builder, methods=["POST"]))

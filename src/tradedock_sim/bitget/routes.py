@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.routing import BaseRoute, Route
 
-from tradedock_sim.bitget import errors, instruments, payloads, permissions, trading
+from tradedock_sim.bitget import candles, errors, instruments, payloads, permissions, trading
 from tradedock_sim.bitget.endpoint import Context, Endpoint, not_found
 from tradedock_sim.bitget.errors import BitgetError, ErrorSpec
 
@@ -274,6 +274,6 @@ ENDPOINTS: tuple[Endpoint, ...] = (
 
 def routes() -> list[BaseRoute]:
     """Every endpoint above, then a catch-all answering Bitget's 404 for anything else."""
-    table: list[BaseRoute] = [endpoint.route() for endpoint in (*ENDPOINTS, *trading.ENDPOINTS)]
+    table: list[BaseRoute] = [endpoint.route() for endpoint in (*ENDPOINTS, *trading.ENDPOINTS, *candles.ENDPOINTS)]
     table.append(Route("/api/{rest:path}", not_found, methods=["GET", "POST", "PUT", "DELETE"]))
     return table

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from tradedock_sim.bybit import envelope
+from tradedock_sim.bybit.klines import kline
 from tradedock_sim.core import sim_state
 from tradedock_sim.core.orders import Instrument
 from tradedock_sim.core.trading_control import trading_engine
@@ -211,4 +212,5 @@ def routes() -> list[BaseRoute]:
         Route("/v5/market/time", server_time, methods=["GET"]),
         Route("/v5/market/tickers", tickers, methods=["GET"]),
         Route("/v5/market/instruments-info", instruments_info, methods=["GET"]),
+        Route("/v5/market/kline", kline, methods=["GET"]),
     ]

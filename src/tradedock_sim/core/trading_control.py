@@ -51,7 +51,7 @@ def trading_engine(request: Request) -> Engine:
     return engine_of(state, plugin.instruments, lambda: plugin.new_order_id(state))
 
 
-def _decimal(raw: object, name: str, *, positive: bool = True) -> Decimal:
+def decimal_value(raw: object, name: str, *, positive: bool = True) -> Decimal:
     if isinstance(raw, bool) or not isinstance(raw, str | int | float):
         raise ControlInputError(name, 'must be a number or a decimal string, e.g. "59000.5"')
     try:
@@ -67,7 +67,7 @@ def _points(payload: dict[str, Any]) -> list[tuple[int, Decimal]]:
     if "price" in payload and "path" in payload:
         raise ControlInputError("path", "give either price or path, not both")
     if "price" in payload:
-        return [(0, _decimal(payload["price"], "price"))]
+        return [(0, decimal_value(payload["price"], "price"))]
     path = payload.get("path")
     if not isinstance(path, list) or not path:
         raise ControlInputError("price", 'required: a price, or a path [{"after_ms": 0, "price": "60000"}, ...]')
@@ -78,7 +78,7 @@ def _points(payload: dict[str, Any]) -> list[tuple[int, Decimal]]:
         after = point.get("after_ms", 0)
         if not isinstance(after, int) or isinstance(after, bool) or after < 0:
             raise ControlInputError(f"path[{index}].after_ms", "must be a non-negative integer (ms from now)")
-        points.append((after, _decimal(point.get("price"), f"path[{index}].price")))
+        points.append((after, decimal_value(point.get("price"), f"path[{index}].price")))
     return points
 
 
@@ -110,8 +110,8 @@ async def _fees(request: Request) -> Response:
         for name in payload:
             if name not in ("taker", "maker"):
                 raise ControlInputError(name, "unknown field; use taker, maker (rates such as 0.00055)")
-        taker = _decimal(payload["taker"], "taker", positive=False) if "taker" in payload else engine.taker_fee
-        maker = _decimal(payload["maker"], "maker", positive=False) if "maker" in payload else engine.maker_fee
+        taker = decimal_value(payload["taker"], "taker", positive=False) if "taker" in payload else engine.taker_fee
+        maker = decimal_value(payload["maker"], "maker", positive=False) if "maker" in payload else engine.maker_fee
     except ControlInputError as exc:
         return error_response(exc)
     engine.taker_fee, engine.maker_fee = taker, maker

@@ -81,6 +81,9 @@ MULTI_ASSETS_MODE = Endpoint(
 # Known to answer HTTP 500 HTML for V3-signed GETs (https://github.com/asterdex/api-docs/issues/110).
 SPOT_ACCOUNT = Endpoint("GET", "/api/v3/account", 5, SPOT_DOC + "#account-information-user_data", spot=True)
 
+#: Candles, oldest first (``candles.py``); weight 1 below 100 candles, 2 below 500 (FUTURES_DOC).
+KLINES = Endpoint("GET", "/fapi/v3/klines", 2, FUTURES_DOC + "#klinecandlestick-data")
+
 #: The exchange-wide budget per egress IP: REQUEST_WEIGHT 2400/min per IP (aster.md §6, futures exchangeInfo).
 IP_RATE_LIMIT = "2400/min per IP"
 

@@ -12,9 +12,10 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from tradedock.domain import ContractType, MarginMode, PositionMode
+from tradedock.domain import Candle, CandleInterval, ContractType, MarginMode, PositionMode
 from tradedock.errors import InvalidInputError, OrderRejectedError, TradeDockError, UnexpectedResponseError
 from tradedock.exchanges import placing
+from tradedock.exchanges.aster import candles as aster_candles
 from tradedock.exchanges.aster.adapter import EXCHANGE, AsterAdapter
 from tradedock.exchanges.aster.signing import sign_request
 from tradedock.exchanges.orders import (
@@ -135,6 +136,10 @@ class AsterTrader(InstrumentRulesCache, AsterAdapter):
             max_qty=_dec(lot.get("maxQty")),
             min_notional=_dec(notional.get("notional")) or Decimal(0),
         )
+
+    async def candles(self, symbol: str, interval: CandleInterval, limit: int = 200) -> tuple[Candle, ...]:
+        """Public candles, oldest first (``candles.py``: the one parser, shared with `PublicMarket`)."""
+        return await aster_candles.fetch_candles(self._futures, symbol, interval, limit)
 
     async def mark_price(self, symbol: str) -> Decimal:
         response, body = await self._futures.request("GET", "/fapi/v3/premiumIndex", params={"symbol": symbol})

@@ -192,6 +192,11 @@ MIX_TICKER = _mix(
     "GET", "/api/v2/mix/market/ticker", "https://www.bitget.com/api-doc/contract/market/Get-Ticker", "20/s per IP",
     signed=False,
 )  # fmt: skip
+#: Candles, oldest first (``candles.py``).
+MIX_CANDLES = _mix(
+    "GET", "/api/v2/mix/market/candles", "https://www.bitget.com/api-doc/contract/market/Get-Candle-Data",
+    "20/s per IP", signed=False,
+)  # fmt: skip
 MIX_PLACE_ORDER = _mix(
     "POST", "/api/v2/mix/order/place-order", "https://www.bitget.com/api-doc/contract/trade/Place-Order", "10/s per UID"
 )

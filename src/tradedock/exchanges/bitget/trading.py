@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from tradedock.domain import AccountMode, ContractType, MarginMode, PositionMode
+from tradedock.domain import AccountMode, Candle, CandleInterval, ContractType, MarginMode, PositionMode
 from tradedock.errors import (
     AccountModeMismatchError,
     InvalidInputError,
@@ -22,6 +22,7 @@ from tradedock.errors import (
     UnexpectedResponseError,
 )
 from tradedock.exchanges import placing
+from tradedock.exchanges.bitget import candles as bitget_candles
 from tradedock.exchanges.bitget import endpoints, parsing
 from tradedock.exchanges.bitget.adapter import EXCHANGE_NAME, BitgetAdapter
 from tradedock.exchanges.bitget.endpoints import PRODUCT_TYPES, Endpoint
@@ -122,6 +123,10 @@ class BitgetTrader(InstrumentRulesCache, BitgetAdapter):
             min_notional=_dec(row.get("minTradeUSDT")) or Decimal(0),
             max_leverage=_dec(row.get("maxLever")),
         )
+
+    async def candles(self, symbol: str, interval: CandleInterval, limit: int = 200) -> tuple[Candle, ...]:
+        """Public candles, oldest first (``candles.py``: the one parser, shared with `PublicMarket`)."""
+        return await bitget_candles.fetch_candles(self._http, symbol, interval, limit)
 
     async def mark_price(self, symbol: str) -> Decimal:
         rows = parsing.as_list(

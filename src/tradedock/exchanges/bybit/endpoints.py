@@ -132,6 +132,8 @@ INSTRUMENTS_INFO = Endpoint(
 )
 #: GET /v5/market/tickers?category=linear&symbol=…: markPrice. https://bybit-exchange.github.io/docs/v5/market/tickers
 TICKERS = Endpoint("GET", "/v5/market/tickers", False, "https://bybit-exchange.github.io/docs/v5/market/tickers", "IP")
+#: GET /v5/market/kline?category=linear&symbol=…&interval=…&limit=…: candles, newest first (``candles.py``).
+KLINE = Endpoint("GET", "/v5/market/kline", False, "https://bybit-exchange.github.io/docs/v5/market/kline", "IP")
 #: POST /v5/order/create. https://bybit-exchange.github.io/docs/v5/order/create-order
 ORDER_CREATE = Endpoint(
     "POST", "/v5/order/create", True, "https://bybit-exchange.github.io/docs/v5/order/create-order", "10/s"

@@ -11,9 +11,10 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from tradedock.domain import ContractType, MarginMode, PositionMode
+from tradedock.domain import Candle, CandleInterval, ContractType, MarginMode, PositionMode
 from tradedock.errors import InvalidInputError, OrderRejectedError, UnexpectedResponseError
 from tradedock.exchanges import placing
+from tradedock.exchanges.bybit import candles as bybit_candles
 from tradedock.exchanges.bybit import endpoints, parsing
 from tradedock.exchanges.bybit.adapter import BybitAdapter
 from tradedock.exchanges.orders import (
@@ -128,6 +129,10 @@ class BybitTrader(InstrumentRulesCache, BybitAdapter):
             min_notional=parsing.as_decimal(lot.get("minNotionalValue")) or Decimal(0),
             max_leverage=parsing.as_decimal(leverage.get("maxLeverage")),
         )
+
+    async def candles(self, symbol: str, interval: CandleInterval, limit: int = 200) -> tuple[Candle, ...]:
+        """Public candles, oldest first (``candles.py``: the one parser, shared with `PublicMarket`)."""
+        return await bybit_candles.fetch_candles(self._http, symbol, interval, limit)
 
     async def mark_price(self, symbol: str) -> Decimal:
         body = await self._call(endpoints.TICKERS, {"category": CATEGORY, "symbol": symbol})
