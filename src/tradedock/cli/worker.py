@@ -1,8 +1,11 @@
 """``tradedock worker``: run the monitor on its own (re-checks, expiry warnings, webhook deliveries).
 
-What belongs here: opening TradeDock, running `tradedock.monitor.MonitorRunner` until SIGTERM/SIGINT, and the
-ready line. Any number of workers may run at once on PostgreSQL (leases: no connection is checked twice at once;
-a killed worker's leases expire after ``TRADEDOCK_MONITOR_LEASE_S``). What does not: the rules (services.monitor).
+What belongs here: opening TradeDock, running the monitor until SIGTERM/SIGINT, and the ready line. On PostgreSQL
+the worker is a procrastinate worker (`tradedock.monitor.queue.QueueWorker`): any number of them, on any number of
+hosts, share the re-check and delivery jobs. On SQLite it is the in-process loop of rounds
+(`tradedock.monitor.MonitorRunner`, as in `tradedock serve`). Either way the connection's lease is fenced in the
+check's record transaction: no connection is checked twice at once, and a killed worker's work is done by another
+once its lease (``TRADEDOCK_MONITOR_LEASE_S``) expires. What does not: the rules (services.monitor).
 """
 
 from __future__ import annotations
@@ -25,7 +28,6 @@ def worker(
         import asyncio
         import signal
 
-        from tradedock.monitor import MonitorRunner
         from tradedock.services.monitor import MonitorService
 
         ctx = await open_context(settings)
@@ -37,16 +39,26 @@ def worker(
                 summary = {"worker": service.worker_id, "checked": result.checked, "failed": result.failed}
                 print(json.dumps(summary) if as_json else f"Checked {result.checked}, failed {result.failed}.")
                 return EXIT_OK
-            runner = MonitorRunner(ctx, service=service)
+            stopping = asyncio.Event()
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):
-                loop.add_signal_handler(sig, runner.stopping.set)
-            ready = {"worker": service.worker_id, "database": ctx.engine.dialect.name}
+                loop.add_signal_handler(sig, stopping.set)
+            queue = "procrastinate" if ctx.engine.dialect.name == "postgresql" else "rounds"
+            ready = {"worker": service.worker_id, "database": ctx.engine.dialect.name, "queue": queue}
             print(
                 json.dumps(ready) if as_json else f"TradeDock worker {service.worker_id} running (Ctrl+C to stop)",
                 flush=True,
             )
-            await runner.run()
+            if queue == "procrastinate":
+                from tradedock.monitor.queue import QueueWorker
+
+                await QueueWorker(ctx, service=service).run(stopping)
+            else:
+                from tradedock.monitor import MonitorRunner
+
+                runner = MonitorRunner(ctx, service=service)
+                runner.stopping = stopping
+                await runner.run()
             return EXIT_OK
         finally:
             await ctx.aclose()

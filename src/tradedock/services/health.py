@@ -1,6 +1,6 @@
 """The operator's health view: database, vault keys, the platform's clock against each exchange, egress IPs,
 monitor workers (heartbeats) and queue depth (checks due and leased, webhook deliveries pending, connections the
-monitor could not load: operator alerts).
+monitor could not load: operator alerts; on PostgreSQL the procrastinate jobs per status).
 
 What belongs here: measuring the platform's own conditions. They are the operator's to fix and never touch a
 trader's connection status (DESIGN, "Conditions of the platform are not the trader's fault"). Clock offsets are
@@ -83,6 +83,9 @@ class QueueDepth(BaseModel):
     connections_with_alerts: int
     #: Connections the monitor could not load or decrypt (first 20): the operator's to fix.
     alerts: list[MonitorAlert]
+    #: The PostgreSQL workers' job queue (procrastinate): jobs per status (``todo`` waiting, ``doing`` running,
+    #: ``failed``; succeeded jobs are deleted). Empty on SQLite, where the monitor runs in rounds without a queue.
+    jobs: dict[str, int] = {}
 
 
 class HealthView(BaseModel):
@@ -130,6 +133,7 @@ class HealthService:
                 rows = await repo.workers(now - WORKER_LIST)
                 counts = await repo.queue_counts(now)
                 alerts = await repo.alerts(20)
+                jobs = await repo.job_counts()
         except Exception:  # the database is down: the database part says so
             return [], QueueDepth(
                 checks_due=0, checks_leased=0, webhook_deliveries_pending=0, connections_with_alerts=0, alerts=[]
@@ -147,7 +151,7 @@ class HealthService:
             )
             for w in rows
         ]
-        queue = QueueDepth(**counts, alerts=[MonitorAlert(connection_id=c, reason=r) for c, r in alerts])
+        queue = QueueDepth(**counts, alerts=[MonitorAlert(connection_id=c, reason=r) for c, r in alerts], jobs=jobs)
         return workers, queue
 
     async def _database_and_vault(self) -> tuple[DatabaseHealth, VaultHealth]:

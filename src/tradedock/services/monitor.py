@@ -209,6 +209,24 @@ class MonitorService:
                 self.worker_id, now, now + self.policy.lease, self.policy.batch
             )
 
+    async def check_one(self, connection_id: str) -> str | None:
+        """A queued re-check job (PostgreSQL workers): lease this one connection if it is still due and its lease is
+        free or expired, then check it like `check`; ``None`` when there was nothing to do (checked meanwhile, or
+        another worker holds a live lease: the next tick queues it again once that lease expires)."""
+        now = self.clock.now()
+        async with self.ctx.transaction() as session:
+            claimed = await MonitorRepository(session).claim_one(
+                connection_id, self.worker_id, now, now + self.policy.lease
+            )
+        if not claimed:
+            return None
+        return await self.check(connection_id)
+
+    async def due_for_queue(self, limit: int, lock_prefix: str) -> list[str]:
+        """Due connections with a free or expired lease and no queued or running re-check job (PostgreSQL)."""
+        async with self.ctx.reading() as session:
+            return await MonitorRepository(session).due_unqueued(self.clock.now(), limit, lock_prefix)
+
     async def check(self, connection_id: str) -> str | None:
         """Check one claimed connection; its status, ``"error"`` when it could not be checked, ``None`` when the
         lease was lost (another worker has it now) or the connection was removed."""

@@ -238,6 +238,10 @@ class DeliveryService:
             await self._client.aclose()
             self._client = None
 
+    async def any_due(self) -> bool:
+        async with self.ctx.reading() as session:
+            return await DeliveryRepository(session).any_due(self.clock.now())
+
     async def deliver_due(self) -> int:
         """Claim and attempt every due delivery (up to one batch); how many attempts were made."""
         now = self.clock.now()

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradedock.db.models import (
@@ -83,6 +83,44 @@ class MonitorRepository:
             .execution_options(synchronize_session=False)
         )
         return [row[0] for row in result.all()]
+
+    async def claim_one(self, connection_id: str, worker_id: str, now: datetime, until: datetime) -> bool:
+        """Lease one connection if it is due and its lease is free or expired (a queued re-check job's claim)."""
+        result = await self._session.execute(
+            update(MonitorLease)
+            .where(
+                MonitorLease.connection_id == connection_id,
+                MonitorLease.next_check_at <= now,
+                or_(MonitorLease.lease_expires_at.is_(None), MonitorLease.lease_expires_at < now),
+            )
+            .values(lease_owner=worker_id, lease_expires_at=until)
+            .execution_options(synchronize_session=False)
+        )
+        return _rowcount(result) == 1
+
+    async def due_unqueued(self, now: datetime, limit: int, lock_prefix: str) -> list[str]:
+        """PostgreSQL with procrastinate's schema: due connections whose lease is free or expired and that have no
+        re-check job waiting or running (queueing lock ``<lock_prefix><connection id>``), due first."""
+        query = text(
+            "SELECT l.connection_id FROM monitor_leases l"
+            " WHERE l.next_check_at <= :now AND (l.lease_expires_at IS NULL OR l.lease_expires_at < :now)"
+            " AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j WHERE j.status IN ('todo', 'doing')"
+            " AND j.queueing_lock = :prefix || l.connection_id)"
+            " ORDER BY l.next_check_at, l.connection_id LIMIT :limit"
+        )
+        rows = await self._session.execute(query, {"now": now, "limit": limit, "prefix": lock_prefix})
+        return [str(row[0]) for row in rows.all()]
+
+    async def job_counts(self) -> dict[str, int]:
+        """procrastinate's jobs per status (``todo``, ``doing``, ``failed``, …); empty without its schema (SQLite)."""
+        if self._session.bind is None or self._session.bind.dialect.name != "postgresql":
+            return {}
+        if await self._session.scalar(text("SELECT to_regclass('procrastinate_jobs') IS NOT NULL")) is not True:
+            return {}
+        rows = await self._session.execute(
+            text("SELECT status::text, count(*) FROM procrastinate_jobs GROUP BY status ORDER BY status")
+        )
+        return {str(status): int(n) for status, n in rows.all()}
 
     async def lease(self, connection_id: str) -> MonitorLease | None:
         query = select(MonitorLease).where(MonitorLease.connection_id == connection_id)
@@ -156,6 +194,13 @@ class MonitorRepository:
                 )
             )
 
+    async def live_workers(self, since: datetime) -> int:
+        """Workers with a heartbeat at or after ``since`` (what each worker divides shared rate budgets by)."""
+        count = await self._session.scalar(
+            select(func.count()).select_from(MonitorWorker).where(MonitorWorker.heartbeat_at >= since)
+        )
+        return int(count or 0)
+
     async def workers(self, since: datetime) -> list[MonitorWorker]:
         query = select(MonitorWorker).where(MonitorWorker.heartbeat_at >= since).order_by(MonitorWorker.started_at)
         return list((await self._session.execute(query)).scalars())
@@ -182,6 +227,19 @@ class DeliveryRepository:
             )
         )
         await self._session.flush()
+
+    async def any_due(self, now: datetime) -> bool:
+        """Whether a pending delivery is due and not leased (what a queue tick checks before queueing a job)."""
+        query = (
+            select(WebhookDelivery.id)
+            .where(
+                WebhookDelivery.state == "pending",
+                WebhookDelivery.next_attempt_at <= now,
+                or_(WebhookDelivery.lease_expires_at.is_(None), WebhookDelivery.lease_expires_at < now),
+            )
+            .limit(1)
+        )
+        return (await self._session.scalar(query)) is not None
 
     async def claim(self, worker_id: str, now: datetime, until: datetime, limit: int) -> list[str]:
         due = (

@@ -1,0 +1,220 @@
+"""`QueueWorker`: the monitor of `tradedock worker` on PostgreSQL, as a procrastinate worker (psycopg 3).
+
+What belongs here: the procrastinate app (``PsycopgConnector`` on TradeDock's own database and schema), its tasks and
+their locks, the periodic tick, stalled-job recovery, and the process's own heartbeat. What does not: the rules
+(services.monitor: what is due, the lease that fences each record; services.notifications: deliveries).
+
+Tasks, all on the ``tradedock-monitor`` queue:
+
+- ``tradedock.monitor.tick`` (periodic, every ``TRADEDOCK_MONITOR_POLL_S`` rounded to whole seconds): procrastinate
+  defers one job per tick for all workers together (its periodic-defer table), the queueing lock keeps at most one
+  waiting and the lock lets one run at a time. It schedules new connections, queues one ``recheck`` job per due
+  connection and a ``deliver`` job when webhook deliveries are due.
+- ``tradedock.monitor.recheck(connection_id)``: lock and queueing lock ``tradedock.check:<id>``, so a connection
+  has at most one job waiting and one running. The job leases the connection (only if still due and its lease is
+  free or expired) and checks it through the connection service; the lease is fenced in the record transaction, so
+  a job that runs twice (a worker presumed dead that was only slow) records once.
+- ``tradedock.monitor.deliver``: claims and attempts due webhook deliveries (their own leases).
+- ``tradedock.monitor.recover`` (periodic, same pace): jobs left ``doing`` by a worker whose procrastinate heartbeat
+  is older than ``TRADEDOCK_MONITOR_LEASE_S`` (killed, host lost) are put back to ``todo`` (procrastinate's retry),
+  so another worker runs them; the connection's own lease has expired by then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from procrastinate import App, PsycopgConnector
+from procrastinate.exceptions import AlreadyEnqueued, ConnectorException
+from procrastinate.jobs import Job, Status
+
+from tradedock.services.context import AppContext
+from tradedock.services.monitor import MonitorService
+
+_log = logging.getLogger(__name__)
+
+QUEUE = "tradedock-monitor"
+TICK = "tradedock.monitor.tick"
+RECHECK = "tradedock.monitor.recheck"
+DELIVER = "tradedock.monitor.deliver"
+RECOVER = "tradedock.monitor.recover"
+#: Queueing lock and lock of a connection's re-check job: this prefix and the connection id.
+CHECK_LOCK = "tradedock.check:"
+#: How many re-check jobs one tick queues at most (the rest on the next tick).
+TICK_LIMIT = 2000
+
+#: Called once per tick after the monitor's own work (e.g. the bots' executor); errors are logged, never fatal.
+TickHook = Callable[[AppContext], Awaitable[None]]
+
+
+def tick_cron(seconds: float) -> str:
+    """A cron line (procrastinate's 6-field form, seconds last) firing about every ``seconds``: a divisor of 60
+    below a minute, whole minutes (dividing 60) up to an hour."""
+    whole = max(1, round(seconds))
+    if whole < 60:
+        step = max(d for d in range(1, 61) if 60 % d == 0 and d <= whole)
+        return f"* * * * * */{step}"
+    minutes = min(60, whole // 60)
+    step = max(d for d in range(1, 61) if 60 % d == 0 and d <= minutes)
+    return f"*/{step} * * * *" if step < 60 else "0 * * * *"
+
+
+def conninfo(ctx: AppContext) -> str:
+    """The libpq URL of TradeDock's own database (same host, credentials and options such as ``search_path``)."""
+    return ctx.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+class QueueWorker:
+    """One `tradedock worker` process on PostgreSQL. Any number may run at once, on any number of hosts."""
+
+    def __init__(
+        self, ctx: AppContext, *, service: MonitorService | None = None, tick_hooks: tuple[TickHook, ...] = ()
+    ) -> None:
+        self.ctx = ctx
+        self.service = service or MonitorService(ctx)
+        self.tick_hooks = tick_hooks
+        settings = ctx.settings
+        self.tick_s = settings.monitor_poll_s
+        self.stalled_s = settings.monitor_lease_s
+        #: procrastinate's worker heartbeat: several per stalled-worker window.
+        self.heartbeat_s = max(0.5, min(10.0, settings.monitor_lease_s / 4))
+        self.concurrency = settings.monitor_batch
+        self.checks = 0
+        self.deliveries = 0
+        self.app = self._build_app()
+
+    @property
+    def worker_id(self) -> str:
+        return self.service.worker_id
+
+    def _build_app(self) -> App:
+        connector = PsycopgConnector(conninfo=conninfo(self.ctx), min_size=1, max_size=4)
+        app = App(connector=connector)
+        tick = app.task(name=TICK, queue=QUEUE, lock=TICK, queueing_lock=TICK)(self._tick)
+        app.periodic(cron=tick_cron(self.tick_s), periodic_id="tick", lock=TICK, queueing_lock=TICK)(tick)
+        recover = app.task(name=RECOVER, queue=QUEUE, queueing_lock=RECOVER)(self._recover)
+        app.periodic(cron=tick_cron(self.tick_s), periodic_id="recover", queueing_lock=RECOVER)(recover)
+        app.task(name=RECHECK, queue=QUEUE)(self._recheck)
+        app.task(name=DELIVER, queue=QUEUE, queueing_lock=DELIVER)(self._deliver)
+        return app
+
+    # --- tasks ---------------------------------------------------------------------------------------------
+
+    async def _tick(self, timestamp: int) -> None:
+        await self.service.schedule_new()
+        ids = await self.service.due_for_queue(TICK_LIMIT, CHECK_LOCK)
+        await self.defer_checks(ids)
+        if await self.service.deliveries.any_due():
+            with contextlib.suppress(AlreadyEnqueued):
+                await self.app.configure_task(DELIVER, queue=QUEUE, queueing_lock=DELIVER).defer_async()
+        for hook in self.tick_hooks:
+            try:
+                await hook(self.ctx)
+            except Exception:
+                _log.exception("monitor tick: %s failed", getattr(hook, "__name__", hook))
+
+    async def defer_checks(self, connection_ids: list[str]) -> int:
+        """Queue a re-check job per connection (one batch insert; one by one if another tick queued some)."""
+        jobs = [
+            Job(
+                queue=QUEUE,
+                task_name=RECHECK,
+                lock=CHECK_LOCK + cid,
+                queueing_lock=CHECK_LOCK + cid,
+                task_kwargs={"connection_id": cid},
+            )
+            for cid in connection_ids
+        ]
+        if not jobs:
+            return 0
+        manager = self.app.job_manager
+        try:
+            await manager.batch_defer_jobs_async(jobs)
+            return len(jobs)
+        except AlreadyEnqueued:
+            queued = 0
+            for job in jobs:
+                with contextlib.suppress(AlreadyEnqueued):
+                    await manager.defer_job_async(job)
+                    queued += 1
+            return queued
+
+    async def _recheck(self, connection_id: str) -> str | None:
+        status = await self.service.check_one(connection_id)
+        if status is not None:
+            self.checks += 1
+        return status
+
+    async def _deliver(self) -> int:
+        done = 0
+        while attempted := await self.service.deliveries.deliver_due():
+            done += attempted
+        self.deliveries += done
+        return done
+
+    async def _recover(self, timestamp: int) -> int:
+        """Put the jobs of workers without a heartbeat for ``stalled_s`` back in the queue (procrastinate retry)."""
+        manager = self.app.job_manager
+        recovered = 0
+        for job in await manager.get_stalled_jobs(queue=QUEUE, seconds_since_heartbeat=self.stalled_s):
+            try:
+                await manager.retry_job(job)
+                recovered += 1
+            except ConnectorException:  # a job with its queueing lock is already waiting: that one will run
+                await manager.finish_job(job, status=Status.FAILED, delete_job=False)
+        if recovered:
+            _log.warning("monitor: %d job(s) of a stalled worker put back in the queue", recovered)
+        return recovered
+
+    # --- the process -------------------------------------------------------------------------------------------
+
+    async def _beat(self, stopping: asyncio.Event) -> None:
+        """This process's row in ``monitor_workers`` (the health view, shared rate budgets), every tick."""
+        while not stopping.is_set():
+            checks, deliveries, self.checks, self.deliveries = self.checks, self.deliveries, 0, 0
+            try:
+                await self.service.heartbeat(checks=checks, deliveries=deliveries)
+            except Exception:
+                _log.exception("monitor heartbeat failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), self.tick_s)
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        """Work until ``stopping`` is set, then finish the running jobs and leave."""
+        await self.service.heartbeat()
+        try:
+            async with self.app.open_async():
+                beat = asyncio.create_task(self._beat(stopping), name="tradedock-heartbeat")
+                work = asyncio.create_task(
+                    self.app.run_worker_async(
+                        queues=[QUEUE],
+                        name=self.worker_id,
+                        concurrency=self.concurrency,
+                        install_signal_handlers=False,
+                        delete_jobs="successful",
+                        fetch_job_polling_interval=self.tick_s,
+                        update_heartbeat_interval=self.heartbeat_s,
+                        stalled_worker_timeout=self.stalled_s,
+                        shutdown_graceful_timeout=max(30.0, self.ctx.settings.http_timeout_s * 2),
+                    ),
+                    name="tradedock-queue-worker",
+                )
+                stop = asyncio.create_task(stopping.wait())
+                await asyncio.wait({work, stop}, return_when=asyncio.FIRST_COMPLETED)
+                ended_alone = work.done()
+                stopping.set()
+                stop.cancel()
+                if not ended_alone:
+                    work.cancel()  # procrastinate stops fetching and waits for the running jobs
+                with contextlib.suppress(asyncio.CancelledError):
+                    await work  # re-raises what stopped the worker on its own (e.g. the database went away)
+                await beat
+            await self.service.heartbeat(checks=self.checks, deliveries=self.deliveries)
+        finally:
+            await self.service.aclose()
+
+
+__all__ = ["CHECK_LOCK", "QUEUE", "QueueWorker", "conninfo", "tick_cron"]

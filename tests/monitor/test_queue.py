@@ -1,0 +1,112 @@
+"""The PostgreSQL job queue of `tradedock worker` (procrastinate), in-process against the real database schema:
+a tick queues one re-check job per due connection and never a second one; a procrastinate worker runs them (each
+connection checked once); a job left running by a worker that stopped beating is put back in the queue and done
+once by another worker; a job for a connection leased elsewhere does nothing; the health view shows the jobs.
+
+The multi-process proof (three `tradedock worker` processes, one SIGKILLed) is tests/monitor/test_workers_pg.py.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import text, update
+
+from tests.monitor.conftest import monitor_runs, seed_healthy
+from tests.services.conftest import Harness
+from tradedock.db.models import MonitorLease
+from tradedock.monitor.queue import CHECK_LOCK, QUEUE, RECHECK, QueueWorker, tick_cron
+from tradedock.services.health import HealthService
+
+postgres_only = pytest.mark.parametrize(
+    "monitor_db", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+
+
+def test_tick_cron_fires_about_every_poll_interval() -> None:
+    assert tick_cron(0.3) == "* * * * * */1"
+    assert tick_cron(5) == "* * * * * */5"
+    assert tick_cron(7) == "* * * * * */6"  # seconds must divide a minute
+    assert tick_cron(90) == "*/1 * * * *"
+    assert tick_cron(600) == "*/10 * * * *"
+    assert tick_cron(3600) == "0 * * * *"
+
+
+async def _jobs(harness: Harness) -> list[tuple[str, str, str | None]]:
+    async with harness.ctx.reading() as session:
+        rows = await session.execute(
+            text("SELECT task_name, status::text, queueing_lock FROM procrastinate_jobs ORDER BY id")
+        )
+        return [(str(a), str(b), c) for a, b, c in rows.all()]
+
+
+@postgres_only
+async def test_a_tick_queues_each_due_connection_once_and_a_worker_checks_each_once(mharness: Harness) -> None:
+    ids = await seed_healthy(mharness, 6)
+    queue = QueueWorker(mharness.ctx)
+    async with queue.app.open_async():
+        await queue._tick(0)
+        await queue._tick(1)  # a second tick while the jobs wait queues nothing more
+        jobs = await _jobs(mharness)
+        assert sorted(lock or "" for _, _, lock in jobs) == sorted(CHECK_LOCK + cid for cid in ids)
+        assert {(task, status) for task, status, _ in jobs} == {(RECHECK, "todo")}
+
+        health = await HealthService(mharness.ctx).view()
+        assert health.queue_depth.jobs == {"todo": 6}
+
+        await queue.app.run_worker_async(queues=[QUEUE], wait=False, concurrency=3, install_signal_handlers=False)
+        assert await monitor_runs(mharness) == dict.fromkeys(ids, 1)
+        rechecks = [status for task, status, _ in await _jobs(mharness) if task == RECHECK]
+        assert rechecks == ["succeeded"] * 6
+
+        await queue._tick(2)  # nothing is due any more: nothing is queued
+        assert len([task for task, _, _ in await _jobs(mharness) if task == RECHECK]) == 6
+    await queue.service.aclose()
+
+
+@postgres_only
+async def test_a_stalled_workers_job_is_put_back_and_checked_once_by_another(mharness: Harness) -> None:
+    [cid] = await seed_healthy(mharness, 1)
+    dead = QueueWorker(mharness.ctx)
+    alive = QueueWorker(mharness.ctx)
+    manager = dead.app.job_manager
+    async with dead.app.open_async(), alive.app.open_async():
+        await dead._tick(0)
+        # The dead worker fetched the job and leased the connection, then stopped beating (SIGKILL, host lost).
+        dead_id = await manager.register_worker()
+        job = await manager.fetch_job(queues=[QUEUE], worker_id=dead_id)
+        assert job is not None and job.task_kwargs == {"connection_id": cid}
+        now = mharness.ctx.clock.now()
+        async with mharness.ctx.transaction() as session:
+            await session.execute(
+                update(MonitorLease)
+                .where(MonitorLease.connection_id == cid)
+                .values(lease_owner=dead.worker_id, lease_expires_at=now + timedelta(minutes=5))
+            )
+        # While its lease is live, the job run elsewhere does nothing (never two checks at once).
+        assert await alive.service.check_one(cid) is None
+        assert await monitor_runs(mharness) == {}
+
+        # Heartbeat and lease both run out: the recovery task requeues the job, another worker checks once.
+        async with mharness.ctx.transaction() as session:
+            await session.execute(
+                text("UPDATE procrastinate_workers SET last_heartbeat = now() - interval '1 hour' WHERE id = :id"),
+                {"id": dead_id},
+            )
+            await session.execute(
+                update(MonitorLease)
+                .where(MonitorLease.connection_id == cid)
+                .values(lease_expires_at=now - timedelta(seconds=1))
+            )
+        assert await alive._recover(0) == 1
+        assert [(status, lock) for task, status, lock in await _jobs(mharness) if task == RECHECK] == [
+            ("todo", CHECK_LOCK + cid)
+        ]
+        await alive.app.run_worker_async(queues=[QUEUE], wait=False, install_signal_handlers=False)
+        assert await monitor_runs(mharness) == {cid: 1}
+        # The dead worker coming back late records nothing: its lease is gone (fenced in the record transaction).
+        assert await dead.service.check(cid) is None
+        assert await monitor_runs(mharness) == {cid: 1}
+    await dead.service.aclose()
+    await alive.service.aclose()
