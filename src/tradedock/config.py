@@ -99,6 +99,10 @@ class Settings(BaseSettings):
     monitor_poll_s: float = Field(5.0, gt=0, le=3600)
     #: Run the monitor inside `tradedock serve` (turn off when `tradedock worker` processes do the work).
     monitor_in_serve: bool = True
+    #: Seconds a worker holds a bot while executing its orders (a killed worker's bots wait this long).
+    bot_lease_s: float = Field(60.0, ge=1, le=3600)
+    #: Seconds between reconciliations of a running bot with the exchange (positions, key, stop conditions).
+    bot_reconcile_s: float = Field(60.0, ge=1, le=86400)
     #: Webhook delivery: request timeout, attempts per event, first retry delay (doubles, capped at an hour)
     #: and failed attempts in a row after which an endpoint is disabled.
     webhook_timeout_s: float = Field(10.0, gt=0, le=120)

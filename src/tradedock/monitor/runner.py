@@ -1,6 +1,7 @@
 """`MonitorRunner`: rounds of `MonitorService` in a loop, as an asyncio task (serve) or the main task (worker).
 
-What belongs here: the loop, its stop signal and its pacing. What does not: what a round does (services.monitor).
+What belongs here: the loop, its stop signal and its pacing. What does not: what a round does (services.monitor;
+each round also runs the bots' execution engine once: services.execution).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import contextlib
 import logging
 
 from tradedock.services.context import AppContext
+from tradedock.services.execution import ExecutionService
 from tradedock.services.monitor import MonitorService, RoundResult
 
 _log = logging.getLogger(__name__)
@@ -19,6 +21,7 @@ class MonitorRunner:
     def __init__(self, ctx: AppContext, *, service: MonitorService | None = None) -> None:
         self.ctx = ctx
         self.service = service or MonitorService(ctx)
+        self.execution = ExecutionService(ctx, self.service.worker_id)
         self.stopping = asyncio.Event()
         self.rounds = 0
         self._task: asyncio.Task[None] | None = None
@@ -33,13 +36,22 @@ class MonitorRunner:
                     result = await self.service.run_round()
                 except Exception:  # the loop outlives any one round (database restart, bug in one part, …)
                     _log.exception("monitor round failed; retrying in %.0f s", poll)
+                executed = await self._execute()
                 self.rounds += 1
-                if result is not None and (result.claimed or result.deliveries):
+                if executed or (result is not None and (result.claimed or result.deliveries)):
                     continue  # there may be more due right away
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.stopping.wait(), poll)
         finally:
             await self.service.aclose()
+
+    async def _execute(self) -> bool:
+        """One round of the bots' execution engine; whether orders moved (more may be due right away)."""
+        try:
+            return (await self.execution.run_round()).worked
+        except Exception:  # the loop outlives any one round
+            _log.exception("bot execution round failed")
+            return False
 
     def start(self) -> asyncio.Task[None]:
         """Run in the background of the current event loop (`tradedock serve`)."""

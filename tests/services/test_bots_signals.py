@@ -1,0 +1,114 @@
+"""Signal ingestion refuses a bad secret, replays, stale and future signals, unknown symbols and malformed fields,
+each naming the field, and nothing is stored or ordered; a refused signal with a good secret is an event for the
+strategy's owner. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from tradedock.db.models import BotOrder, Event, StrategySignal
+from tradedock.domain import ExchangeId
+from tradedock.errors import AuthenticationError, SignalRefusedError
+from tradedock.services.bot_views import SignalAction
+from tradedock.services.strategies import StrategyService, emit_signal, ingest_signal
+
+from .bots_helpers import body, execute, link, running_bot, sim_orders, webhook_strategy
+from .conftest import Harness
+
+
+async def _count(harness: Harness, model: Any) -> int:
+    async with harness.ctx.reading() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def test_every_bad_signal_is_refused_naming_the_field_and_nothing_is_ordered(harness: Harness) -> None:
+    bybit = await link(harness, ExchangeId.BYBIT)
+    strategy_id, secret = await webhook_strategy(harness)
+    await running_bot(harness, bybit, strategy_id)
+    now = harness.ctx.clock.now()
+    ctx = harness.ctx
+
+    with pytest.raises(AuthenticationError):
+        await ingest_signal(ctx, strategy_id, body(secret + "x", "s1", "long", now))
+    with pytest.raises(AuthenticationError) as unknown_strategy:
+        await ingest_signal(ctx, "00000000-0000-4000-8000-000000000000", body(secret, "s1", "long", now))
+    assert "unknown strategy or wrong signal secret" in unknown_strategy.value.message  # the same answer
+    with pytest.raises(AuthenticationError):
+        await ingest_signal(
+            ctx, strategy_id, {k: v for k, v in body(secret, "s1", "long", now).items() if k != "secret"}
+        )
+
+    cases: list[tuple[dict[str, Any], str, str]] = [
+        (body(secret, "s1", "long", now - timedelta(seconds=61)), "time", "stale"),
+        (body(secret, "s1", "long", now + timedelta(seconds=30)), "time", "future"),
+        (body(secret, "s1", "long", now, symbol="XRPUSDT"), "symbol", "unknown_symbol"),
+        (body(secret, "s1", "buy", now), "action", "malformed"),
+        (body(secret, "", "long", now), "signal_id", "malformed"),
+        (body(secret, "s1", "long", now, size="-1"), "size", "malformed"),
+        (body(secret, "s1", "long", now, time="yesterday"), "time", "malformed"),
+        (body(secret, "s1", "long", now, time="2026-12-01T09:30:00"), "time", "malformed"),  # no offset
+        (body(secret, "s1", "long", now, acton="long"), "acton", "malformed"),
+        (body(secret, "s1", "long", now, symbol="btc/usdt"), "symbol", "malformed"),
+    ]
+    for sent, field, reason in cases:
+        with pytest.raises(SignalRefusedError) as refused:
+            await ingest_signal(ctx, strategy_id, sent)
+        assert (refused.value.field, refused.value.reason) == (field, reason), sent
+        assert refused.value.fix
+    assert await _count(harness, StrategySignal) == 0
+
+    # The first good one is accepted; its replay is refused, even with another action.
+    assert (await ingest_signal(ctx, strategy_id, body(secret, "s1", "long", now))).orders_created == 1
+    with pytest.raises(SignalRefusedError) as replay:
+        await ingest_signal(ctx, strategy_id, body(secret, "s1", "close", now))
+    assert (replay.value.field, replay.value.reason) == ("signal_id", "replay")
+    assert (await _count(harness, StrategySignal), await _count(harness, BotOrder)) == (1, 1)
+    await execute(harness)
+    assert len(sim_orders(harness, bybit)) == 1
+
+    # The owner sees every refusal with a good secret (never the bad-secret ones).
+    async with ctx.reading() as session:
+        refusals = (await session.execute(select(Event).where(Event.type == "strategy.signal_refused"))).scalars().all()
+    assert len(refusals) == len(cases) + 1
+    assert {e.data["reason"] for e in refusals} >= {"stale", "future", "unknown_symbol", "malformed", "replay"}
+    assert all(secret not in str(e.data) for e in refusals)
+
+
+async def test_tradingview_forms_are_accepted(harness: Harness) -> None:
+    bybit = await link(harness, ExchangeId.BYBIT)
+    strategy_id, secret = await webhook_strategy(harness)
+    await running_bot(harness, bybit, strategy_id)
+    now = harness.ctx.clock.now()
+    unix_ms = int(now.timestamp() * 1000)
+    sent = body(secret, "tv:1.a_b-c", "LONG", now, symbol="btcusdt.P", time=unix_ms, size="0.002")
+    accepted = await ingest_signal(
+        harness.ctx, strategy_id, {k: v for k, v in sent.items() if k != "secret"}, secret=secret
+    )
+    assert (accepted.signal.symbol, accepted.signal.action, str(accepted.signal.size)) == ("BTCUSDT", "long", "0.002")
+    await execute(harness)
+    [order] = sim_orders(harness, bybit)
+    assert str(order.qty) == "0.002"  # the signal's own size wins over the bot's sizing
+
+
+async def test_builtin_strategies_take_no_webhook_signals_but_emit_through_the_same_path(harness: Harness) -> None:
+    bybit = await link(harness, ExchangeId.BYBIT)
+    service = StrategyService(harness.ctx)
+    builtin = await service.create_builtin("ma", "ma_crossover", {"fast": 9, "slow": 21})
+    await running_bot(harness, bybit, builtin.id)
+    now = harness.ctx.clock.now()
+    with pytest.raises(AuthenticationError):  # it has no secret at all
+        await ingest_signal(harness.ctx, builtin.id, body("tds_whatever", "b1", "long", now))
+    accepted = await emit_signal(
+        harness.ctx, builtin.id, signal_id="ma-1", action=SignalAction.SHORT, symbol="BTCUSDT", time=now
+    )
+    assert accepted.orders_created == 1
+    with pytest.raises(SignalRefusedError) as replay:
+        await emit_signal(harness.ctx, builtin.id, signal_id="ma-1", action="short", symbol="BTCUSDT", time=now)
+    assert replay.value.reason == "replay"
+    await execute(harness)
+    [order] = sim_orders(harness, bybit)
+    assert (order.side.value, str(order.qty)) == ("sell", "0.005")
