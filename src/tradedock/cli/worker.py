@@ -51,8 +51,9 @@ def worker(
             )
             if queue == "procrastinate":
                 from tradedock.monitor.queue import QueueWorker
+                from tradedock.services.execution import tick_hook  # the bots' execution engine, once per tick
 
-                await QueueWorker(ctx, service=service).run(stopping)
+                await QueueWorker(ctx, service=service, tick_hooks=(tick_hook(service.worker_id),)).run(stopping)
             else:
                 from tradedock.monitor import MonitorRunner
 

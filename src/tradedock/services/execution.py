@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -587,6 +587,16 @@ class ExecutionService:
                 )
 
 
+def tick_hook(worker_id: str) -> Callable[[AppContext], Awaitable[None]]:
+    """The engine as a monitor tick hook (`tradedock.monitor.queue.QueueWorker`, PostgreSQL workers): one round
+    per tick, under ``worker_id``'s bot leases."""
+
+    async def execute_bots(ctx: AppContext) -> None:
+        await ExecutionService(ctx, worker_id).run_round()
+
+    return execute_bots
+
+
 def _key_refused(error: TradeDockError) -> Unfit:
     return Unfit(
         "key_refused",
@@ -609,4 +619,4 @@ def _order_data(order: BotOrder) -> dict[str, Any]:
     }
 
 
-__all__: Sequence[str] = ["ExecutionPolicy", "ExecutionRound", "ExecutionService"]
+__all__: Sequence[str] = ["ExecutionPolicy", "ExecutionRound", "ExecutionService", "tick_hook"]
