@@ -108,6 +108,16 @@ class SimControl:
         """POST /_sim/order-faults: the next `count` placements get `accept_then_timeout` or `reject`; None clears."""
         await self._call("POST", "/_sim/order-faults", {"fault": fault, "count": count} if fault else {})
 
+    async def orders(self, uid: str | None = None) -> list[dict[str, Any]]:
+        """GET /_sim/orders: every order the matching engine holds (of one uid), oldest first."""
+        result = await self._call("GET", "/_sim/orders" + (f"?uid={uid}" if uid else ""))
+        return list(result["orders"])
+
+    async def positions(self, uid: str | None = None) -> list[dict[str, Any]]:
+        """GET /_sim/positions: every position leg the matching engine holds (of one uid)."""
+        result = await self._call("GET", "/_sim/positions" + (f"?uid={uid}" if uid else ""))
+        return list(result["positions"])
+
     async def scenarios(self) -> dict[str, Any]:
         result: dict[str, Any] = await self._call("GET", "/_sim/scenarios")
         return result

@@ -14,7 +14,7 @@ from tradedock.db.models import Event, WebhookDelivery
 from tradedock.db.repositories import UserRepository
 from tradedock.domain import ConnectionStatus, ExchangeId
 from tradedock.errors import BotNotReadyError, ConflictError, InvalidInputError, NotFoundError
-from tradedock.services.bot_views import BotRequest, BotState, OrderState, SizingKind
+from tradedock.services.bot_views import BotMode, BotRequest, BotState, OrderState, SizingKind
 from tradedock.services.bots import BotService
 from tradedock.services.execution import ExecutionPolicy, ExecutionService
 from tradedock.services.webhooks import WebhookService
@@ -186,3 +186,36 @@ async def test_unhealthy_stored_status_pauses_without_asking_the_exchange(harnes
     view = await BotService(harness.ctx).get(bot_id)
     assert view.bot.state is BotState.PAUSED and "invalid" in (view.bot.state_reason or "")
     assert [o.state for o in view.orders] == [OrderState.SKIPPED]
+
+
+async def test_paper_bot_trades_on_its_own_simulator_account(harness: Harness) -> None:
+    bybit = await link(harness, ExchangeId.BYBIT)
+    strategy_id, secret = await webhook_strategy(harness)
+    service = BotService(harness.ctx)
+    paper = await service.create(
+        BotRequest(
+            name="try it",
+            connection_id=bybit.connection_id,
+            strategy_id=strategy_id,
+            symbols=["BTCUSDT"],
+            sizing_kind=SizingKind.FIXED_QUOTE,
+            sizing_value=D(300),
+            mode=BotMode.PAPER,
+        )
+    )
+    assert paper.paper_connection_id not in (None, bybit.connection_id)
+    listed = {c.id: c for c in await harness.service().list()}
+    assert listed[paper.paper_connection_id or ""].label == "paper: try it"
+    await service.start(paper.id)
+    assert (await signal(harness, strategy_id, secret, "pp-1", "long")).orders_created == 1
+    await execute(harness)
+    assert sim_orders(harness, bybit) == []  # the trader's own account is untouched
+    [order] = (await service.get(paper.id)).orders
+    assert order.state is OrderState.FILLED
+    state = sim_state(harness, ExchangeId.BYBIT)
+    traded = [
+        uid
+        for uid, book in state.extra["trading.engine"].books.items()
+        if any(o.client_id == order.client_order_id for o in book.orders.values())
+    ]
+    assert len(traded) == 1 and traded[0] != bybit.uid

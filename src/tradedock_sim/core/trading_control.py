@@ -8,6 +8,10 @@ Belongs here: validating those control payloads and holding the engine in the po
   "price": "60000"}, {"after_ms": 500, "price": "58000"}]}` (steps, relative to now) → `{"symbol", "mark"}`;
   `GET /_sim/prices` → `{symbol: mark}`.
 - `POST /_sim/fees` `{"taker"?: "0.00055", "maker"?: "0.0002"}` (rates, not percent) → both rates.
+- `GET /_sim/orders?uid=` → `{"orders": [{uid, order_id, client_id, symbol, side, qty, filled_qty, avg_price,
+  status, reduce_only}]}` and `GET /_sim/positions?uid=` → `{"positions": [{uid, symbol, side, size, long,
+  entry_price, realised_pnl}]}`: what the engine holds (every account that traded, or one uid), oldest first, so
+  tests can count orders on the exchange without going through any client's code.
 - `POST /_sim/order-faults` `{"fault": "accept_then_timeout" | "reject", "count"?: 1}` → the queue; `{}` clears.
   The next `count` order placements are affected: `accept_then_timeout` places the order, then never answers
   (the client times out; the order exists); `reject` refuses it with the exchange's service error and records it
@@ -134,10 +138,58 @@ async def _order_faults(request: Request) -> Response:
     return JSONResponse({"pending": list(engine.order_faults)})
 
 
+def _book_rows(request: Request) -> list[tuple[str, Any]]:
+    engine = trading_engine(request)
+    uid = request.query_params.get("uid")
+    return [(owner, book) for owner, book in engine.books.items() if uid in (None, "", owner)]
+
+
+async def _list_orders(request: Request) -> Response:
+    rows = []
+    for uid, book in _book_rows(request):
+        for order in sorted(book.orders.values(), key=lambda o: (o.created_ms, o.order_id)):
+            avg = order.avg_price
+            rows.append(
+                {
+                    "uid": uid,
+                    "order_id": order.order_id,
+                    "client_id": order.client_id,
+                    "symbol": order.symbol,
+                    "side": order.side.value,
+                    "qty": str(order.qty),
+                    "filled_qty": str(order.filled_qty),
+                    "avg_price": None if avg is None else str(avg),
+                    "status": order.status.value,
+                    "reduce_only": order.reduce_only,
+                }
+            )
+    return JSONResponse({"orders": rows})
+
+
+async def _list_positions(request: Request) -> Response:
+    rows = []
+    for uid, book in _book_rows(request):
+        for position in book.positions.values():
+            rows.append(
+                {
+                    "uid": uid,
+                    "symbol": position.symbol,
+                    "side": position.side.value,
+                    "size": str(position.size),
+                    "long": position.long,
+                    "entry_price": str(position.entry_price),
+                    "realised_pnl": str(position.realised_pnl),
+                }
+            )
+    return JSONResponse({"positions": rows})
+
+
 def trading_control_routes() -> list[Route]:
     return [
         Route("/_sim/prices", _set_prices, methods=["POST"]),
         Route("/_sim/prices", _get_prices, methods=["GET"]),
         Route("/_sim/fees", _fees, methods=["POST"]),
         Route("/_sim/order-faults", _order_faults, methods=["POST"]),
+        Route("/_sim/orders", _list_orders, methods=["GET"]),
+        Route("/_sim/positions", _list_positions, methods=["GET"]),
     ]
