@@ -170,6 +170,17 @@ class Live:
         result: dict[str, Any] = run_aside(lambda: scenario(self.transports, exchange, name))
         return result
 
+    def faults(self, exchange: ExchangeId, faults: dict[str, Any]) -> None:
+        """Set the simulator's faults (``{}`` clears them), e.g. ``{"latency_ms": 1500}``."""
+
+        async def post() -> None:
+            async with httpx.AsyncClient(
+                transport=self.transports[exchange], base_url=f"http://{exchange.value}.sim"
+            ) as client:
+                (await client.post("/_sim/faults", json=faults)).raise_for_status()
+
+        run_aside(post)
+
     def add_user(self, email: str) -> None:
         async def run() -> None:
             ctx = await open_app(self.settings)

@@ -127,7 +127,18 @@ def test_trader_walks_through_the_dashboard(browser: Any, live: Live, width: int
         secrets.append(healthy["secret"])
         assert page.get_attribute("#f-secret", "type") == "password"
         _fill_key(page, healthy, "Main Bybit")
-        page.click("button:has-text('Connect and verify')")
+        # the live report: with the exchange answering slowly, the first check shows before the verdict
+        live.faults(ExchangeId.BYBIT, {"latency_ms": 1500})
+        try:
+            page.click("button:has-text('Connect and verify')", no_wait_after=True)
+            page.wait_for_selector(".live .check")
+            assert page.locator(".verdict").count() == 0, "the first check is shown while the others still run"
+            page.wait_for_selector(".verdict")
+        finally:
+            live.faults(ExchangeId.BYBIT, {})
+        assert "Verdict: Connected." in page.inner_text(".report")
+        visit.seen("bybit-live-report")
+        page.click("text=Open the connection")
         page.wait_for_url(re.compile(r"/connections/[^/]+\?done=connected$"))
         assert "Bybit is connected: Connected" in page.inner_text("main")
         visit.seen("bybit-connected")
@@ -171,6 +182,8 @@ def test_trader_walks_through_the_dashboard(browser: Any, live: Live, width: int
         page.fill("#f-secret", other["secret"])
         page.check("#f-allow_account_change")
         page.click("button:has-text('Verify and replace')")
+        page.wait_for_selector(".verdict")
+        page.click("text=Open the connection")
         page.wait_for_url(re.compile(r"\?done=replaced$"))
         assert other["api_key"][-4:] in page.inner_text("main")
         visit.seen("replaced")

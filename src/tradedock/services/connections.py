@@ -60,7 +60,7 @@ from tradedock.services.phases import (
     outcome_of,
     removed_meanwhile,
 )
-from tradedock.services.verifying import Target, run_verification
+from tradedock.services.verifying import CheckProgress, Target, run_verification
 from tradedock.services.views import (
     BalancesView,
     CheckAllView,
@@ -77,6 +77,7 @@ from tradedock.verification import CHECK_IDS, Report
 
 __all__ = [
     "CHECK_IDS",
+    "CheckProgress",
     "ConnectRequest",
     "ConnectionService",
     "CredentialPrompt",
@@ -156,7 +157,8 @@ class ConnectionService:
 
     # --- connect --------------------------------------------------------------------------------------------
 
-    async def connect(self, request: ConnectRequest) -> Outcome:
+    async def connect(self, request: ConnectRequest, *, on_check: CheckProgress | None = None) -> Outcome:
+        """Verify and store a new key. ``on_check`` (optional) is told each check's line as soon as it is known."""
         ctx = self.ctx
         ctx.access.flavors(request.exchange, request.environment)  # validates the environment early
         contract = checked_target(request.scope, request.contract, request.exchange, ctx.access)
@@ -173,7 +175,9 @@ class ConnectionService:
             await self._refuse_duplicate(request.exchange)
         # Phase 2: the exchange (no session open).
         target = Target(request.environment, request.scope, contract)
-        report = await run_verification(ctx.access, ctx.settings, credentials, target, trimmed_fields=trimmed)
+        report = await run_verification(
+            ctx.access, ctx.settings, credentials, target, trimmed_fields=trimmed, on_check=on_check
+        )
         if report.status in NOT_STORED:
             await self._audit(None, "connect_rejected", {"exchange": request.exchange.value, "status": report.status})
             note = (
@@ -221,9 +225,11 @@ class ConnectionService:
 
     # --- check ----------------------------------------------------------------------------------------------
 
-    async def check(self, connection_id: str, *, trigger: str = "check") -> Outcome:
+    async def check(
+        self, connection_id: str, *, trigger: str = "check", on_check: CheckProgress | None = None
+    ) -> Outcome:
         loaded = await self._load(connection_id)
-        return await self._check_loaded(loaded, trigger=trigger)
+        return await self._check_loaded(loaded, trigger=trigger, on_check=on_check)
 
     async def check_all(self, *, concurrency: int = CHECK_CONCURRENCY) -> CheckAllView:
         """Re-verify every connection, ``concurrency`` at a time. Each connection is its own outcome: one that
@@ -267,11 +273,15 @@ class ConnectionService:
             row = await store.connection(owner_id, connection_id)
             return Loaded.of(row, await store.sealed(owner_id, row.id))
 
-    async def _check_loaded(self, loaded: Loaded, *, trigger: str = "check") -> Outcome:
+    async def _check_loaded(
+        self, loaded: Loaded, *, trigger: str = "check", on_check: CheckProgress | None = None
+    ) -> Outcome:
         owner_id = await self._owner_id_now()
         for _attempt in range(RECORD_ATTEMPTS):
             credentials = self._decrypt(owner_id, loaded)
-            report = await run_verification(self.ctx.access, self.ctx.settings, credentials, loaded.target)
+            report = await run_verification(
+                self.ctx.access, self.ctx.settings, credentials, loaded.target, on_check=on_check
+            )
             outcome = await self._record_check(owner_id, loaded, report, trigger)
             if outcome is not None:
                 return outcome
@@ -320,10 +330,15 @@ class ConnectionService:
     # --- replace --------------------------------------------------------------------------------------------
 
     async def replace(
-        self, connection_id: str, new_credentials: Mapping[str, str], *, allow_account_change: bool = False
+        self,
+        connection_id: str,
+        new_credentials: Mapping[str, str],
+        *,
+        allow_account_change: bool = False,
+        on_check: CheckProgress | None = None,
     ) -> Outcome:
         """Verify the new key first; swap it in atomically only if it passed and nobody replaced the key
-        meanwhile. On every failure the old key stays exactly as it was."""
+        meanwhile. On every failure the old key stays exactly as it was. ``on_check``: as for `connect`."""
         loaded = await self._load(connection_id)
         owner_id = await self._owner_id_now()
         connection_id = loaded.connection_id
@@ -338,7 +353,7 @@ class ConnectionService:
                     "this key is already connected", fix="Create a new key on the exchange for this connection."
                 )
         report = await run_verification(
-            self.ctx.access, self.ctx.settings, credentials, loaded.target, trimmed_fields=trimmed
+            self.ctx.access, self.ctx.settings, credentials, loaded.target, trimmed_fields=trimmed, on_check=on_check
         )
         if report.status in NOT_STORED:
             await self._audit(connection_id, "replace_rejected", {"status": report.status})

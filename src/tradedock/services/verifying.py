@@ -1,19 +1,25 @@
 """Running one verification for given credentials: build adapters, call the checklist engine, close adapters.
 
 What belongs here: the glue between `ExchangeAccess` (which adapter, which URL) and `tradedock.verification`
-(the checklist), including closing every adapter the engine asked for. What does not: persistence or vaulting
+(the checklist), including closing every adapter the engine asked for, and telling an optional `CheckProgress`
+each check's line as soon as it is known (the dashboard's live report). What does not: persistence or vaulting
 (see `services.connections`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from tradedock.config import Settings
 from tradedock.domain import ContractType, Credentials, Environment, Scope
 from tradedock.exchanges.base import ExchangeAdapter
 from tradedock.services.exchange_access import ExchangeAccess
-from tradedock.verification import Policy, Report, VerificationRequest, verify
+from tradedock.services.views import CheckView
+from tradedock.verification import CheckCallback, CheckResult, Policy, Report, VerificationRequest, verify
+
+#: Told each check's line of the report as soon as it is known (local checks first, then the remote ones).
+CheckProgress = Callable[[CheckView], None]
 
 
 @dataclass(frozen=True)
@@ -52,8 +58,10 @@ async def run_verification(
     target: Target,
     *,
     trimmed_fields: tuple[str, ...] = (),
+    on_check: CheckProgress | None = None,
 ) -> Report:
-    """Verify trimmed ``credentials`` for ``target``; every adapter used is closed before returning."""
+    """Verify trimmed ``credentials`` for ``target``; every adapter used is closed before returning.
+    ``on_check`` (optional) is told each check's line as soon as it is known."""
     exchange = credentials.exchange
     flavor, alternatives = access.flavors(exchange, target.environment)
     pool = _AdapterPool(access, credentials, target.environment)
@@ -74,6 +82,18 @@ async def run_verification(
             alternative_flavors=alternatives,
             policy=Policy.from_settings(settings),
             clock=access.clock,
+            on_check=_as_views(on_check),
         )
     finally:
         await pool.aclose()
+
+
+def _as_views(on_check: CheckProgress | None) -> CheckCallback | None:
+    if on_check is None:
+        return None
+    progress = on_check
+
+    def tell(result: CheckResult) -> None:
+        progress(CheckView(**result.to_dict()))
+
+    return tell

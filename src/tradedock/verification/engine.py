@@ -9,6 +9,10 @@ assembling the `Report`. What does not: judging facts (the checks do) or buildin
 
 Rounds: 0 when the credentials fail the local check, 1 normally, 2 when a timestamp retry or an environment
 probe was needed (both run together in that second round).
+
+Progress: ``verify(..., on_check=callback)`` calls ``callback(result)`` once per check as soon as its result is
+known — the local checks before any exchange call, the remote ones when the reads are in — so a shell can show
+the report check by check. The callback never sees credentials; one that raises stops the verification.
 """
 
 from __future__ import annotations
@@ -33,6 +37,9 @@ log = logging.getLogger("tradedock.verification")
 
 T = TypeVar("T")
 
+#: Told each check's result as soon as it is known (see the module docstring).
+CheckCallback = Callable[[CheckResult], None]
+
 CRASH_MESSAGE = "This check failed on our side, so we could not tell. The other checks are unaffected; please retry."
 
 
@@ -45,8 +52,10 @@ async def verify(
     alternative_flavors: tuple[Environment, ...],
     policy: Policy,
     clock: Clock,
+    on_check: CheckCallback | None = None,
 ) -> Report:
-    """Verify one key and return the full report. Raises only if ``adapter_for(flavor)`` itself raises."""
+    """Verify one key and return the full report. Raises only if ``adapter_for(flavor)`` (or ``on_check``)
+    itself raises. ``on_check`` is told every check's result as soon as it is known (local checks first)."""
     started_at = clock.now()
     started_ms = clock.now_ms()
     if spec.id is not request.exchange:
@@ -61,15 +70,16 @@ async def verify(
         now=started_at,
         gathered=None,
     )
-    local = {c.id: _run(c, ctx) for c in ALL_CHECKS if not c.remote}
+    tell = on_check or _nobody
+    local = {c.id: _told(_run(c, ctx), tell) for c in ALL_CHECKS if not c.remote}
     gathered: Gathered | None = None
     rounds = 0
     if any(r.outcome is Outcome.FAIL for r in local.values()):
-        results = [local.get(c.id) or _skipped(c) for c in ALL_CHECKS]
+        results = [local.get(c.id) or _told(_skipped(c), tell) for c in ALL_CHECKS]
     else:
         gathered, rounds = await _gather(ctx, adapter_for(flavor), adapter_for)
         ctx = dataclasses.replace(ctx, gathered=gathered)
-        results = [local.get(c.id) or _run(c, ctx) for c in ALL_CHECKS]
+        results = [local.get(c.id) or _told(_run(c, ctx), tell) for c in ALL_CHECKS]
     return Report(
         exchange=request.exchange,
         environment=request.environment,
@@ -82,6 +92,15 @@ async def verify(
         rounds=rounds,
         started_at=started_at,
     )
+
+
+def _nobody(_result: CheckResult) -> None:
+    return None
+
+
+def _told(result: CheckResult, tell: CheckCallback) -> CheckResult:
+    tell(result)
+    return result
 
 
 def _run(check: Check, ctx: CheckContext) -> CheckResult:

@@ -102,6 +102,10 @@ def text(form: FormData, name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+#: Headers of every page (never cached, never framed, no referrer to other sites).
+PAGE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "same-origin", "X-Frame-Options": "DENY"}
+
+
 def render(
     request: Request, template: str, visitor: Visitor | None = None, *, status_code: int = 200, **values: Any
 ) -> HTMLResponse:
@@ -111,7 +115,7 @@ def render(
         template,
         {"visitor": visitor, "user": visitor.principal if visitor else None, **values},
         status_code=status_code,
-        headers={"Cache-Control": "no-store", "Referrer-Policy": "same-origin", "X-Frame-Options": "DENY"},
+        headers=PAGE_HEADERS,
     )
 
 

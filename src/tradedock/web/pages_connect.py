@@ -3,9 +3,12 @@ fields, and read the verification report.
 
 What belongs here: the HTML shape of `services.catalog` (the same guide as ``tradedock guide``) and
 `ConnectionService.connect`. Secret fields are password inputs, trimmed, never echoed back into a page and never
-put in a URL (the form posts its body). A refused key answers 422 with the report and the form again, keeping
-what the user typed except the secrets; a stored one redirects to its connection page. Also the form shared with
-Replace key (`credential_form`). What does not: rules (services) or the connection page (pages_connections).
+put in a URL (the form posts its body). The wizard's form asks for the live report (``live=1``): the answer is
+streamed check by check as the checks finish, then the verdict, then a link to the stored connection or the form
+again (web/live.py). Without ``live`` a refused key answers 422 with the report and the form again and a stored one
+redirects to its connection page. Either way an error keeps what the user typed except the secrets and names the
+field. Also the helpers shared with Replace key. What does not: rules (services) or the connection page
+(pages_connections).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from tradedock.services.catalog import ExchangeView, catalog, exchange_view
 from tradedock.services.connections import ConnectionService, ConnectRequest, parse_exchange
 from tradedock.services.views import Outcome
 from tradedock.web.app import Visitor, checked_form, context, render, see_other, signed_in, text
+from tradedock.web.live import LiveRun, stream_page
 
 router = APIRouter()
 E = TypeVar("E", Environment, Scope, ContractType)
@@ -51,6 +55,11 @@ def kept(form: FormData, exchange: ExchangeView) -> dict[str, str]:
     return {name: "" if any(s in value for s in secrets) else value for name, value in typed.items()}
 
 
+def wants_live(form: FormData) -> bool:
+    """The dashboard's own forms ask for the live report; other clients get the plain answer (303 / 422)."""
+    return text(form, "live") == "1"
+
+
 def error_of(exc: TradeDockError) -> tuple[str, str, str | None]:
     field = exc.field if isinstance(exc, InvalidInputError) else "credentials"
     return (field, exc.message, exc.fix)
@@ -59,6 +68,17 @@ def error_of(exc: TradeDockError) -> tuple[str, str, str | None]:
 def _default_environment(exchange: ExchangeView) -> str:
     available = [e.id for e in exchange.environments if e.available]
     return available[0] if available else Environment.LIVE.value
+
+
+def _with_defaults(exchange: ExchangeView, typed: Mapping[str, str] | None) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "environment": _default_environment(exchange),
+        "scope": exchange.default_scope,
+        "contract": exchange.default_contract or "",
+        "label": "",
+    }
+    values.update(typed or {})
+    return values
 
 
 def wizard(
@@ -71,13 +91,7 @@ def wizard(
     report: Outcome | None = None,
     status_code: int = 200,
 ) -> Response:
-    values: dict[str, Any] = {
-        "environment": _default_environment(exchange),
-        "scope": exchange.default_scope,
-        "contract": exchange.default_contract or "",
-        "label": "",
-    }
-    values.update(typed or {})
+    values = _with_defaults(exchange, typed)
     return render(
         request,
         "connect_exchange.html",
@@ -146,7 +160,25 @@ async def connect(name: str, request: Request) -> Response:
         )
         if connect_request.scope is Scope.SPOT:
             connect_request = ConnectRequest(**{**connect_request.__dict__, "contract": None})
-        outcome = await ConnectionService(context(request), visitor.principal.email).connect(connect_request)
+        service = ConnectionService(context(request), visitor.principal.email)
+        if wants_live(form):
+            run = LiveRun(lambda told: service.connect(connect_request, on_check=told))
+            outcome = await run.first()
+            if outcome is None:
+                return stream_page(
+                    request,
+                    "connect_live.html",
+                    run,
+                    visitor=visitor,
+                    title=f"Connect {exchange.name} · TradeDock",
+                    exchange=exchange,
+                    exchange_name=exchange.name,
+                    typed=_with_defaults(exchange, typed),
+                    problem=error_of,
+                    report=None,
+                )
+        else:
+            outcome = await service.connect(connect_request)
     except TradeDockError as exc:
         return wizard(request, visitor, exchange, typed=typed, error=error_of(exc), status_code=422)
     if not outcome.stored or outcome.connection_id is None:

@@ -3,7 +3,8 @@ key and Remove.
 
 What belongs here: the HTML shape of `ConnectionService` list / show / check / replace / remove / balances and
 `services.history`. Replace uses the connect form's fields; the old key stays untouched unless the new one passes
-(the service's rule). Remove asks for confirmation and reminds the trader to delete the key on the exchange.
+(the service's rule). Re-check and Replace from the dashboard's own forms stream the live report (web/live.py).
+Remove asks for confirmation and reminds the trader to delete the key on the exchange.
 Another user's connection is the same "not found" page as a missing one. What does not: rules (services).
 """
 
@@ -23,7 +24,8 @@ from tradedock.services.history import connection_history
 from tradedock.services.views import STATUS_ORDER, BalancesView, ConnectionDetail, Outcome
 from tradedock.services.webhooks import WebhookService
 from tradedock.web.app import Visitor, checked_form, context, render, see_other, signed_in
-from tradedock.web.pages_connect import credentials_from, error_of, kept
+from tradedock.web.live import LiveRun, stream_page
+from tradedock.web.pages_connect import credentials_from, error_of, kept, wants_live
 from tradedock.web.present import expiry_words, needs_action
 
 router = APIRouter()
@@ -116,9 +118,26 @@ async def connection(connection_id: str, request: Request, done: str = "") -> Re
 
 @router.post("/connections/{connection_id}/check", response_class=HTMLResponse)
 async def recheck(connection_id: str, request: Request) -> Response:
-    visitor, _form = await checked_form(request)
+    visitor, form = await checked_form(request)
+    service = ConnectionService(context(request), visitor.principal.email)
     try:
-        outcome = await ConnectionService(context(request), visitor.principal.email).check(connection_id)
+        if wants_live(form):
+            detail = await service.show(connection_id)
+            run = LiveRun(lambda told: service.check(detail.id, on_check=told))
+            outcome = await run.first()
+            if outcome is None:
+                return stream_page(
+                    request,
+                    "check_live.html",
+                    run,
+                    visitor=visitor,
+                    title=f"Re-check {detail.label} · TradeDock",
+                    c=detail,
+                    exchange_name=exchange_view(context(request), parse_exchange(detail.exchange)).name,
+                    problem=error_of,
+                )
+        else:
+            outcome = await service.check(connection_id)
     except NotFoundError:
         return _missing(request, visitor)
     except TradeDockError as exc:
@@ -177,8 +196,27 @@ async def replace(connection_id: str, request: Request) -> Response:
     exchange = exchange_view(ctx, parse_exchange(detail.exchange))
     typed = kept(form, exchange)
     allow = form.get("allow_account_change") == "yes"
+    new_key = credentials_from(form, exchange)
     try:
-        outcome = await service.replace(detail.id, credentials_from(form, exchange), allow_account_change=allow)
+        if wants_live(form):
+            run = LiveRun(lambda told: service.replace(detail.id, new_key, allow_account_change=allow, on_check=told))
+            outcome = await run.first()
+            if outcome is None:
+                return stream_page(
+                    request,
+                    "replace_live.html",
+                    run,
+                    visitor=visitor,
+                    title=f"Replace key · {detail.label} · TradeDock",
+                    c=detail,
+                    exchange=exchange,
+                    exchange_name=exchange.name,
+                    typed=typed,
+                    problem=_replace_problem,
+                    is_account_change=lambda exc: isinstance(exc, AccountChangedError),
+                )
+        else:
+            outcome = await service.replace(detail.id, new_key, allow_account_change=allow)
     except AccountChangedError as exc:
         return await _replace_page(
             request,
@@ -187,13 +225,19 @@ async def replace(connection_id: str, request: Request) -> Response:
             typed=typed,
             status_code=409,
             account_changed=True,
-            error=("allow_account_change", exc.message, exc.fix),
+            error=_replace_problem(exc),
         )
     except TradeDockError as exc:
         return await _replace_page(request, visitor, detail.id, typed=typed, status_code=422, error=error_of(exc))
     if not outcome.stored:
         return await _replace_page(request, visitor, detail.id, typed=typed, status_code=422, report=outcome)
     return see_other(f"/connections/{detail.id}?done=replaced")
+
+
+def _replace_problem(exc: TradeDockError) -> tuple[str, str, str | None]:
+    if isinstance(exc, AccountChangedError):
+        return ("allow_account_change", exc.message, exc.fix)
+    return error_of(exc)
 
 
 @router.get("/connections/{connection_id}/remove", response_class=HTMLResponse)
