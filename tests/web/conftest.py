@@ -181,11 +181,11 @@ class Live:
 
         run_aside(post)
 
-    def add_user(self, email: str) -> None:
+    def add_user(self, email: str, *, operator: bool = False) -> None:
         async def run() -> None:
             ctx = await open_app(self.settings)
             try:
-                await add_user(ctx, email)
+                await add_user(ctx, email, operator=operator)
             finally:
                 await ctx.aclose()
 

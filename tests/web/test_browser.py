@@ -210,6 +210,32 @@ def test_trader_walks_through_the_dashboard(browser: Any, live: Live, width: int
         visit.seen("signed-out")
         page.goto("/")
         assert page.url.endswith("/signin")
+
+        # the operator's pages
+        operator = f"operator{width}@example.com"
+        live.add_user(operator, operator=True)
+        page.fill("#email", operator)
+        page.fill("#password", PASSWORD)
+        page.press("#password", "Enter")
+        page.wait_for_url(re.compile(r"/$"))
+        page.click("a:has-text('Operator')")
+        visit.seen("operator-health")
+        page.click("a:has-text('Users')")
+        page.fill("#f-email", f"new{width}@example.com")
+        page.fill("#f-password", "short")
+        page.click("button:has-text('Add user')")
+        page.wait_for_selector("#form-error")
+        visit.seen("operator-users-error")
+        page.fill("#f-password", PASSWORD)
+        page.click("button:has-text('Add user')")
+        page.wait_for_url(re.compile(r"/operator/users\?created="))
+        assert f"new{width}@example.com can now sign in" in page.inner_text("main")
+        visit.seen("operator-users")
+        for path, name in (("/operator/egress", "operator-egress"), ("/operator/policy", "operator-policy")):
+            page.goto(path)
+            visit.seen(name)
+        page.click("button:has-text('Sign out')")
+        page.wait_for_url(re.compile(r"/signin\?signed_out=1$"))
     finally:
         context.close()
 

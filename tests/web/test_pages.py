@@ -213,7 +213,7 @@ async def test_tokens_webhooks_and_the_operator_page(site: Site) -> None:
     await add_user(site.ctx, "op@example.com", operator=True)
     await site.sign_in("op@example.com")
     health = await site.get("/operator/health")
-    assert health.status_code == 200 and "203.0.113.7" in health.text and "withdraw permission" in health.text
+    assert health.status_code == 200 and "203.0.113.7" in health.text and "Vault" in health.text
 
 
 async def test_no_page_redirect_or_log_line_holds_a_submitted_secret(site: Site, log_capture: LogCapture) -> None:

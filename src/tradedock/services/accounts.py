@@ -30,7 +30,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tradedock.clock import Clock
 from tradedock.db.models import ApiToken, User
 from tradedock.db.repositories import AccountRepository, AuditRepository
-from tradedock.errors import AuthenticationError, InvalidInputError, NotFoundError, TooManyAttemptsError
+from tradedock.errors import (
+    AuthenticationError,
+    InvalidInputError,
+    NotAllowedError,
+    NotFoundError,
+    TooManyAttemptsError,
+)
 
 #: A signed-in session lasts at most this long, and ends earlier after this long without use.
 SESSION_LIFETIME = timedelta(days=7)
@@ -171,6 +177,12 @@ class AccountService:
         user = await self.repo.create_user(email, hashed, is_operator=is_operator)
         await self.audit_log.append(owner_id=user.id, action="user_create", detail={"operator": is_operator})
         return _user_view(user)
+
+    async def list_users(self, principal: Principal, *, limit: int, offset: int) -> list[UserView]:
+        """Every user (operators only: `NotAllowedError` otherwise), oldest first. Never a password hash."""
+        if not principal.is_operator:
+            raise NotAllowedError("only an operator can list the users", fix="Ask the operator of this TradeDock.")
+        return [_user_view(user) for user in await self.repo.list_users(limit=limit, offset=offset)]
 
     async def user(self, principal: Principal) -> UserView:
         user = await self.repo.user(principal.user_id)

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, PlainSerializer
 
 from tradedock.db.models import Connection, VerificationRun
 from tradedock.domain import Balance, ConnectionStatus, decimal_text, total_usd
-from tradedock.verification import Report
+from tradedock.verification import CHECK_TITLES, Report
 
 #: Money and amounts: Decimal in Python, plain positional text in JSON ("100", never "1E+2").
 Money = Annotated[Decimal, PlainSerializer(decimal_text, return_type=str, when_used="json")]
@@ -61,8 +61,14 @@ def _utc(value: datetime | None) -> datetime | None:
 # --- verification reports ----------------------------------------------------------------------------------
 
 
+def check_title(check_id: str) -> str:
+    """A check's title ("Position mode"), or its id when no registered check has it."""
+    return CHECK_TITLES.get(check_id, check_id)
+
+
 class CheckView(View):
-    """One line of a report. ``title`` is absent on stored runs (only the message is kept)."""
+    """One line of a report. Stored runs keep the id and message; their ``title`` comes from the registered
+    checks (`check_title`), None only for an id no check has any more."""
 
     id: str
     outcome: str
@@ -176,7 +182,14 @@ class RunView(View):
             started_at=_utc(run.started_at),
             duration_ms=run.duration_ms,
             checks=[
-                CheckView(id=r.check_id, outcome=r.outcome, message=r.message, fix=list(r.fix), evidence=r.evidence)
+                CheckView(
+                    id=r.check_id,
+                    outcome=r.outcome,
+                    title=CHECK_TITLES.get(r.check_id),
+                    message=r.message,
+                    fix=list(r.fix),
+                    evidence=r.evidence,
+                )
                 for r in run.results
             ],
         )

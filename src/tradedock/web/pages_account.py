@@ -1,6 +1,7 @@
-"""Pages of the account: sign in, sign out, personal API tokens, webhooks, and the operator's health page.
+"""Pages of the account: sign in, sign out, personal API tokens and webhooks.
 
-What belongs here: the HTML shape of `services.accounts`, `services.webhooks` and `services.health`. Signing in
+What belongs here: the HTML shape of `services.accounts` and `services.webhooks` for the signed-in user (the
+operator's pages are in pages_operator.py). Signing in
 sets the same HttpOnly session cookie as ``POST /api/v1/auth/login``; a token or a webhook signing secret is
 shown once, on the page answering its creation. What does not: the rules (services) or the CSRF check (app.py).
 """
@@ -14,7 +15,6 @@ from fastapi.responses import HTMLResponse, Response
 
 from tradedock.errors import TooManyAttemptsError, TradeDockError
 from tradedock.services.accounts import SESSION_COOKIE, SESSION_LIFETIME, AccountService
-from tradedock.services.health import HealthService
 from tradedock.services.webhooks import EVENT_TYPES, WebhookService
 from tradedock.web.app import checked_form, context, from_this_site, limiter, render, see_other, signed_in, text
 
@@ -198,43 +198,3 @@ async def delete_webhook(webhook_id: str, request: Request) -> Response:
     except TradeDockError as exc:
         return await _webhooks_page(request, error=("webhook", exc.message, exc.fix))
     return see_other("/webhooks")
-
-
-# --- operator ----------------------------------------------------------------------------------------------
-
-
-@router.get("/operator/health", response_class=HTMLResponse)
-async def health(request: Request) -> Response:
-    visitor = await signed_in(request)
-    if not visitor.principal.is_operator:
-        return render(
-            request,
-            "error.html",
-            visitor,
-            title="Not allowed · TradeDock",
-            status_code=403,
-            heading="Only an operator can see this",
-            message="This page is for the operator of this TradeDock.",
-            fix="Ask the operator if you need to know.",
-        )
-    ctx = context(request)
-    service: HealthService = request.app.state.api.health
-    view = await service.view()
-    settings = ctx.settings
-    policy = {
-        "withdraw permission": settings.withdraw_policy.value,
-        "transfer permission": settings.transfer_policy.value,
-        "key expiry warning (days)": settings.expiry_warn_days,
-        "clock warning (ms)": settings.clock_warn_ms,
-        "open sign-up": settings.open_signup,
-        "secure cookies": settings.secure_cookies,
-    }
-    return render(
-        request,
-        "health.html",
-        visitor,
-        title="Health · TradeDock",
-        health=view.model_dump(mode="json"),
-        egress_ips=list(settings.egress_ips),
-        policy=policy,
-    )

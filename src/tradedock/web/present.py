@@ -1,4 +1,5 @@
-"""How pages word and colour things: the five statuses, key-expiry countdowns, money, times, needs-action.
+"""How pages word and colour things: the five statuses, key-expiry countdowns, money, times, needs-action, and a
+connection's events in words (check titles, never ids).
 
 What belongs here: pure presentation helpers registered as Jinja filters (no I/O, no rules of connections).
 What does not: templates or routes.
@@ -8,9 +9,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from tradedock.domain import ConnectionStatus
-from tradedock.services.views import ConnectionView
+from tradedock.services.views import ConnectionView, check_title
+from tradedock.services.webhooks import EventView
 
 #: Each status in its own words, and the CSS class that colours it (static/app.css).
 STATUS_WORDS: dict[str, str] = {
@@ -82,10 +85,51 @@ def needs_action(connection: ConnectionView, now: datetime, warn_days: int) -> s
     return None
 
 
+MODE_NAMES = {"position_mode": "Position mode", "margin_mode": "Margin mode", "account_mode": "Account mode"}
+
+
+def _problems(data: dict[str, Any]) -> list[str]:
+    problems = data.get("problems")
+    if not isinstance(problems, list):
+        return []
+    return [
+        f"{check_title(str(p.get('check', '')))}: {outcome_words(str(p.get('outcome', '')))} — {p.get('message', '')}"
+        for p in problems
+        if isinstance(p, dict)
+    ]
+
+
+def event_words(event: EventView) -> tuple[str, list[str]]:
+    """A connection's event as a headline and its detail lines, in words (status words, check titles)."""
+    data = event.data
+    if event.type == "connection.status_changed":
+        head = f"Status changed: {status_words(str(data.get('from')))} → {status_words(str(data.get('to')))}"
+        return head, _problems(data)
+    if event.type == "connection.mode_changed":
+        changes = data.get("changes")
+        if not isinstance(changes, dict):
+            changes = {}
+        lines = [
+            f"{MODE_NAMES.get(name, name)}: {change.get('from')} → {change.get('to')}"
+            for name, change in changes.items()
+            if isinstance(change, dict)
+        ]
+        return "Changed on the exchange (auto sync)", lines + _problems(data)
+    if event.type == "connection.balance_low":
+        return "Balance low", [str(data.get("message", ""))]
+    if event.type == "connection.key_expiring":
+        return f"Key expires in {data.get('days_left')} days", [str(data.get("fix") or "")]
+    if event.type == "connection.key_expired":
+        return "Key expired", [str(data.get("fix") or "")]
+    return event.type, [f"{k.replace('_', ' ')}: {v}" for k, v in data.items() if k not in ("connection_id",)]
+
+
 FILTERS = {
     "status_words": status_words,
     "status_class": status_class,
     "outcome_words": outcome_words,
     "when": when,
     "usd": usd,
+    "event_words": event_words,
+    "check_title": check_title,
 }

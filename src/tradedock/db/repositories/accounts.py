@@ -53,6 +53,11 @@ class AccountRepository:
     async def set_password_hash(self, user_id: str, password_hash: str) -> None:
         await self._session.execute(update(User).where(User.id == user_id).values(password_hash=password_hash))
 
+    async def list_users(self, *, limit: int, offset: int) -> list[User]:
+        """Every user, oldest first (the operator's list)."""
+        query = select(User).order_by(User.created_at, User.name).limit(limit).offset(offset)
+        return list((await self._session.execute(query)).scalars())
+
     async def count_users(self) -> int:
         return int((await self._session.execute(select(func.count()).select_from(User))).scalar_one())
 

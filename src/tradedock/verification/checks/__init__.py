@@ -31,4 +31,7 @@ ALL_CHECKS: tuple[Check, ...] = (
     balance_minimum,
 )
 
-__all__ = ["ALL_CHECKS", "Check", "CheckContext", "Verdict", "check"]
+#: Each check's title by id (stored runs keep only the id; pages and views show the title).
+CHECK_TITLES: dict[str, str] = {c.id: c.title for c in ALL_CHECKS}
+
+__all__ = ["ALL_CHECKS", "CHECK_TITLES", "Check", "CheckContext", "Verdict", "check"]
