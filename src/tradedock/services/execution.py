@@ -83,6 +83,9 @@ _STATUS = {
     OrderStatus.REJECTED: RowState.REJECTED,
 }
 
+#: Order states that put (or may put) a position on; the others end without one.
+_WORKING = (RowState.FILLED, RowState.PARTIALLY_FILLED, RowState.OPEN)
+
 
 @dataclass(frozen=True)
 class ExecutionPolicy:
@@ -462,7 +465,7 @@ class ExecutionService:
                 avg_price=price if answer.filled_qty > 0 else None,
                 side=answer.side.value,
                 qty=answer.qty,
-                error=None,
+                error=None if state in _WORKING else f"the exchange reports the order {answer.status.value}",
                 updated_at=self.clock.now(),
             )
             if not written:
@@ -472,7 +475,7 @@ class ExecutionService:
             fresh = await repo.order(order.id)
             assert fresh is not None
             await session.refresh(fresh)
-            if state in (RowState.FILLED, RowState.PARTIALLY_FILLED, RowState.OPEN):
+            if state in _WORKING:
                 await bot_event(session, self.clock, work.bot, ORDER_DONE, _order_data(fresh))
             else:
                 await bot_event(session, self.clock, work.bot, ORDER_FAILED, _order_data(fresh))
