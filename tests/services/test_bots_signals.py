@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from tradedock.db.models import BotOrder, Event, StrategySignal
 from tradedock.domain import ExchangeId
-from tradedock.errors import AuthenticationError, SignalRefusedError
+from tradedock.errors import AuthenticationError, InvalidInputError, SignalRefusedError
 from tradedock.services.bot_views import SignalAction
 from tradedock.services.strategies import StrategyService, emit_signal, ingest_signal
 
@@ -97,7 +97,18 @@ async def test_tradingview_forms_are_accepted(harness: Harness) -> None:
 async def test_builtin_strategies_take_no_webhook_signals_but_emit_through_the_same_path(harness: Harness) -> None:
     bybit = await link(harness, ExchangeId.BYBIT)
     service = StrategyService(harness.ctx)
-    builtin = await service.create_builtin("ma", "ma_crossover", {"fast": 9, "slow": 21})
+    builtin = await service.create_builtin(
+        "ma", "ma_crossover", {"symbol": "BTCUSDT", "interval": "1m", "fast": 9, "slow": 21}
+    )
+    assert builtin.params["mode"] == "long_short"  # normalised by the strategy's own check
+    with pytest.raises(InvalidInputError) as unknown:
+        await service.create_builtin("x", "grid", {})
+    assert unknown.value.field == "builtin_name"
+    with pytest.raises(InvalidInputError) as bad:
+        await service.create_builtin(
+            "x", "ma_crossover", {"symbol": "BTCUSDT", "interval": "1m", "fast": 30, "slow": 21}
+        )
+    assert bad.value.field == "params.fast"
     await running_bot(harness, bybit, builtin.id)
     now = harness.ctx.clock.now()
     with pytest.raises(AuthenticationError):  # it has no secret at all

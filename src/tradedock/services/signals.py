@@ -109,7 +109,9 @@ def parse_fields(body: Mapping[str, Any]) -> ParsedSignal:
     """The signal's fields (not the secret), each checked; the first problem is refused naming the field."""
     unknown = sorted(name for name in body if name not in FIELDS)
     if unknown:
-        name = unknown[0] if len(unknown[0]) <= 40 and unknown[0].isidentifier() else "body"
+        first = unknown[0]
+        # Echo a field name only when it cannot be a pasted secret (short, plain, not a signal secret).
+        name = first if len(first) <= 24 and first.isidentifier() and not first.startswith("tds_") else "body"
         raise malformed(name, f"unknown field ({len(unknown)} in all)", f"Send only: {', '.join(FIELDS)}.")
     return ParsedSignal(
         signal_id=parse_signal_id(body.get("signal_id")),

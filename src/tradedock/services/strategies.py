@@ -55,13 +55,12 @@ from tradedock.services.bot_views import (
 from tradedock.services.context import AppContext
 from tradedock.services.notifications import emit
 from tradedock.services.signals import ParsedSignal, check_fresh, parse_action, parse_fields, parse_symbol
+from tradedock.strategies.catalog import BUILTINS
 
 _log = logging.getLogger(__name__)
 
 SECRET_PREFIX = "tds_"
 SECRET_HINT = 8
-#: Built-in strategies the platform runs (tradedock.strategies holds their generators).
-KNOWN_BUILTINS = ("ma_crossover", "dca")
 MAX_PARAMS_BYTES = 4096
 NAME = re.compile(r"[^\x00-\x1f\x7f]{1,100}")
 MAX_SIGNAL_AGE_S = (5, 86400)
@@ -110,19 +109,16 @@ def checked_max_age(value: int) -> int:
 
 
 def checked_params(builtin_name: str, params: Mapping[str, Any]) -> dict[str, Any]:
-    if builtin_name not in KNOWN_BUILTINS:
-        raise InvalidInputError(
-            "builtin_name", "unknown built-in strategy", fix=f"Use one of: {', '.join(KNOWN_BUILTINS)}."
-        )
+    """The built-in strategy's own check of its parameters (`tradedock.strategies`), stored as it normalises them."""
+    strategy = BUILTINS.get(builtin_name) if isinstance(builtin_name, str) else None
+    if strategy is None:
+        raise InvalidInputError("builtin_name", "unknown built-in strategy", fix=f"Use one of: {', '.join(BUILTINS)}.")
     if not isinstance(params, Mapping):
-        raise InvalidInputError("params", "params must be a JSON object", fix='Give e.g. {"fast": 9, "slow": 21}.')
-    try:
-        document = json.loads(json.dumps(dict(params), default=str))
-    except (TypeError, ValueError):
-        raise InvalidInputError("params", "params must be plain JSON values", fix="Use numbers and strings.") from None
-    if len(json.dumps(document)) > MAX_PARAMS_BYTES:
+        raise InvalidInputError("params", "params must be a JSON object", fix="See the built-in strategy's params.")
+    document = strategy.validate(params)
+    if len(json.dumps(document, default=str)) > MAX_PARAMS_BYTES:
         raise InvalidInputError("params", f"params are larger than {MAX_PARAMS_BYTES} bytes", fix="Keep them short.")
-    return dict(document)
+    return dict(json.loads(json.dumps(document, default=str)))
 
 
 class StrategyService:
