@@ -169,23 +169,26 @@ class TestRateLimitedAnswers:
         assert sent == ["/info"]
 
 
-class TestPooledClients:
-    async def test_adapters_of_one_host_share_one_client_and_one_ssl_context(self) -> None:
+class TestPooledTransports:
+    async def test_adapters_of_one_host_share_one_transport_and_one_ssl_context(self) -> None:
         one = ExchangeHttp("Bybit", "https://api.bybit.com")
         two = ExchangeHttp("Bybit", "https://api.bybit.com/")
         other = ExchangeHttp("Bybit", "https://api-demo.bybit.com")
-        first = pool.client_for(one.base_url)
-        assert pool.client_for(two.base_url) is first
-        assert pool.client_for(other.base_url) is not first
+        first = pool.transport_for(pool.origin(one.base_url))
+        assert pool.transport_for(pool.origin(two.base_url)) is first
+        assert pool.transport_for(pool.origin(other.base_url)) is not first
         assert pool.ssl_context() is pool.ssl_context()
-        await one.aclose()  # an adapter closing does not close the shared client
-        assert not first.is_closed
+        await one.aclose()  # an adapter closing does not close the shared transport
+        assert pool.transport_for(pool.origin(one.base_url)) is first
         budgets = pool.loop_pool().budgets
         await pool.aclose_clients()
-        assert first.is_closed
-        assert pool.client_for(one.base_url) is not first
+        assert pool.transport_for(pool.origin(one.base_url)) is not first
         assert pool.loop_pool().budgets is budgets  # closing connections forgets no rate budget
         await pool.aclose_clients()
+
+    def test_a_test_seam_is_used_as_given(self) -> None:
+        seam = httpx.MockTransport(lambda request: httpx.Response(200))
+        assert pool.transport_for("https://api.bybit.com", seam) is seam
 
     def test_http2_is_offered_when_h2_is_installed(self) -> None:
         assert pool.http2_available()

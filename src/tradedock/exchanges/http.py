@@ -16,7 +16,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import httpx
@@ -30,7 +32,7 @@ from tradedock.errors import (
 )
 from tradedock.exchanges.base import HttpOptions
 from tradedock.exchanges.budgets import RateBook
-from tradedock.exchanges.pool import client_for, loop_pool, origin
+from tradedock.exchanges.pool import loop_pool, origin, transport_for
 
 log = logging.getLogger("tradedock.http")
 
@@ -64,9 +66,37 @@ def silence_transport_loggers() -> None:
             logger.setLevel(logging.WARNING)
 
 
+@dataclass(frozen=True, slots=True)
+class Signed:
+    """What signing adds to one attempt of a request: the query string to send (replacing ``params``) and/or
+    headers (added to the request's own)."""
+
+    query: str | None = None
+    headers: Mapping[str, str] | None = None
+
+
+#: Builds the signature of one attempt. Called after the rate budget granted the request (and again before a
+#: resend), so the timestamp or nonce is taken when the request actually leaves.
+Signer = Callable[[], Signed]
+
+#: What every request carries (what ``httpx.AsyncClient`` used to add): exchanges' CDNs see the same requests.
+_BASE_HEADERS = {
+    "Accept": "*/*",
+    "Accept-Encoding": "gzip, deflate",
+    "Connection": "keep-alive",
+    "User-Agent": f"python-httpx/{httpx.__version__}",
+}
+
+
+@lru_cache(maxsize=64)
+def _headers(extra: tuple[tuple[str, str], ...]) -> httpx.Headers:
+    """The headers every request of an `ExchangeHttp` starts from (built once per set of extra headers)."""
+    return httpx.Headers({**_BASE_HEADERS, **dict(extra)})
+
+
 class ExchangeHttp:
     """One adapter's view of an exchange host: its base URL, the account its per-UID budgets are charged to, and
-    the exchange's `RateBook`. The connections underneath are the process's pooled client for the host."""
+    the exchange's `RateBook`. The connections underneath are the process's pooled transport for the host."""
 
     def __init__(
         self,
@@ -86,8 +116,10 @@ class ExchangeHttp:
         self.rates = rates or RateBook()
         self._base = base_url.rstrip("/")
         self._host = origin(self._base)
-        self._timeout = httpx.Timeout(self.options.timeout_s, connect=self.options.connect_timeout_s)
-        self._headers = dict(self.options.extra_headers)
+        self._extensions = {
+            "timeout": httpx.Timeout(self.options.timeout_s, connect=self.options.connect_timeout_s).as_dict()
+        }
+        self._headers = _headers(tuple(self.options.extra_headers.items()))
 
     @property
     def base_url(self) -> str:
@@ -105,8 +137,13 @@ class ExchangeHttp:
         content: str | bytes | None = None,
         headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
+        sign: Signer | None = None,
     ) -> tuple[httpx.Response, Any]:
         """Send one request; return the response and its parsed JSON body.
+
+        ``params`` is a query string sent exactly as given (what was signed) or a mapping httpx encodes. ``sign``
+        is called for every attempt once the rate budget granted it, so each attempt carries its own timestamp or
+        nonce and signature (`Signed`); a signed request must pass its signature this way, never precomputed.
 
         Raises `ExchangeUnreachableError` subclasses for transport faults and non-JSON error pages, and
         `RateLimitedError` when the budget does not grant the request within `HttpOptions.rate_wait_s`.
@@ -119,16 +156,19 @@ class ExchangeHttp:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.options.rate_wait_s
         await self._take_budget(path, deadline - loop.time())
-        client = client_for(self._base, self.options.transport)
-        merged = {**self._headers, **headers} if headers else self._headers
+        transport = transport_for(self._host, self.options.transport)
         attempts = 1 + (self.retries if idempotent else 0)
         attempt, waited_for_limit = 0, False
         while True:
             last = attempt >= attempts - 1
+            outgoing = self._build(method, path, params, content, headers, sign() if sign is not None else None)
             try:
-                response = await client.request(
-                    method, self._base + path, params=params, content=content, headers=merged, timeout=self._timeout
-                )
+                response = await transport.handle_async_request(outgoing)
+                response.request = outgoing
+                try:
+                    await response.aread()
+                finally:
+                    await response.aclose()
             except httpx.TimeoutException:
                 log.info("%s %s %s: timeout", self.exchange, method, path)
                 raise ExchangeTimeoutError(
@@ -160,6 +200,31 @@ class ExchangeHttp:
                     await asyncio.sleep(wait)
                     continue
             return response, self._parse(response)
+
+    def _build(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | str | None,
+        content: str | bytes | None,
+        headers: Mapping[str, str] | None,
+        signed: Signed | None,
+    ) -> httpx.Request:
+        """One attempt's request: a query string goes on the URL byte for byte (httpx would re-encode it as
+        params); the headers are the shared defaults plus the caller's and the signature's."""
+        query = signed.query if signed is not None and signed.query is not None else params
+        url = self._base + path
+        if isinstance(query, str):
+            url, query = (f"{url}?{query}" if query else url), None
+        merged = self._headers
+        extra = signed.headers if signed is not None else None
+        if headers or extra:
+            merged = httpx.Headers(merged)
+            if headers:
+                merged.update(headers)
+            if extra:
+                merged.update(extra)
+        return httpx.Request(method, url, params=query, content=content, headers=merged, extensions=self._extensions)
 
     async def _take_budget(self, path: str, wait_s: float) -> None:
         refused = await loop_pool().budgets.take(

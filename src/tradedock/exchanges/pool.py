@@ -1,10 +1,13 @@
-"""Process-wide connection pools: one long-lived ``httpx.AsyncClient`` per exchange origin, one SSL context, and
-the rate budgets, shared by every adapter in the process.
+"""Process-wide connection pools: one long-lived httpx transport (httpcore connection pool) per exchange origin,
+one SSL context, and the rate budgets, shared by every adapter in the process.
 
-What belongs here: building and caching the pooled clients (keep-alive, HTTP/2 over TLS when ``h2`` is installed
-and the exchange offers it), the one SSL context (loading the CA bundle costs tens of milliseconds of CPU, so it
-is built once), and `aclose_clients()` for shutdown. What does not: sending requests or mapping their outcome
-(``http.py``), or the limits themselves (``budgets.py``).
+What belongs here: building and caching the pooled transports (keep-alive, HTTP/2 over TLS when ``h2`` is
+installed and the exchange offers it, sockets from ``netstream.py``), the one SSL context (loading the CA bundle
+costs tens of milliseconds of CPU, so it is built once), and `aclose_clients()` for shutdown. What does not: sending
+requests or mapping their outcome (``http.py``), or the limits themselves (``budgets.py``).
+
+``http.py`` hands its ``httpx.Request`` straight to the transport: an ``httpx.AsyncClient`` would only add cookie,
+redirect, auth and default-header handling that exchange calls never use, at a CPU cost on every request.
 
 httpx clients and aiolimiter limiters belong to the event loop they were first used on, so the pools are kept per
 running loop; a server or a CLI command has one loop, so in practice one pool per process. A connection opened by
@@ -23,6 +26,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from tradedock.exchanges.budgets import Budgets
+from tradedock.exchanges.netstream import PooledTransport
 
 #: Idle kept-alive connections are closed after this long (exchanges' front ends keep them about a minute; closing
 #: ours first avoids sending on a connection the server is closing).
@@ -43,9 +47,9 @@ def http2_available() -> bool:
 
 @dataclass
 class LoopPool:
-    """Clients and budgets of one event loop."""
+    """Transports and budgets of one event loop."""
 
-    clients: dict[tuple[str, int], httpx.AsyncClient] = field(default_factory=dict)
+    transports: dict[str, PooledTransport] = field(default_factory=dict)
     budgets: Budgets = field(default_factory=Budgets)
 
 
@@ -69,29 +73,28 @@ def origin(url: str) -> str:
     return f"{parsed.scheme}://{parsed.host}{port}"
 
 
-def client_for(url: str, transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
-    """The pooled client for ``url``'s origin (``transport``, the test seam, gets a client of its own)."""
+def transport_for(host: str, seam: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncBaseTransport:
+    """The pooled transport for ``host`` (an `origin`); ``seam`` (`HttpOptions.transport`, the test seam, e.g. an
+    ``httpx.ASGITransport``) is used as given and stays its owner's to close."""
+    if seam is not None:
+        return seam
     pool = loop_pool()
-    key = (origin(url), id(transport) if transport is not None else 0)  # origin() is cached: no parse per request
-    client = pool.clients.get(key)
-    if client is None or client.is_closed:
-        secure = key[0].startswith("https://")
-        client = httpx.AsyncClient(
-            transport=transport,
-            verify=ssl_context(),  # also for http://: httpx would otherwise build (and load) a context per client
-            http2=secure and http2_available(),
+    transport = pool.transports.get(host)
+    if transport is None:
+        transport = PooledTransport(
+            ssl_context=ssl_context(),  # also for http://: httpx would otherwise build (and load) one per transport
+            http2=host.startswith("https://") and http2_available(),
             limits=LIMITS,
-            follow_redirects=False,
         )
-        pool.clients[key] = client
-    return client
+        pool.transports[host] = transport
+    return transport
 
 
 async def aclose_clients() -> None:
-    """Close the running loop's pooled clients (at shutdown); later requests open new ones. Budgets are kept."""
+    """Close the running loop's pooled connections (at shutdown); later requests open new ones. Budgets are kept."""
     pool = _POOLS.get(asyncio.get_running_loop())
     if pool is not None:
-        clients = list(pool.clients.values())
-        pool.clients.clear()  # the rate budgets stay: what was sent still counts against the exchange's limits
-        for client in clients:
-            await client.aclose()
+        transports = list(pool.transports.values())
+        pool.transports.clear()  # the rate budgets stay: what was sent still counts against the exchange's limits
+        for transport in transports:
+            await transport.aclose()

@@ -39,7 +39,7 @@ from tradedock.errors import (
 )
 from tradedock.exchanges.aster import endpoints
 from tradedock.exchanges.aster.errors import ERROR_TABLE, SUCCESS_CODES
-from tradedock.exchanges.aster.signing import NonceSource, sign_request
+from tradedock.exchanges.aster.signing import KeySigner, NonceSource, sign_request
 from tradedock.exchanges.aster.spec import FLAVORS, SPEC
 from tradedock.exchanges.aster.wallets import (
     API_WALLET_HOWTO,
@@ -50,10 +50,9 @@ from tradedock.exchanges.aster.wallets import (
     short,
 )
 from tradedock.exchanges.base import ExchangeSpec, HttpOptions
-from tradedock.exchanges.http import ExchangeHttp
+from tradedock.exchanges.http import ExchangeHttp, Signed
 
 EXCHANGE = "aster"
-_RETRY_CODES = frozenset({"502", "503", "504"})
 
 #: Agent flag (GET /fapi/v3/agent) → normalized permission.
 AGENT_PERMISSIONS: tuple[tuple[str, Permission], ...] = (
@@ -115,6 +114,7 @@ class AsterAdapter:
         self.time_offset_ms = 0
         self.signer = credentials.get("api_wallet")
         self.user = credentials.get("main_wallet")
+        self._key: KeySigner | None = None  # parsed on the first signature, for this adapter's life only
 
     def __repr__(self) -> str:
         return f"AsterAdapter({self.flavor.value}, signer={short(self.signer) if self.signer else '?'})"
@@ -285,29 +285,29 @@ class AsterAdapter:
     # --- transport ----------------------------------------------------------------------------------------
 
     async def _signed_get(self, http: ExchangeHttp, path: str, params: Sequence[tuple[str, object]] = ()) -> Any:
-        """One signed GET. Re-signed with a fresh nonce on retry: a resent nonce would be refused as a replay."""
-        for attempt in (1, 2):
+        """One signed GET. Signed per attempt, once the rate budget granted it, with a fresh nonce: a resent nonce
+        would be refused as a replay, so the HTTP layer may resend a read (5xx, 429) only because of that."""
+
+        def sign() -> Signed:
+            if self._key is None:
+                self._key = KeySigner(self._credentials.get("private_key"))
             signed = sign_request(
                 params,
                 user=self.user,
                 signer=self.signer,
                 nonce=self._nonces.next(self.signer, self.time_offset_ms, user=self.user),
-                private_key=self._credentials.get("private_key"),
+                private_key=self._key,
                 chain_id=self.chain_id,
             )
-            try:
-                # The query string is passed whole (httpx keeps its order and bytes) and apart from the path, so
-                # http.py's logs show the path only.
-                response, body = await http.request("GET", path, params=signed.query, idempotent=False)
-            except ExchangeUnavailableError as exc:
-                if attempt == 1 and exc.code in _RETRY_CODES:
-                    continue
-                raise
-            if response.status_code == 404 and not _is_error_envelope(body):
-                raise _PathNotFoundError(f"aster has no {path}", exchange=EXCHANGE, code="404")
-            self._check(body, response.status_code)
-            return body
-        raise AssertionError("unreachable")  # pragma: no cover
+            # The query string is passed whole (sent byte for byte) and apart from the path, so http.py's logs
+            # show the path only.
+            return Signed(query=signed.query)
+
+        response, body = await http.request("GET", path, sign=sign)
+        if response.status_code == 404 and not _is_error_envelope(body):
+            raise _PathNotFoundError(f"aster has no {path}", exchange=EXCHANGE, code="404")
+        self._check(body, response.status_code)
+        return body
 
     def _check(self, body: Any, status: int) -> None:
         """Raise the domain error for an error envelope or an unexplained HTTP error status."""

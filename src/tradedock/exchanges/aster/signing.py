@@ -12,6 +12,7 @@ signs the typed data ``Message{string msg}`` in domain ``AsterSignTransaction``/
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -19,8 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote_plus
 
-from eth_account import Account
-from eth_account.messages import _hash_eip191_message, encode_typed_data
+from eth_account.messages import encode_typed_data
+from eth_keys.datatypes import PrivateKey
+from eth_utils.crypto import keccak
 
 from tradedock.clock import Clock
 from tradedock.errors import InvalidInputError
@@ -94,38 +96,75 @@ def typed_data(msg: str, chain_id: int) -> dict[str, Any]:
     }
 
 
+#: keccak("Message(string msg)"): the EIP-712 type hash of Aster's one struct.
+_MESSAGE_TYPE_HASH = keccak(b"Message(string msg)")
+
+
+@functools.lru_cache(maxsize=8)
+def _domain_separator(chain_id: int) -> bytes:
+    """The EIP-712 domain separator for ``chain_id``, from eth-account's typed-data encoder (once per chain)."""
+    return bytes(encode_typed_data(full_message=typed_data("", chain_id)).header)
+
+
 def digest(msg: str, chain_id: int) -> bytes:
-    """The 32-byte EIP-712 digest of ``msg`` (what the ECDSA signature covers)."""
-    signable = encode_typed_data(full_message=typed_data(msg, chain_id))
-    return bytes(_hash_eip191_message(signable))
+    """The 32-byte EIP-712 digest of ``msg`` (what the ECDSA signature covers):
+    ``keccak(0x19 0x01 ‖ domainSeparator ‖ keccak(typeHash ‖ keccak(msg)))``. Only ``msg`` changes per request,
+    so the domain part is computed once per chain instead of re-encoding the whole typed data every time."""
+    struct_hash = keccak(_MESSAGE_TYPE_HASH + keccak(msg.encode("utf-8")))
+    return bytes(keccak(b"\x19\x01" + _domain_separator(chain_id) + struct_hash))
+
+
+class KeySigner:
+    """An API wallet's private key, parsed once (per adapter: deriving the key object costs more than a
+    signature), signing Aster messages. Holds the key only as long as its owner does; never cached globally."""
+
+    __slots__ = ("_key",)
+
+    def __init__(self, private_key: str) -> None:
+        try:
+            raw = bytes.fromhex(private_key.removeprefix("0x").removeprefix("0X"))
+            if len(raw) != 32 or not any(raw):
+                raise ValueError
+            self._key = PrivateKey(raw)
+        except Exception:  # never echo the key: a library message may contain it
+            raise InvalidInputError(
+                "private_key",
+                "The private key is not a valid secp256k1 key",
+                fix="Paste the API wallet's private key: 64 hex characters, with or without 0x.",
+            ) from None
+
+    def sign(self, msg: str, chain_id: int) -> str:
+        """The signature as sent: ``0x`` + 130 lowercase hex chars, ``r‖s‖v`` with v = 27/28 (aster.md §1.5);
+        deterministic (RFC 6979), as eth-account's."""
+        signature = self._key.sign_msg_hash(digest(msg, chain_id))
+        return SIGNATURE_PREFIX + signature.to_bytes()[:64].hex() + f"{signature.v + 27:02x}"
+
+    def __repr__(self) -> str:
+        return "KeySigner(<hidden>)"
 
 
 def sign_message(msg: str, private_key: str, chain_id: int) -> str:
     """The signature as sent: ``0x`` + 130 lowercase hex chars, ``r‖s‖v`` with v = 27/28 (aster.md §1.5)."""
-    signable = encode_typed_data(full_message=typed_data(msg, chain_id))
-    try:
-        signed = Account.sign_message(signable, private_key)
-    except (ValueError, TypeError):  # never echo the key: the library message may contain it
-        raise InvalidInputError(
-            "private_key",
-            "The private key is not a valid secp256k1 key",
-            fix="Paste the API wallet's private key: 64 hex characters, with or without 0x.",
-        ) from None
-    return SIGNATURE_PREFIX + bytes(signed.signature).hex()
+    return KeySigner(private_key).sign(msg, chain_id)
 
 
 @dataclass(frozen=True, repr=False)
 class SignedRequest:
-    """One signed V3 request: the signed ``msg``, its typed data, the signature and the query to send."""
+    """One signed V3 request: the signed ``msg``, the signature and the query to send."""
 
     msg: str
-    typed_data: dict[str, Any]
     signature: str
+    chain_id: int
 
     @property
     def query(self) -> str:
         """What goes on the wire (query string or form body): ``msg`` then ``&signature=…`` last."""
         return f"{self.msg}&signature={self.signature}" if self.msg else f"signature={self.signature}"
+
+    @property
+    def typed_data(self) -> dict[str, Any]:
+        """The EIP-712 typed data that was signed."""
+        return typed_data(self.msg, self.chain_id)
 
     def __repr__(self) -> str:  # the signature is not a secret, but keep reprs short and boring
         return f"SignedRequest(msg={self.msg!r})"
@@ -137,14 +176,14 @@ def sign_request(
     user: str | None,
     signer: str,
     nonce: int,
-    private_key: str,
+    private_key: str | KeySigner,
     chain_id: int,
 ) -> SignedRequest:
-    """Sign one V3 request. ``params`` are the business params in the order they will be sent."""
+    """Sign one V3 request. ``params`` are the business params in the order they will be sent; pass a
+    `KeySigner` when signing several requests with one key."""
     msg = build_message(auth_params(params, user=user, signer=signer, nonce=nonce))
-    return SignedRequest(
-        msg=msg, typed_data=typed_data(msg, chain_id), signature=sign_message(msg, private_key, chain_id)
-    )
+    key = private_key if isinstance(private_key, KeySigner) else KeySigner(private_key)
+    return SignedRequest(msg=msg, signature=key.sign(msg, chain_id), chain_id=chain_id)
 
 
 class NonceMemory:

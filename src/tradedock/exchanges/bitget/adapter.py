@@ -46,7 +46,7 @@ from tradedock.exchanges.bitget.endpoints import PRODUCT_TYPES, Endpoint
 from tradedock.exchanges.bitget.errors import ERROR_TABLE, SUCCESS_CODE, account_mode_hint
 from tradedock.exchanges.bitget.signing import encode_query, public_headers, signed_headers
 from tradedock.exchanges.bitget.spec import SPEC
-from tradedock.exchanges.http import ExchangeHttp
+from tradedock.exchanges.http import ExchangeHttp, Signed
 
 T = TypeVar("T")
 
@@ -237,19 +237,25 @@ class BitgetAdapter:
     async def _get(self, endpoint: Endpoint, params: Mapping[str, str] | None = None) -> Any:
         """One signed GET; returns the envelope's ``data`` or raises the domain error for its code."""
         query = encode_query(params or {})
-        headers = signed_headers(
-            api_key=self._api_key,
-            secret=self._secret,
-            passphrase=self._passphrase,
-            timestamp_ms=self._clock.now_ms() + self.time_offset_ms,
-            method=endpoint.method,
-            request_path=endpoint.path,
-            query=query,
-            demo=self.demo,
-        )
+
+        def sign() -> Signed:
+            # Per attempt, after the rate budget's wait: the timestamp is when the request leaves.
+            return Signed(
+                headers=signed_headers(
+                    api_key=self._api_key,
+                    secret=self._secret,
+                    passphrase=self._passphrase,
+                    timestamp_ms=self._clock.now_ms() + self.time_offset_ms,
+                    method=endpoint.method,
+                    request_path=endpoint.path,
+                    query=query,
+                    demo=self.demo,
+                )
+            )
+
         # The query goes as a pre-encoded string: every value we send is unreserved ASCII, so httpx sends
         # exactly the bytes that were signed (and the HTTP log shows only the path).
-        response, body = await self._http.request(endpoint.method, endpoint.path, params=query or None, headers=headers)
+        response, body = await self._http.request(endpoint.method, endpoint.path, params=query or None, sign=sign)
         return self._unwrap(response, body)
 
     def _unwrap(self, response: httpx.Response, body: object) -> Any:

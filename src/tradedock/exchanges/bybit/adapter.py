@@ -41,7 +41,7 @@ from tradedock.exchanges.bybit import endpoints, parsing, signing
 from tradedock.exchanges.bybit.endpoints import BASE_URLS
 from tradedock.exchanges.bybit.errors import ERROR_TABLE, HTTP_STATUS_RULES
 from tradedock.exchanges.bybit.spec import SPEC
-from tradedock.exchanges.http import ExchangeHttp
+from tradedock.exchanges.http import ExchangeHttp, Signed
 
 log = logging.getLogger("tradedock.exchanges.bybit")
 
@@ -249,26 +249,31 @@ class BybitAdapter:
         post = endpoint.method == "POST"
         content = json.dumps(dict(data or {}), separators=(",", ":")) if post else None
         payload = content if content is not None else signing.build_query(params or {})
-        headers: dict[str, str] = {}
+        sign: Callable[[], Signed] | None = None
         if endpoint.signed:
-            headers = signing.signed_headers(
-                api_key=self._credentials["api_key"],
-                secret=self._credentials["secret"],
-                timestamp_ms=self._clock.now_ms() + self.time_offset_ms,
-                recv_window_ms=self.recv_window_ms,
-                payload=payload,
-                json_body=post,
-            )
-        # build_query refuses values that need URL encoding, so httpx sends exactly the signed string; passing
-        # params separately keeps the query out of http.py's log lines.
+
+            def sign() -> Signed:
+                # Per attempt, after the rate budget's wait: the timestamp is when the request leaves.
+                return Signed(
+                    headers=signing.signed_headers(
+                        api_key=self._credentials["api_key"],
+                        secret=self._credentials["secret"],
+                        timestamp_ms=self._clock.now_ms() + self.time_offset_ms,
+                        recv_window_ms=self.recv_window_ms,
+                        payload=payload,
+                        json_body=post,
+                    )
+                )
+
+        # build_query refuses values that need URL encoding, so the query goes out exactly as signed.
         try:
             response, body = await self._http.request(
                 endpoint.method,
                 endpoint.path,
-                params=None if post else dict(params or {}),
+                params=None if post else payload,
                 content=content,
-                headers=headers,
                 idempotent=not post,
+                sign=sign,
             )
         except UnexpectedResponseError as exc:
             # A non-JSON answer: Bybit's plain-text 401/403 carry meaning; anything else stays unexpected.
