@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -149,7 +150,11 @@ class Credentials:
         cleaned: dict[str, str] = {}
         changed: list[str] = []
         for name, value in self.fields.items():
-            new = "".join(ch for ch in value if not ch.isspace() and ch not in _INVISIBLE)
+            new = (
+                value
+                if _PLAIN.fullmatch(value)
+                else "".join(ch for ch in value if not ch.isspace() and ch not in _INVISIBLE)
+            )
             cleaned[name] = new
             if new != value:
                 changed.append(name)
@@ -157,6 +162,8 @@ class Credentials:
 
 
 _INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff")
+#: Printable ASCII without spaces: nothing to trim (the common case, checked in C).
+_PLAIN = re.compile(r"[\x21-\x7e]*")
 
 
 @dataclass(frozen=True)

@@ -94,3 +94,32 @@ async def test_check_replace_history_and_remove(api: Api) -> None:
     assert gone.status_code == 404
     actions = [a["action"] for a in (await api.client.get("/api/v1/audit", headers=user.auth)).json()["items"]]
     assert actions[:3] == ["remove", "replace", "replace_refused"]
+
+
+async def test_connection_list_pages_are_read_page_by_page(api: Api) -> None:
+    """`GET /connections` pages in the query (limit + 1 rows): order, next_offset and the owner's rows only."""
+    from tradedock.services.bulk_store import KeyToStore, store_many
+
+    owner = await api.user("pages@example.com")
+    other = await api.user("other@example.com")
+
+    def keys(prefix: str, count: int) -> list[KeyToStore]:
+        return [
+            KeyToStore(ExchangeId.BYBIT, "sandbox", f"{prefix} {i}", "futures", {"api_key": f"{prefix}KEY{i:04d}x",
+                       "secret": f"{prefix}secret{i:04d}xyz"})
+            for i in range(count)
+        ]  # fmt: skip
+
+    await store_many(api.ctx, "pages@example.com", keys("P", 5))
+    await store_many(api.ctx, "other@example.com", keys("O", 3))
+    seen, offset, offsets = [], 0, []
+    while offset is not None:
+        page = (await api.client.get(f"/api/v1/connections?limit=2&offset={offset}", headers=owner.auth)).json()
+        assert page["limit"] == 2 and page["offset"] == offset and len(page["items"]) <= 2
+        seen += [item["label"] for item in page["items"]]
+        offset = page["next_offset"]
+        offsets.append(offset)
+    assert offsets == [2, 4, None]
+    assert sorted(seen) == [f"P {i}" for i in range(5)] and len(set(seen)) == 5
+    exact = (await api.client.get("/api/v1/connections?limit=3", headers=other.auth)).json()
+    assert len(exact["items"]) == 3 and exact["next_offset"] is None  # exactly one full page: no next page

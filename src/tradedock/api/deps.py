@@ -60,18 +60,23 @@ async def principal(
         raise AuthenticationError(
             "the Authorization header must be `Bearer <token>`", fix="Send Authorization: Bearer tdp_…"
         )
-    async with ctx.transaction() as session:
+    # Read-only: every request authenticates without the write lock (on SQLite, BEGIN IMMEDIATE per request
+    # serialised all requests); the last-used time is written at most once a minute, in its own transaction.
+    async with ctx.reading() as session:
         accounts = AccountService(session, ctx.clock)
         if credentials is not None:
-            found = await accounts.from_token(credentials.credentials)
+            found, touch_due = await accounts.check_token(credentials.credentials)
         elif cookie:
-            found = await accounts.from_session(cookie)
+            found, touch_due = await accounts.check_session(cookie)
         else:
             raise AuthenticationError(
                 "sign in first, or send a personal API token",
                 fix="Send Authorization: Bearer <token> (tradedock token create), "
                 "or sign in at POST /api/v1/auth/login.",
             )
+    if touch_due:
+        async with ctx.transaction() as session:
+            await AccountService(session, ctx.clock).touch(found)
     request.state.user_id = found.user_id  # for the access log
     return found
 
@@ -119,6 +124,18 @@ class Page(BaseModel, Generic[T]):
         more = len(items) == paging.limit
         return cls(
             items=items,
+            limit=paging.limit,
+            offset=paging.offset,
+            next_offset=paging.offset + paging.limit if more else None,
+        )
+
+    @classmethod
+    def window(cls, window: list[T], paging: Paging) -> Page[T]:
+        """The page from up to ``limit + 1`` items read from ``offset`` on (one more than shown tells whether a
+        next page exists, without reading everything)."""
+        more = len(window) > paging.limit
+        return cls(
+            items=window[: paging.limit],
             limit=paging.limit,
             offset=paging.offset,
             next_offset=paging.offset + paging.limit if more else None,

@@ -146,7 +146,8 @@ async def connect(body: ConnectBody, who: Caller, ctx: Context) -> Any:
 
 @router.get("/connections", response_model=Page[ConnectionView], responses=responses())
 async def list_connections(who: Caller, ctx: Context, pages: Pages) -> Page[ConnectionView]:
-    return Page[ConnectionView].slice(await ConnectionService(ctx, who.email).list(), pages)
+    window = await ConnectionService(ctx, who.email).list(limit=pages.limit + 1, offset=pages.offset)
+    return Page[ConnectionView].window(window, pages)
 
 
 @router.get("/connections/{connection_id}", response_model=ConnectionDetail, responses=responses(404))

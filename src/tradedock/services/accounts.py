@@ -220,6 +220,14 @@ class AccountService:
 
     async def from_session(self, cookie: str) -> Principal:
         """The principal of a session cookie; `AuthenticationError` when unknown, expired or signed out."""
+        found, touch_due = await self.check_session(cookie)
+        if touch_due:
+            await self.touch(found)
+        return found
+
+    async def check_session(self, cookie: str) -> tuple[Principal, bool]:
+        """Like `from_session` without writing: the principal, and whether its last-seen time is due a `touch`
+        (at most once a minute). Read-only, so a request can authenticate in a read transaction."""
         row = await self.repo.session_by_hash(_sha256(cookie))
         now = self.clock.now()
         if row is None or row.expires_at <= now or row.last_seen_at + SESSION_IDLE <= now:
@@ -227,9 +235,16 @@ class AccountService:
         user = await self.repo.user(row.user_id)
         if user is None:
             raise AuthenticationError("you are not signed in (or the session ended)", fix="Sign in again.")
-        if now - row.last_seen_at >= TOUCH_EVERY:
-            await self.repo.touch_session(row.id, now)
-        return Principal(user.id, user.name, user.is_operator, session_id=row.id)
+        found = Principal(user.id, user.name, user.is_operator, session_id=row.id)
+        return found, now - row.last_seen_at >= TOUCH_EVERY
+
+    async def touch(self, principal: Principal) -> None:
+        """Record that the principal's session or token was used now (sessions expire when idle)."""
+        now = self.clock.now()
+        if principal.session_id is not None:
+            await self.repo.touch_session(principal.session_id, now)
+        elif principal.token_id is not None:
+            await self.repo.touch_token(principal.token_id, now)
 
     async def sign_out(self, principal: Principal) -> None:
         """End the session server-side: the cookie is worthless from now on, wherever it was copied to."""
@@ -241,6 +256,13 @@ class AccountService:
 
     async def from_token(self, token: str) -> Principal:
         """The principal of an API token; `AuthenticationError` when unknown or revoked."""
+        found, touch_due = await self.check_token(token)
+        if touch_due:
+            await self.touch(found)
+        return found
+
+    async def check_token(self, token: str) -> tuple[Principal, bool]:
+        """Like `from_token` without writing: the principal, and whether its last-used time is due a `touch`."""
         row = await self.repo.token_by_hash(_sha256(token.strip()))
         user = await self.repo.user(row.user_id) if row is not None else None
         if row is None or user is None:
@@ -248,9 +270,8 @@ class AccountService:
                 "this API token is not valid (unknown or revoked)", fix="Create a new token and use that."
             )
         now = self.clock.now()
-        if row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY:
-            await self.repo.touch_token(row.id, now)
-        return Principal(user.id, user.name, user.is_operator, token_id=row.id)
+        found = Principal(user.id, user.name, user.is_operator, token_id=row.id)
+        return found, row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY
 
     async def create_token(self, principal: Principal, name: str) -> NewToken:
         return await self._create_token(principal.user_id, name)

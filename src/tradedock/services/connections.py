@@ -430,11 +430,14 @@ class ConnectionService:
                 for r in rows
             ]
 
-    async def list(self) -> list[ConnectionView]:
+    async def list(self, *, limit: int | None = None, offset: int = 0) -> list[ConnectionView]:
+        """The owner's connections, oldest first (``limit``/``offset``: one page, read as one page)."""
         async with self.ctx.reading() as session:
             store = records.Store(session, self.ctx.clock)
             owner_id = await self._existing_owner(store)
-            rows = [] if owner_id is None else await store.connections.list_for_owner(owner_id)
+            rows = (
+                [] if owner_id is None else await store.connections.list_for_owner(owner_id, limit=limit, offset=offset)
+            )
             return [ConnectionView.from_row(row) for row in rows]
 
     async def show(self, connection_id: str) -> ConnectionDetail:

@@ -12,6 +12,7 @@ the field names the exchange takes, and describe anything else by its length (is
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 
@@ -22,6 +23,7 @@ from tradedock.exchanges.registry import get_spec
 #: Longest credential value accepted (the longest real one, an Aster private key, is 66 characters).
 MAX_FIELD_CHARS = 512
 CREDENTIALS_FIELD = "credentials"
+_PRINTABLE_ASCII = re.compile(r"[\x21-\x7e]*")
 
 
 def unknown_field_error(name: object, expected: tuple[str, ...]) -> InvalidInputError:
@@ -52,6 +54,8 @@ def _check_value(name: str, value: str, exchange: ExchangeId) -> None:
             f"{name} is {len(value):,} characters long; at most {MAX_FIELD_CHARS} are accepted",
             fix=f"Paste only the {name} (see `tradedock guide {exchange.value}`).",
         )
+    if _PRINTABLE_ASCII.fullmatch(value):
+        return  # the common case, checked in C; the loop below finds and names the first bad character
     for position, char in enumerate(value, start=1):
         if 0xD800 <= ord(char) <= 0xDFFF:
             raise InvalidInputError(

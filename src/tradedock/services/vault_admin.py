@@ -301,22 +301,19 @@ async def rotate_in_batches(
     after = ""
     while True:
         async with (reading or transaction)() as session:
-            batch = await SecretRepository(session).batch_after(after, batch_size=batch_size, exclude_kek_id=primary)
+            batch = await SecretRepository(session).wraps_after(after, batch_size=batch_size, exclude_kek_id=primary)
         if not batch:
             break
-        after = batch[-1].connection_id
+        after = batch[-1].row_id
         swaps = []
         for row in batch:
             try:
-                swaps.append((row, vault.rewrap(row.secrets, _context(row))))
+                swaps.append((row, vault.rewrap(row, SealContext(row.owner_id, row.row_id, row.exchange))))
             except VaultError:
                 failed += 1
         async with transaction() as session:
             moved += await SecretRepository(session).update_wraps(
-                [
-                    WrapSwap(row.connection_id, row.secrets.kek_id, new.kek_id, new.wrapped_dek, new.aad_version)
-                    for row, new in swaps
-                ]
+                [WrapSwap(row.row_id, row.kek_id, new.kek_id, new.wrapped_dek, new.aad_version) for row, new in swaps]
             )
         batches += 1
         if on_batch is not None:

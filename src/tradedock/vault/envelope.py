@@ -118,12 +118,12 @@ class WrappedKey:
 
 def encode_aad(*parts: str | int) -> bytes:
     """Canonical, unambiguous encoding of the associated-data tuple."""
-    out = [struct.pack(">I", len(parts))]
+    out = bytearray(struct.pack(">I", len(parts)))
     for part in parts:
         data = str(part).encode("utf-8")
-        out.append(struct.pack(">I", len(data)))
-        out.append(data)
-    return b"".join(out)
+        out += len(data).to_bytes(4, "big")
+        out += data
+    return bytes(out)
 
 
 def field_aad(aad_version: int, context: SealContext, field_name: str) -> bytes:

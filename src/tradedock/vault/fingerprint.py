@@ -23,13 +23,17 @@ import re
 from tradedock.vault.envelope import encode_aad
 
 _EVM_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+_PLAIN = re.compile(r"[\x21-\x7e]*")
 _INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff")
 FINGERPRINT_VERSION = "fp1"
 
 
 def normalize_public_id(public_id: str) -> str:
     """Drop whitespace and zero-width characters; lower-case EVM addresses only."""
-    cleaned = "".join(ch for ch in public_id if not ch.isspace() and ch not in _INVISIBLE)
+    if _PLAIN.fullmatch(public_id):
+        cleaned = public_id  # printable ASCII without spaces: nothing to drop (checked in C)
+    else:
+        cleaned = "".join(ch for ch in public_id if not ch.isspace() and ch not in _INVISIBLE)
     if _EVM_ADDRESS.match(cleaned):
         return cleaned.lower()
     return cleaned

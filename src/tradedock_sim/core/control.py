@@ -288,6 +288,12 @@ async def _network(request: Request) -> Response:
     return JSONResponse(state.network.to_json(state.faults.latency_ms))
 
 
+async def _requests(request: Request) -> Response:
+    """`GET /_sim/requests`: how many exchange requests this port has served since start (control paths not
+    counted; a reset does not zero it), so a client in another process can count what an operation sent."""
+    return JSONResponse({"count": sim_state(request).requests_served})
+
+
 async def _reset(request: Request) -> Response:
     sim_state(request).reset()
     return JSONResponse({"reset": True})
@@ -303,4 +309,5 @@ def control_routes() -> list[Route]:
         Route("/_sim/faults", _faults, methods=["POST"]),
         Route("/_sim/network", _network, methods=["GET", "POST"]),
         Route("/_sim/reset", _reset, methods=["POST"]),
+        Route("/_sim/requests", _requests, methods=["GET"]),
     ]

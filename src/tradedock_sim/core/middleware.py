@@ -51,6 +51,7 @@ class SimMiddleware:
         if path.startswith(CONTROL_PREFIX + "/") or path == CONTROL_PREFIX:
             await self.app(scope, receive, send)
             return
+        self.state.requests_served += 1
         self.state.requests.append(
             LoggedRequest(
                 method=scope["method"],

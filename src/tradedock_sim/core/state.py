@@ -136,6 +136,8 @@ class SimState:
     rng: random.Random = field(init=False, repr=False)
     extra: dict[str, Any] = field(default_factory=dict)
     requests: deque[LoggedRequest] = field(default_factory=lambda: deque(maxlen=REQUEST_LOG_SIZE))
+    #: Exchange requests served since start (`GET /_sim/requests`); not zeroed by `reset`.
+    requests_served: int = 0
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed) if self.seed is not None else secrets.SystemRandom()

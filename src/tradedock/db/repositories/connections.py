@@ -8,12 +8,13 @@ What does not: sealing (the vault), verification logic, or transactions (callers
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -72,6 +73,35 @@ def not_found(connection_id: str) -> NotFoundError:
     return NotFoundError(f"No connection {shown} was found.", fix="Run `tradedock list` to see your connections.")
 
 
+@dataclass(frozen=True, repr=False)
+class NewConnection:
+    """One connection for `ConnectionRepository.add_many`: the row's facts and its sealed secrets."""
+
+    connection_id: str
+    owner_id: str
+    exchange: str
+    environment: str
+    label: str
+    scope: str
+    status: str
+    key_fingerprint: str
+    masked_key: str
+    sealed: SealedInput
+    contract_type: str | None = None
+
+    def __repr__(self) -> str:
+        return f"NewConnection(connection_id={self.connection_id!r}, exchange={self.exchange!r}, sealed=***)"
+
+
+@dataclass(frozen=True)
+class AddedMany:
+    """What `add_many` did: ids inserted, and ids refused because their key is already connected (stored
+    before, or given earlier in the same batch: the first one wins)."""
+
+    added: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+
+
 class ConnectionRepository:
     def __init__(self, session: AsyncSession, clock: Clock | None = None) -> None:
         self._session = session
@@ -124,6 +154,88 @@ class ConnectionRepository:
             raise
         return connection
 
+    async def add_many(self, items: Sequence[NewConnection]) -> AddedMany:
+        """Insert many connections with their sealed secrets: one duplicate-key query for the whole batch, then
+        three executemany INSERTs (connections, wrapped data keys, field ciphertexts) in one savepoint.
+
+        A key already stored, or repeated within the batch (the first one wins), is refused; the others are
+        inserted. If a concurrent writer stores one of the keys between the check and the insert, the unique
+        fingerprint fails the savepoint, which is rolled back, and the batch is inserted one item at a time
+        (`add`), so only that key is refused and nothing is half-written."""
+        taken = await self.fingerprints_taken([item.key_fingerprint for item in items])
+        result = AddedMany()
+        fresh: list[NewConnection] = []
+        for item in items:
+            if item.key_fingerprint in taken:
+                result.refused.append(item.connection_id)
+            else:
+                taken.add(item.key_fingerprint)
+                fresh.append(item)
+        if not fresh:
+            return result
+        now = self._clock.now()
+        rows = [
+            {
+                "id": item.connection_id,
+                "owner_id": item.owner_id,
+                "exchange": item.exchange,
+                "environment": item.environment,
+                "label": item.label,
+                "scope": item.scope,
+                "contract_type": item.contract_type,
+                "status": item.status,
+                "key_fingerprint": item.key_fingerprint,
+                "masked_key": item.masked_key,
+                "created_at": now,
+                "updated_at": now,
+                "version": 1,
+            }
+            for item in fresh
+        ]
+        try:
+            async with self._session.begin_nested():
+                await (await self._session.connection()).execute(insert(cast(Table, Connection.__table__)), rows)
+                await self.secrets.insert_many([(item.connection_id, item.sealed) for item in fresh])
+        except IntegrityError as exc:
+            if not violates(exc, "key_fingerprint"):
+                raise
+            return await self._add_one_by_one(fresh, result)
+        result.added.extend(item.connection_id for item in fresh)
+        return result
+
+    async def _add_one_by_one(self, items: Sequence[NewConnection], result: AddedMany) -> AddedMany:
+        """The slow path of `add_many` after a lost race: each item in its own savepoint."""
+        for item in items:
+            try:
+                await self.add(
+                    connection_id=item.connection_id,
+                    owner_id=item.owner_id,
+                    exchange=item.exchange,
+                    environment=item.environment,
+                    label=item.label,
+                    scope=item.scope,
+                    status=item.status,
+                    key_fingerprint=item.key_fingerprint,
+                    masked_key=item.masked_key,
+                    sealed=item.sealed,
+                    contract_type=item.contract_type,
+                )
+            except AlreadyConnectedError:
+                result.refused.append(item.connection_id)
+            else:
+                result.added.append(item.connection_id)
+        return result
+
+    async def fingerprints_taken(self, fingerprints: Sequence[str]) -> set[str]:
+        """Which of these key fingerprints are already stored, whoever owns them (one query per 500)."""
+        taken: set[str] = set()
+        unique = sorted(set(fingerprints))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
+            query = select(Connection.key_fingerprint).where(Connection.key_fingerprint.in_(chunk))
+            taken.update((await self._session.execute(query)).scalars())
+        return taken
+
     async def find(self, owner_id: str, connection_id: str) -> Connection | None:
         query = select(Connection).where(Connection.id == connection_id, Connection.owner_id == owner_id)
         return (await self._session.execute(query)).scalar_one_or_none()
@@ -135,8 +247,14 @@ class ConnectionRepository:
             raise not_found(connection_id)
         return connection
 
-    async def list_for_owner(self, owner_id: str) -> list[Connection]:
+    async def list_for_owner(self, owner_id: str, *, limit: int | None = None, offset: int = 0) -> list[Connection]:
+        """The owner's connections, oldest first; ``limit``/``offset`` page in the query (an API page of 50 out of
+        1,000 loads 50 rows, not 1,000)."""
         query = select(Connection).where(Connection.owner_id == owner_id).order_by(Connection.created_at, Connection.id)
+        if limit is not None:
+            query = query.limit(limit)
+        if offset:
+            query = query.offset(offset)
         return list((await self._session.execute(query)).scalars())
 
     async def list_all(self, *, limit: int | None = None, after_id: str = "") -> list[Connection]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Protocol, cast
 
-from sqlalchemy import Table, bindparam, delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradedock.clock import Clock, SystemClock
@@ -102,6 +102,36 @@ class SecretRepository:
             for name, blob in sealed.fields.items()
         )
         await self._session.flush()
+
+    async def insert_many(self, items: Sequence[tuple[str, SealedInput]]) -> None:
+        """Store the sealed material of many *new* connections: two executemany INSERTs (wrapped data keys, then
+        field ciphertexts), whatever the count. The connection rows must exist; nothing is replaced."""
+        if not items:
+            return
+        now = self._clock.now()
+        connection = await self._session.connection()
+        await connection.execute(
+            insert(cast(Table, ConnectionSecret.__table__)),
+            [
+                {
+                    "connection_id": connection_id,
+                    "kek_id": sealed.kek_id,
+                    "wrapped_dek": bytes(sealed.wrapped_dek),
+                    "aad_version": sealed.aad_version,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for connection_id, sealed in items
+            ],
+        )
+        await connection.execute(
+            insert(cast(Table, ConnectionSecretField.__table__)),
+            [
+                {"connection_id": connection_id, "field": name, "ciphertext": bytes(blob)}
+                for connection_id, sealed in items
+                for name, blob in sealed.fields.items()
+            ],
+        )
 
     async def get(self, connection_id: str) -> StoredSecrets | None:
         row = await self._session.get(ConnectionSecret, connection_id, populate_existing=True)
@@ -239,6 +269,32 @@ class SecretRepository:
             for (_, owner_id, exchange), record in zip(rows, records, strict=True)
         ]
 
+    async def wraps_after(self, after: str, *, batch_size: int, exclude_kek_id: str) -> list[WrappedRow]:
+        """Up to ``batch_size`` wrapped data keys not under ``exclude_kek_id``, connection id greater than
+        ``after``, in id order — without the field ciphertexts (re-wrapping never touches them). One Core query
+        (no ORM objects): what `rotate_in_batches` reads per batch."""
+        table = cast(Table, ConnectionSecret.__table__)
+        owners = cast(Table, Connection.__table__)
+        query = (
+            select(
+                table.c.connection_id,
+                owners.c.owner_id,
+                owners.c.exchange,
+                table.c.kek_id,
+                table.c.wrapped_dek,
+                table.c.aad_version,
+            )
+            .join(owners, owners.c.id == table.c.connection_id)
+            .where(table.c.connection_id > after, table.c.kek_id != exclude_kek_id)
+            .order_by(table.c.connection_id)
+            .limit(batch_size)
+        )
+        rows = (await self._session.execute(query)).all()
+        return [
+            WrappedRow(owner, row_id, kek_id, bytes(wrapped), version, exchange)
+            for row_id, owner, exchange, kek_id, wrapped, version in rows
+        ]
+
     async def iter_batches(
         self, *, batch_size: int = 500, exclude_kek_id: str | None = None
     ) -> AsyncIterator[list[SealedRow]]:
@@ -255,13 +311,16 @@ class SecretRepository:
 
 @dataclass(frozen=True, repr=False)
 class WrappedRow:
-    """A webhook's wrapped data key with the public facts its AAD is bound to (rotation only)."""
+    """A wrapped data key (a connection's or a webhook's) with the public facts its AAD is bound to (rotation
+    only). ``exchange`` is the connection's exchange; webhook rows leave it empty (their seal context says
+    ``webhook``)."""
 
     owner_id: str
     row_id: str
     kek_id: str
     wrapped_dek: bytes
     aad_version: int
+    exchange: str = ""
 
     @property
     def fields(self) -> Mapping[str, bytes]:

@@ -1,0 +1,207 @@
+"""Fleet re-check: the monitor re-checks N sandbox connections; simulator and workers each in their own process.
+
+N healthy Bybit keys are created on the simulator (`tradedock-sim serve`, its own process) and stored in bulk
+(`services.bulk_store`); then W worker processes (`bench.fleet_worker`: rounds of `MonitorService.run_round`,
+the default batch of 16 checks at a time, as ``tradedock worker`` runs them) start together and re-check every
+connection once. Reported: wall time from the start signal until the last worker is done, TradeDock's CPU time
+(user + system of the workers) per verification, the largest worker's peak RSS, and the runs recorded.
+
+By default the exchanges' per-IP limits are lifted on both sides (``--limits`` keeps them): Bybit allows 600
+requests per 5 s per IP, so with them N verifications of ~6 requests cannot take less than N × 6 / 120 seconds
+from one egress IP (10,000 → 500 s), whatever TradeDock does; lifted, the figure is TradeDock's own capacity.
+
+    .venv/bin/python -m bench.fleet [--connections 10000] [--workers 1] [--postgres URL] [--limits] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from tempfile import TemporaryDirectory
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bench.common import Sims, postgres_database, sandbox_keys, seed_bybit
+from bench.profiles import describe, summarize
+from tradedock.config import load_settings
+from tradedock.db.models import VerificationRun
+from tradedock.services.context import open_app
+
+#: Sampling profiler for the first worker (``--profile``): collapsed stacks of the thread holding the GIL.
+_PY_SPY = [
+    str(Path(sys.executable).with_name("py-spy")),
+    "record",
+    "--gil",
+    "--format",
+    "raw",
+    "--rate",
+    "200",
+    "--output",
+]
+#: Bybit's documented per-IP limit, requests per second (600 per 5 s).
+BYBIT_IP_PER_S = 120
+
+
+async def _seed(home: Path, database_url: str | None, sims: Sims, count: int) -> float:
+    keys = await sandbox_keys(sims.urls["bybit"], count)
+    settings = load_settings(
+        home=home, database_url=database_url, master_key=None, master_key_file=None, sandbox_urls=sims.urls
+    )
+    ctx = await open_app(settings)
+    try:
+        started = time.perf_counter()
+        await seed_bybit(ctx, "fleet", keys)
+        return time.perf_counter() - started
+    finally:
+        await ctx.aclose()
+
+
+async def _runs(home: Path, database_url: str | None) -> dict[str, int]:
+    ctx = await open_app(load_settings(home=home, database_url=database_url, master_key=None, master_key_file=None))
+    try:
+        async with ctx.reading() as session:
+            rows = await session.execute(
+                select(VerificationRun.status, func.count())
+                .where(VerificationRun.trigger == "schedule")
+                .group_by(VerificationRun.status)
+            )
+            return {status: int(n) for status, n in rows.all()}
+    finally:
+        await ctx.aclose()
+
+
+def _workers(
+    home: Path, database_url: str | None, urls: dict[str, str], count: int, args: list[str], profile: bool
+) -> dict[str, Any]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRADEDOCK_")}
+    env.update(TRADEDOCK_HOME=str(home), TRADEDOCK_SANDBOX_URLS=json.dumps(urls))
+    if database_url:
+        env["TRADEDOCK_DATABASE_URL"] = database_url
+    logs = [open(home / f"worker{i}.log", "w") for i in range(count)]  # noqa: SIM115
+    procs = [
+        subprocess.Popen(
+            [
+                *([*_PY_SPY, str(home / "w0.stacks"), "--"] if profile and i == 0 else []),
+                sys.executable,
+                "-m",
+                "bench.fleet_worker",
+                *args,
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=logs[i],
+            env=env,
+            text=True,
+        )
+        for i in range(count)
+    ]
+    try:
+        for proc in procs:
+            assert proc.stdout is not None
+            line = proc.stdout.readline()
+            while line.startswith("py-spy>") or not line.strip():
+                line = proc.stdout.readline()
+            if line.strip() != "ready":
+                raise RuntimeError(f"worker did not start: {line!r}; see {home}/worker*.log")
+        started = time.perf_counter()
+        for proc in procs:
+            assert proc.stdin is not None
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+        results = []
+        for proc in procs:
+            out, _ = proc.communicate(timeout=3600)
+            results.append(json.loads(next(x for x in out.splitlines() if x.startswith("{"))))
+        wall = time.perf_counter() - started
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+        for log in logs:
+            log.close()
+    return {"wall_s": wall, "workers": results}
+
+
+async def run_one(count: int, workers: int, postgres: str | None, *, limits: bool, profile: bool) -> dict[str, Any]:
+    sims = Sims(unlimited=not limits, exchanges="bybit")
+    try:
+        with TemporaryDirectory() as tmp:
+            home = Path(tmp)
+            if postgres:
+                async with postgres_database(postgres) as url:
+                    return await _measure(home, url, sims, count, workers, limits, profile)
+            return await _measure(home, None, sims, count, workers, limits, profile)
+    finally:
+        sims.stop()
+
+
+async def _measure(
+    home: Path, url: str | None, sims: Sims, count: int, workers: int, limits: bool, profile: bool
+) -> dict[str, Any]:
+    seed_s = await _seed(home, url, sims, count)
+    requests_before = await sims.requests_served("bybit")
+    args = [] if limits else ["--unlimited"]
+    done = await asyncio.to_thread(_workers, home, url, sims.urls, workers, args, profile)
+    requests = await sims.requests_served("bybit") - requests_before
+    runs = await _runs(home, url)
+    cpu = sum(w["cpu_s"] for w in done["workers"])
+    return {
+        "connections": count,
+        "workers": workers,
+        "backend": "PostgreSQL" if url else "SQLite",
+        "limits": limits,
+        "seed_s": seed_s,
+        "wall_s": done["wall_s"],
+        "cpu_ms_per_check": cpu / max(count, 1) * 1000,
+        "peak_rss_mib": max(w["peak_rss_mib"] for w in done["workers"]),
+        "runs": runs,
+        "checked": sum(w["checked"] for w in done["workers"]),
+        "failed": sum(w["failed"] for w in done["workers"]),
+        "lost": sum(w["lost"] for w in done["workers"]),
+        "log_tail": (home / "worker0.log").read_text()[-3000:],
+        "requests": requests,
+        "floor_s": requests / BYBIT_IP_PER_S,
+        "profile": summarize(home / "w0.stacks") if profile else None,
+    }
+
+
+def report(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "| connections | backend | workers | exchange per-IP limit | wall | per second | TradeDock CPU per "
+        "verification | peak RSS (largest worker) | requests | runs recorded | not checked |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        runs = ", ".join(f"{status} {n:,}" for status, n in sorted(r["runs"].items()))
+        limit = f"in force (floor {r['floor_s']:.0f} s)" if r["limits"] else "lifted"
+        lines.append(
+            f"| {r['connections']:,} | {r['backend']} | {r['workers']} | {limit} | {r['wall_s']:.1f} s "
+            f"| {r['connections'] / r['wall_s']:.0f} | {r['cpu_ms_per_check']:.1f} ms | {r['peak_rss_mib']:.0f} MiB "
+            f"| {r['requests']:,} | {runs} | {r['failed']} failed, {r['lost']} lost |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--connections", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--postgres", default=None, help="postgresql+psycopg://… (a scratch database is used)")
+    parser.add_argument("--limits", action="store_true", help="keep the exchanges' per-IP limits")
+    parser.add_argument("--profile", action="store_true", help="py-spy the first worker; print what dominates")
+    args = parser.parse_args()
+    row = asyncio.run(run_one(args.connections, args.workers, args.postgres, limits=args.limits, profile=args.profile))
+    print(report([row]))
+    if row["profile"]:
+        print("\nProfile of the first worker: " + describe(row["profile"]))
+
+
+if __name__ == "__main__":
+    main()
