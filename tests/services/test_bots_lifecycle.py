@@ -115,7 +115,7 @@ async def test_start_refused_when_the_account_is_in_hedge_mode(harness: Harness)
     )
     with pytest.raises(BotNotReadyError) as refused:
         await service.start(bot.id)
-    assert refused.value.reason in ("position_mode", "connection_status") and refused.value.fix
+    assert refused.value.reason == "position_mode" and refused.value.fix
     view = await service.get(bot.id)
     assert view.bot.state is BotState.DRAFT and view.bot.state_reason
     [event] = [e for e in view.events if e.type == "bot.start_refused"]

@@ -90,8 +90,17 @@ def unfit_connection(row: Connection | None) -> Unfit | None:
 
 
 def unfit_report(outcome: Outcome) -> Unfit | None:
-    """A fresh verification's verdict on trading: status, position mode, balance."""
+    """A fresh verification's verdict on trading: the position mode and the balance first (they name the fix),
+    then the status."""
     failing = [f"{c.id}: {c.message}" for c in outcome.checks if c.outcome in ("fail", "error")]
+    for check in outcome.checks:
+        if check.id == "position.mode" and check.outcome == "fail":
+            return Unfit("position_mode", check.message, " ".join(check.fix) or "Switch to one-way mode.", failing)
+        if check.id == "balance.minimum" and (
+            check.outcome == "fail"
+            or (check.outcome == "warn" and Decimal(str(check.evidence.get("trading_wallet_usd") or "0")) <= 0)
+        ):
+            return Unfit("balance", check.message, " ".join(check.fix) or "Fund the futures wallet.", failing)
     if outcome.status.value not in HEALTHY:
         return Unfit(
             "connection_status",
@@ -99,13 +108,6 @@ def unfit_report(outcome: Outcome) -> Unfit | None:
             "Fix the problems the check names (replace the key if it was revoked), then start the bot again.",
             failing,
         )
-    for check in outcome.checks:
-        if check.id == "position.mode" and check.outcome == "fail":
-            return Unfit("position_mode", check.message, " ".join(check.fix) or "Switch to one-way mode.", failing)
-        if check.id == "balance.minimum" and (
-            check.outcome == "fail" or Decimal(str(check.evidence.get("trading_wallet_usd") or "0")) <= 0
-        ):
-            return Unfit("balance", check.message, " ".join(check.fix) or "Fund the futures wallet.", [check.message])
     return None
 
 
