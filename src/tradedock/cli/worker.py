@@ -51,9 +51,11 @@ def worker(
             )
             if queue == "procrastinate":
                 from tradedock.monitor.queue import QueueWorker
+                from tradedock.services.builtin_strategies import builtin_tick_hook  # signals from market data
                 from tradedock.services.execution import tick_hook  # the bots' execution engine, once per tick
 
-                await QueueWorker(ctx, service=service, tick_hooks=(tick_hook(service.worker_id),)).run(stopping)
+                hooks = (builtin_tick_hook(), tick_hook(service.worker_id))
+                await QueueWorker(ctx, service=service, tick_hooks=hooks).run(stopping)
             else:
                 from tradedock.monitor import MonitorRunner
 

@@ -1,7 +1,8 @@
 """`MonitorRunner`: rounds of `MonitorService` in a loop, as an asyncio task (serve) or the main task (worker).
 
 What belongs here: the loop, its stop signal and its pacing. What does not: what a round does (services.monitor;
-each round also runs the bots' execution engine once: services.execution).
+each round also runs the built-in strategies once, services.builtin_strategies, then the bots' execution engine
+once, services.execution).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 
+from tradedock.services.builtin_strategies import BuiltinStrategyRunner
 from tradedock.services.context import AppContext
 from tradedock.services.execution import ExecutionService
 from tradedock.services.monitor import MonitorService, RoundResult
@@ -22,6 +24,7 @@ class MonitorRunner:
         self.ctx = ctx
         self.service = service or MonitorService(ctx)
         self.execution = ExecutionService(ctx, self.service.worker_id)
+        self.builtins = BuiltinStrategyRunner(ctx)
         self.stopping = asyncio.Event()
         self.rounds = 0
         self._task: asyncio.Task[None] | None = None
@@ -36,6 +39,7 @@ class MonitorRunner:
                     result = await self.service.run_round()
                 except Exception:  # the loop outlives any one round (database restart, bug in one part, …)
                     _log.exception("monitor round failed; retrying in %.0f s", poll)
+                await self._run_builtins()  # built-in strategies' signals first, so their orders go out this round
                 executed = await self._execute()
                 self.rounds += 1
                 if executed or (result is not None and (result.claimed or result.deliveries)):
@@ -44,6 +48,13 @@ class MonitorRunner:
                     await asyncio.wait_for(self.stopping.wait(), poll)
         finally:
             await self.service.aclose()
+
+    async def _run_builtins(self) -> None:
+        """One round of the built-in strategies (services.builtin_strategies): signals from market data."""
+        try:
+            await self.builtins.run_round()
+        except Exception:  # the loop outlives any one round
+            _log.exception("built-in strategy round failed")
 
     async def _execute(self) -> bool:
         """One round of the bots' execution engine; whether orders moved (more may be due right away)."""

@@ -240,6 +240,12 @@ class ConnectionRepository:
         query = select(Connection).where(Connection.id == connection_id, Connection.owner_id == owner_id)
         return (await self._session.execute(query)).scalar_one_or_none()
 
+    async def exchange_and_environment(self, connection_id: str) -> tuple[str, str] | None:
+        """A connection's exchange and environment, whoever owns it (the built-in strategy runner: market data)."""
+        query = select(Connection.exchange, Connection.environment).where(Connection.id == connection_id)
+        row = (await self._session.execute(query)).one_or_none()
+        return None if row is None else (str(row[0]), str(row[1]))
+
     async def get(self, owner_id: str, connection_id: str) -> Connection:
         """The owner's connection; `NotFoundError` for a missing or foreign id (indistinguishable)."""
         connection = await self.find(owner_id, connection_id)

@@ -1,0 +1,110 @@
+"""The built-in strategy runner on the in-process simulators: a loaded candle series that crosses gives exactly one
+signal and one order per bot, however many times and by however many workers it is evaluated; a DCA slot orders
+its target; the catalog. SQLite and PostgreSQL (the ``harness`` fixture)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from decimal import Decimal as D
+
+import pytest
+
+from tradedock.domain import ExchangeId
+from tradedock.errors import InvalidInputError
+from tradedock.services.builtin_strategies import BuiltinStrategyRunner, builtin_catalog
+from tradedock.services.strategies import StrategyService
+
+from .bots_helpers import execute, link, running_bot, sim_orders, sim_positions
+from .conftest import Harness
+
+#: SMA2 crosses above SMA3 on the last closed candle: before 59500 <= 59666.67, after 60500 > 60333.33.
+CROSSING = ["60000", "60000", "60000", "59000", "62000"]
+FLAT = ["60000"] * 5
+MA = {"symbol": "BTCUSDT", "interval": "1h", "fast": 2, "slow": 3}
+
+
+async def ma_strategy(harness: Harness, closes: list[str]) -> str:
+    for exchange in (ExchangeId.BYBIT, ExchangeId.BITGET):
+        await harness.controls[exchange].load_candles("BTCUSDT", "1h", closes)
+    view = await StrategyService(harness.ctx).create_builtin("sma 2/3", "ma_crossover", MA)
+    return view.id
+
+
+async def test_a_cross_orders_once_per_bot_however_often_evaluated(harness: Harness) -> None:
+    bybit = await link(harness, ExchangeId.BYBIT)
+    bitget = await link(harness, ExchangeId.BITGET)
+    strategy_id = await ma_strategy(harness, CROSSING)
+    await running_bot(harness, bybit, strategy_id, value="300")
+    await running_bot(harness, bitget, strategy_id, value="300")
+
+    runner = BuiltinStrategyRunner(harness.ctx)
+    first = await runner.run_round()
+    assert (first.evaluated, first.signals, first.orders_created, first.failed) == (1, 1, 2, 0)
+    assert (await runner.run_round()).evaluated == 0  # not due before the next candle closes
+
+    other_worker = await BuiltinStrategyRunner(harness.ctx).run_round()
+    assert (other_worker.evaluated, other_worker.signals, other_worker.already_emitted) == (1, 0, 1)
+
+    await execute(harness)
+    await execute(harness)
+    for linked in (bybit, bitget):
+        [order] = sim_orders(harness, linked)
+        # 300 USDT at the mark, which loading the series set to its last close 62000: 0.00483 → lot 0.001
+        assert (order.side.value, order.filled_qty) == ("buy", D("0.004"))
+        assert [(p.size, p.long) for p in sim_positions(harness, linked)] == [(order.filled_qty, True)]
+    [signal] = await StrategyService(harness.ctx).signals(strategy_id)
+    assert signal.signal_id.startswith("ma-2-3-1h-") and signal.action.value == "long"
+
+
+async def test_two_workers_at_once_make_one_signal(harness: Harness) -> None:
+    bybit = await link(harness, ExchangeId.BYBIT)
+    strategy_id = await ma_strategy(harness, CROSSING)
+    await running_bot(harness, bybit, strategy_id, value="300")
+    rounds = await asyncio.gather(*(BuiltinStrategyRunner(harness.ctx).run_round() for _ in range(4)))
+    assert sum(r.signals for r in rounds) == 1
+    assert sum(r.already_emitted for r in rounds) == 3
+    assert sum(r.failed for r in rounds) == 0
+    await execute(harness)
+    assert len(sim_orders(harness, bybit)) == 1
+
+
+async def test_no_cross_no_signal(harness: Harness) -> None:
+    bybit = await link(harness, ExchangeId.BYBIT)
+    strategy_id = await ma_strategy(harness, FLAT)
+    await running_bot(harness, bybit, strategy_id)
+    result = await BuiltinStrategyRunner(harness.ctx).run_round()
+    assert (result.evaluated, result.signals) == (1, 0)
+    assert await StrategyService(harness.ctx).signals(strategy_id) == []
+
+
+async def test_dca_slot_orders_its_target(harness: Harness) -> None:
+    bybit = await link(harness, ExchangeId.BYBIT, price="60000")
+    now = datetime.now(UTC)
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    params = {"symbol": "BTCUSDT", "quote_amount": "300", "every_hours": 1, "max_orders": 3}
+    params["start_at"] = hour.isoformat()
+    view = await StrategyService(harness.ctx).create_builtin("dca", "dca", params)
+    await running_bot(harness, bybit, view.id)
+    result = await BuiltinStrategyRunner(harness.ctx).run_round()
+    assert (result.signals, result.orders_created) == (1, 1)
+    await execute(harness)
+    [order] = sim_orders(harness, bybit)
+    assert (order.side.value, order.filled_qty) == ("buy", D("0.005"))  # 300 / 60000
+
+
+async def test_bad_params_are_refused_when_created(harness: Harness) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        await StrategyService(harness.ctx).create_builtin("bad", "ma_crossover", {**MA, "fast": 5, "slow": 3})
+    assert caught.value.field == "params.fast"
+
+
+def test_catalog_lists_the_builtins_with_params() -> None:
+    catalog = {entry.name: entry for entry in builtin_catalog()}
+    assert list(catalog) == ["ma_crossover", "dca"]
+    names = ["symbol", "quote_amount", "every_hours", "max_orders", "start_at"]
+    assert [p.name for p in catalog["dca"].params] == names
+    assert catalog["ma_crossover"].to_json()["params"][2] == {
+        "name": "fast", "kind": "integer", "help": "Candles in the fast average.", "required": True,
+        "default": None, "choices": [], "minimum": 1, "maximum": 198,
+    }  # fmt: skip
