@@ -4,8 +4,11 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -16,7 +19,7 @@ from tests.services.conftest import EGRESS_IP, CountingTransport, Harness
 from tradedock.config import load_settings
 from tradedock.db.models import VerificationRun
 from tradedock.domain import ExchangeId
-from tradedock.services.context import open_app
+from tradedock.services.context import AppContext, open_app
 from tradedock.services.records import Store
 from tradedock.vault import SealContext
 from tradedock_sim.app import create_app
@@ -70,9 +73,11 @@ async def mharness(tmp_path: Path, monitor_db: str | None) -> AsyncIterator[Harn
             await client.aclose()
 
 
-async def store_connection(harness: Harness, fields: dict[str, str], owner: str = "local") -> str:
-    """Store a healthy Bybit key as a connection directly (fast; sealed by the real vault; never checked)."""
-    exchange = ExchangeId.BYBIT
+async def store_connection(
+    harness: Harness, fields: dict[str, str], owner: str = "local", exchange: ExchangeId = ExchangeId.BYBIT
+) -> str:
+    """Store a healthy key (Bybit by default) as a connection directly (fast; sealed by the real vault; never
+    checked)."""
     async with harness.ctx.transaction() as session:
         store = Store(session, harness.ctx.clock)
         owner_id = await store.owner_id(owner)
@@ -110,3 +115,59 @@ async def monitor_runs(harness: Harness) -> dict[str, int]:
             .group_by(VerificationRun.connection_id)
         )
         return {cid: int(n) for cid, n in rows.all()}
+
+
+#: The scale tests spread their connections over two simulated exchanges: each has its own per-IP rate limit
+#: (Bybit 600 / 5 s, Bitget 6000 / min), which the workers keep to, so one exchange alone would make them wait.
+SCALE_EXCHANGES = ("bybit", "bitget")
+
+
+@pytest.fixture(scope="module")
+def sim_process() -> Iterator[dict[str, str]]:
+    """`tradedock-sim serve --exchanges bybit,bitget` in its own process; its URLs from the JSON line it prints."""
+    command = [
+        str(Path(sys.executable).with_name("tradedock-sim")), "serve", "--exchanges", ",".join(SCALE_EXCHANGES)
+    ]  # fmt: skip
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line, proc.stderr.read() if proc.stderr else "tradedock-sim printed nothing"
+        yield dict(json.loads(line))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+async def seed_bulk(ctx: AppContext, urls: dict[str, str], per_exchange: dict[str, int]) -> tuple[list[str], list[str]]:
+    """Healthy sandbox keys minted by the simulator process, stored as connections in one transaction (sealed by
+    the real vault; never checked); their ids and their secrets (for leak checks)."""
+    ids, secrets = [], []
+    async with httpx.AsyncClient(timeout=10) as http:
+        presets = []
+        for exchange, count in per_exchange.items():
+            for _ in range(count):
+                response = await http.post(f"{urls[exchange]}/_sim/scenarios/healthy", json={"ip": "127.0.0.1"})
+                response.raise_for_status()
+                presets.append((exchange, response.json()["credentials"]))
+    async with ctx.transaction() as session:
+        store = Store(session, ctx.clock)
+        owner_id = await store.owner_id("local")
+        for exchange, fields in presets:
+            cid = str(uuid.uuid4())
+            await store.connections.add(
+                connection_id=cid,
+                owner_id=owner_id,
+                exchange=exchange,
+                environment="sandbox",
+                label=f"bot {cid[:4]}",
+                scope="futures",
+                status="connected",
+                key_fingerprint=ctx.vault.fingerprint(exchange, fields["api_key"]),
+                masked_key="…" + fields["api_key"][-4:],
+                sealed=ctx.vault.seal(fields, SealContext(owner_id, cid, exchange)),
+                contract_type="usdt_m",
+            )
+            ids.append(cid)
+            secrets.extend(v for k, v in fields.items() if k != "api_key")
+    return ids, secrets

@@ -122,6 +122,10 @@ class Budgets:
 
     def __init__(self) -> None:
         self._limiters: dict[tuple[str, ...], AsyncLimiter] = {}
+        #: How many processes share the egress IP's per-IP budgets (the monitor sets it to the live workers, from
+        #: their heartbeats): each request costs that many tokens, so together they stay within the exchange's
+        #: per-IP limit (each gets 1/n of the burst and of the drain). Per-UID budgets are not divided.
+        self.ip_share = 1
 
     def _limiter(self, key: tuple[str, ...], limit: RateLimit) -> AsyncLimiter:
         limiter = self._limiters.get(key)
@@ -146,11 +150,13 @@ class Budgets:
         deadline = loop.time() + wait_s
         steps: list[tuple[tuple[str, ...], RateLimit, float]] = []
         own = book.paths.get(path)
+        share = float(max(1, self.ip_share))
         if own is not None:
-            scope_key = account if own.scope is LimitScope.UID else host
-            steps.append(((exchange, base_url if own.scope is LimitScope.UID else host, scope_key, path), own, 1.0))
+            per_uid = own.scope is LimitScope.UID
+            scope_key = account if per_uid else host
+            steps.append(((exchange, base_url if per_uid else host, scope_key, path), own, 1.0 if per_uid else share))
         if book.ip is not None:
-            amount = float(book.weights.get(path, 1))
+            amount = float(book.weights.get(path, 1)) * share
             steps.append(((exchange, host, "ip"), book.ip, amount))
         for key, limit, amount in steps:
             limiter = self._limiter(key, limit)

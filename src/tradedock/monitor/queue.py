@@ -17,7 +17,8 @@ Tasks, all on the ``tradedock-monitor`` queue:
 - ``tradedock.monitor.deliver``: claims and attempts due webhook deliveries (their own leases).
 - ``tradedock.monitor.recover`` (periodic, same pace): jobs left ``doing`` by a worker whose procrastinate heartbeat
   is older than ``TRADEDOCK_MONITOR_LEASE_S`` (killed, host lost) are put back to ``todo`` (procrastinate's retry),
-  so another worker runs them; the connection's own lease has expired by then.
+  so another worker runs them; the connection's own lease has expired by then. A stalled tick or recover job whose
+  successor already waits (same queueing lock) ends ``aborted`` instead: the successor does its work.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ DELIVER = "tradedock.monitor.deliver"
 RECOVER = "tradedock.monitor.recover"
 #: Queueing lock and lock of a connection's re-check job: this prefix and the connection id.
 CHECK_LOCK = "tradedock.check:"
+#: The process's own heartbeat (monitor_workers) is written every tick, at most once a second.
+BEAT_MIN_S = 1.0
 #: How many re-check jobs one tick queues at most (the rest on the next tick).
 TICK_LIMIT = 2000
 
@@ -163,8 +166,10 @@ class QueueWorker:
             try:
                 await manager.retry_job(job)
                 recovered += 1
-            except ConnectorException:  # a job with its queueing lock is already waiting: that one will run
-                await manager.finish_job(job, status=Status.FAILED, delete_job=False)
+            except (ConnectorException, AlreadyEnqueued):
+                # A newer job with its queueing lock already waits (the next tick, or recover): that one runs;
+                # this one ends as aborted (superseded), not failed.
+                await manager.finish_job(job, status=Status.ABORTED, delete_job=False)
         if recovered:
             _log.warning("monitor: %d job(s) of a stalled worker put back in the queue", recovered)
         return recovered
@@ -172,7 +177,7 @@ class QueueWorker:
     # --- the process -------------------------------------------------------------------------------------------
 
     async def _beat(self, stopping: asyncio.Event) -> None:
-        """This process's row in ``monitor_workers`` (the health view, shared rate budgets), every tick."""
+        """This process's row in ``monitor_workers`` (the health view, shared rate budgets), every tick (≥ 1 s)."""
         while not stopping.is_set():
             checks, deliveries, self.checks, self.deliveries = self.checks, self.deliveries, 0, 0
             try:
@@ -180,7 +185,7 @@ class QueueWorker:
             except Exception:
                 _log.exception("monitor heartbeat failed")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), self.tick_s)
+                await asyncio.wait_for(stopping.wait(), max(self.tick_s, BEAT_MIN_S))
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Work until ``stopping`` is set, then finish the running jobs and leave."""

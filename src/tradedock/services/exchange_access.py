@@ -19,7 +19,7 @@ from tradedock.config import Settings
 from tradedock.domain import Credentials, Environment, ExchangeId
 from tradedock.errors import InvalidInputError
 from tradedock.exchanges.base import ExchangeAdapter, ExchangeSpec, HttpOptions
-from tradedock.exchanges.pool import aclose_clients
+from tradedock.exchanges.pool import aclose_clients, loop_pool
 from tradedock.exchanges.registry import get_exchange
 
 
@@ -73,6 +73,11 @@ class ExchangeAccess:
             transport=self.transports.get(exchange),
             clock=self.clock,
         )
+
+    def share_ip_budgets(self, processes: int) -> None:
+        """``processes`` (this one included) send to the exchanges from the same egress IP: from now on this event
+        loop's per-IP rate budgets are 1/``processes`` of each exchange's limit (`exchanges.budgets.Budgets`)."""
+        loop_pool().budgets.ip_share = max(1, processes)
 
     async def aclose(self) -> None:
         """Close the pooled exchange connections of this event loop (adapters share them; see `exchanges.pool`)."""

@@ -46,6 +46,8 @@ _log = logging.getLogger(__name__)
 
 #: Days before a key's expiry at which `connection.key_expiring` is sent (once each).
 EXPIRY_THRESHOLDS = (14, 7, 1)
+#: The shortest time a worker's last heartbeat counts it as live (for sharing rate budgets).
+LIVE_WINDOW_MIN = timedelta(seconds=10)
 #: How many unscheduled connections one round adds to the schedule.
 SCHEDULE_BATCH = 500
 
@@ -174,11 +176,20 @@ class MonitorService:
         return result
 
     async def heartbeat(self, *, checks: int = 0, deliveries: int = 0) -> None:
+        """Beat, then share the exchanges' per-IP rate budgets with the workers alive now (see `live_window`)."""
+        now = self.clock.now()
         async with self.ctx.transaction() as session:
             host, pid = socket.gethostname(), os.getpid()
-            await MonitorRepository(session).heartbeat(
-                self.worker_id, host, pid, self.clock.now(), checks=checks, deliveries=deliveries
-            )
+            repo = MonitorRepository(session)
+            await repo.heartbeat(self.worker_id, host, pid, now, checks=checks, deliveries=deliveries)
+            live = await repo.live_workers(now - self.live_window)
+        self.ctx.access.share_ip_budgets(live)
+
+    @property
+    def live_window(self) -> timedelta:
+        """A worker that beat within this is counted as sending requests: three ticks, at least 10 s (a worker beats
+        every tick and every batch; a dead one keeps its share that long, which only makes the others slower)."""
+        return max(timedelta(seconds=3 * self.ctx.settings.monitor_poll_s), LIVE_WINDOW_MIN)
 
     async def schedule_new(self) -> int:
         """Give every connection without one a schedule row: due now if never checked, else one jittered interval
