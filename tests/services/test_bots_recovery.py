@@ -122,3 +122,19 @@ async def test_signal_secrets_are_never_stored_or_shown(
             rows = (await session.execute(text(f"SELECT * FROM {table}"))).all()  # fixed table names
             sweep.record(f"table {table}", "\n".join(repr(tuple(r)) for r in rows))
     sweep.assert_clean()
+
+
+async def test_a_signal_not_executed_in_time_is_skipped_not_traded_late(harness: Harness) -> None:
+    bybit = await link(harness, ExchangeId.BYBIT)
+    strategy_id, secret = await webhook_strategy(harness)
+    await running_bot(harness, bybit, strategy_id)
+    await signal(harness, strategy_id, secret, "late", "long")
+    long_ago = harness.ctx.clock.now() - timedelta(minutes=6)  # the workers were down meanwhile
+    async with harness.ctx.transaction() as session:
+        await session.execute(update(BotOrder).values(created_at=long_ago))
+    result = await execute(harness)
+    assert (result.sent, result.skipped) == (0, 1)
+    async with harness.ctx.reading() as session:
+        [row] = (await session.execute(select(BotOrder))).scalars().all()
+    assert row.state == "skipped" and "after its signal" in (row.error or "")
+    assert sim_orders(harness, bybit) == []

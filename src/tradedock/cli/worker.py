@@ -34,10 +34,22 @@ def worker(
         try:
             service = MonitorService(ctx)
             if once:
+                from tradedock.services.execution import ExecutionService
+
                 result = await service.run_round()
                 await service.aclose()
-                summary = {"worker": service.worker_id, "checked": result.checked, "failed": result.failed}
-                print(json.dumps(summary) if as_json else f"Checked {result.checked}, failed {result.failed}.")
+                executed = await ExecutionService(ctx, service.worker_id).run_round()  # the bots' orders due now
+                summary = {
+                    "worker": service.worker_id,
+                    "checked": result.checked,
+                    "failed": result.failed,
+                    "bot_orders_sent": executed.sent,
+                }
+                print(
+                    json.dumps(summary)
+                    if as_json
+                    else f"Checked {result.checked}, failed {result.failed}; sent {executed.sent} bot order(s)."
+                )
                 return EXIT_OK
             stopping = asyncio.Event()
             loop = asyncio.get_running_loop()

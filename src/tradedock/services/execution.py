@@ -44,6 +44,7 @@ from tradedock.errors import (
     RateLimitedError,
     TimestampRejectedError,
     TradeDockError,
+    UserFixableError,
 )
 from tradedock.exchanges import placing
 from tradedock.exchanges.base import ExchangeAdapter, TradingAdapter
@@ -93,6 +94,9 @@ class ExecutionPolicy:
     reconcile_every: timedelta = timedelta(seconds=60)
     batch: int = 8
     max_send_attempts: int = 3
+    #: A signal's order still not sent after this (the exchange was down, the workers stopped) is skipped: a
+    #: late trade on an old signal is worse than none.
+    max_delay: timedelta = timedelta(minutes=5)
     lookups: int = placing.LOOKUPS
     lookup_pause_s: float = placing.LOOKUP_PAUSE_S
 
@@ -213,9 +217,15 @@ class ExecutionService:
             running = False
         # Signal orders of a bot that is not running are not executed (stop orders and unresolved sends are).
         todo: list[BotOrder] = []
+        now = self.clock.now()
         for order in work.orders:
-            if order.state == RowState.PENDING.value and order.origin == "signal" and not running:
+            waiting = order.state == RowState.PENDING.value and order.origin == "signal"
+            if waiting and not running:
                 await self._finish(work, order, RowState.SKIPPED, error=f"not executed: the bot is {bot.state}")
+                result.skipped += 1
+            elif waiting and now - order.created_at > self.policy.max_delay:
+                late = int((now - order.created_at).total_seconds())
+                await self._finish(work, order, RowState.SKIPPED, error=f"not executed: {late} s after its signal")
                 result.skipped += 1
             else:
                 todo.append(order)
@@ -299,56 +309,19 @@ class ExecutionService:
         raise error
 
     async def _send(self, work: _Work, adapter: Trader, order: BotOrder, result: ExecutionRound) -> None:
-        bot = work.bot
-        positions = await adapter.positions(order.symbol)
-        current, entry, hedge = net_position(positions, order.symbol)
-        if hedge:
-            unfit = Unfit(
-                "position_mode",
-                "the account is in hedge mode; bots trade in one-way mode",
-                "Switch the account to one-way mode, then start the bot again.",
-            )
-            await self._finish(work, order, RowState.FAILED, error=f"not sent: {unfit.message}")
-            await self._pause(work, unfit, result)
-            raise Halt
-        mark = await adapter.mark_price(order.symbol)
-        sizing = Sizing(SizingKind(bot.sizing_kind), bot.sizing_value, bot.leverage_cap, bot.max_position_quote)
-        action = SignalAction(order.action)
-        available = equity = None
-        opening = action in (SignalAction.LONG, SignalAction.SHORT)
-        if opening and (sizing.kind is SizingKind.BALANCE_PCT or sizing.leverage_cap is not None):
-            available, equity = await self._futures_balance(work, adapter)
-        signal_size = work.sizes.get(order.signal_id) if order.signal_id else None
-        size = target_size(action, sizing, mark, signal_size=signal_size, available=available, equity=equity)
-        if opening and size <= 0:
-            unfit = Unfit("balance", "the futures wallet has no available balance", "Fund the futures wallet.")
-            await self._finish(work, order, RowState.REJECTED, error=f"not sent: {unfit.message}")
-            result.rejected += 1
-            await self._pause(work, unfit, result)
-            raise Halt
-        planned = plan(action, current, size, explicit_size=signal_size is not None)
-        if planned.qty == 0:
-            await self._finish(work, order, RowState.SKIPPED, error=planned.why or "nothing to order")
-            result.skipped += 1
-            return
-        request = OrderRequest(
-            order.symbol,
-            planned.side,
-            OrderType.MARKET,
-            planned.qty,
-            reduce_only=planned.reduce_only,
-            client_order_id=order.client_order_id,
-        )
         try:
-            if bot.leverage_cap is not None and not planned.reduce_only:
-                rules = await adapter.instrument_rules(order.symbol)
-                cap = bot.leverage_cap if rules.max_leverage is None else min(bot.leverage_cap, rules.max_leverage)
-                await adapter.set_leverage(order.symbol, cap.to_integral_value())
-            prepared = await placing.prepare(adapter, request)
-        except InvalidInputError as refused:  # below the minimum quantity or notional: nothing was sent
-            await self._finish(work, order, RowState.REJECTED, error=refused.message, side=planned.side)
+            planned = await self._plan(work, adapter, order, result)
+        except KEY_REFUSED:
+            raise
+        except TimestampRejectedError:  # our clock, not the order: try again next round
+            raise Halt from None
+        except UserFixableError as refused:  # below a minimum, leverage refused, …: nothing was sent
+            await self._finish(work, order, RowState.REJECTED, error=f"not sent: {refused.message}")
             result.rejected += 1
             return
+        if planned is None:
+            return
+        prepared, current, entry = planned
         order = await self._mark_sending(work, order, prepared)
         try:
             answer = await placing.place_once(
@@ -380,6 +353,57 @@ class ExecutionService:
             answer = found
         result.sent += 1
         await self._record(work, order, answer, current, entry)
+
+    async def _plan(
+        self, work: _Work, adapter: Trader, order: BotOrder, result: ExecutionRound
+    ) -> tuple[OrderRequest, Decimal, Decimal | None] | None:
+        """Phase 2 before the send: read position, mark (and balance), size, apply the exchange's rules. ``None``
+        when there is nothing to order (recorded)."""
+        bot = work.bot
+        positions = await adapter.positions(order.symbol)
+        current, entry, hedge = net_position(positions, order.symbol)
+        if hedge:
+            unfit = Unfit(
+                "position_mode",
+                "the account is in hedge mode; bots trade in one-way mode",
+                "Switch the account to one-way mode, then start the bot again.",
+            )
+            await self._finish(work, order, RowState.FAILED, error=f"not sent: {unfit.message}")
+            await self._pause(work, unfit, result)
+            raise Halt
+        mark = await adapter.mark_price(order.symbol)
+        sizing = Sizing(SizingKind(bot.sizing_kind), bot.sizing_value, bot.leverage_cap, bot.max_position_quote)
+        action = SignalAction(order.action)
+        available = equity = None
+        opening = action in (SignalAction.LONG, SignalAction.SHORT)
+        if opening and (sizing.kind is SizingKind.BALANCE_PCT or sizing.leverage_cap is not None):
+            available, equity = await self._futures_balance(work, adapter)
+        signal_size = work.sizes.get(order.signal_id) if order.signal_id else None
+        size = target_size(action, sizing, mark, signal_size=signal_size, available=available, equity=equity)
+        if opening and size <= 0:
+            unfit = Unfit("balance", "the futures wallet has no available balance", "Fund the futures wallet.")
+            await self._finish(work, order, RowState.REJECTED, error=f"not sent: {unfit.message}")
+            result.rejected += 1
+            await self._pause(work, unfit, result)
+            raise Halt
+        planned = plan(action, current, size, explicit_size=signal_size is not None)
+        if planned.qty == 0:
+            await self._finish(work, order, RowState.SKIPPED, error=planned.why or "nothing to order")
+            result.skipped += 1
+            return None
+        request = OrderRequest(
+            order.symbol,
+            planned.side,
+            OrderType.MARKET,
+            planned.qty,
+            reduce_only=planned.reduce_only,
+            client_order_id=order.client_order_id,
+        )
+        if bot.leverage_cap is not None and not planned.reduce_only:
+            rules = await adapter.instrument_rules(order.symbol)
+            cap = bot.leverage_cap if rules.max_leverage is None else min(bot.leverage_cap, rules.max_leverage)
+            await adapter.set_leverage(order.symbol, cap.to_integral_value())
+        return await placing.prepare(adapter, request), current, entry
 
     async def _futures_balance(self, work: _Work, adapter: Trader) -> tuple[Decimal, Decimal]:
         """(available, total) USD stablecoins in the exchange's futures trading wallet."""
