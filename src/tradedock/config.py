@@ -4,6 +4,11 @@ What belongs here: every knob an operator can turn, with its default, meaning an
 which creates the data directory with mode 0700. A malformed value raises `SettingError` naming the variable and
 the fix (the CLI exits 2). What does not: reading key material (the vault parses ``master_key``), opening
 databases, or anything built at import time.
+
+`Settings` is a plain pydantic model; `load_settings` reads the ``TRADEDOCK_*`` variables itself (names matched
+case-insensitively; every value is text that pydantic converts, and the structured ones — IP lists, JSON maps —
+have their own parsers below). Not pydantic-settings: importing it (and the asyncio it pulls in) cost about 30 ms
+of every command's start-up, for a prefix lookup (issue 9).
 """
 
 from __future__ import annotations
@@ -15,13 +20,11 @@ import re
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import platformdirs
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from pydantic_settings import SettingsError as _SourceError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from tradedock.errors import InvalidInputError
 from tradedock.jsonlimits import JsonLimitError, loads_limited
@@ -41,8 +44,10 @@ def default_home() -> Path:
     return Path(platformdirs.user_data_dir("tradedock", appauthor=False))
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+class Settings(BaseModel):
+    """Every setting, validated. Build it with `load_settings()` (which reads the environment)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
     #: Data directory: SQLite file, generated master key file. Created with mode 0700.
     home: Path = Field(default_factory=default_home)
@@ -53,9 +58,9 @@ class Settings(BaseSettings):
     #: File holding master key(s) in the same format, one per line (first is primary).
     master_key_file: Path | None = None
     #: The platform's public egress IPs that users must whitelist on their keys.
-    egress_ips: Annotated[tuple[str, ...], NoDecode] = ()
+    egress_ips: tuple[str, ...] = ()
     #: JSON map exchange → base URL of the simulated exchanges (environment ``sandbox``).
-    sandbox_urls: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    sandbox_urls: dict[str, str] = Field(default_factory=dict)
     #: Allow sandbox URLs on hosts other than loopback (the sandbox gets real-looking credentials, and plain
     #: http would send them in clear). Off: only 127.0.0.0/8, ::1 and localhost.
     sandbox_allow_remote: bool = False
@@ -67,7 +72,7 @@ class Settings(BaseSettings):
     transfer_policy: PermissionPolicy = PermissionPolicy.FAIL
     #: Per-exchange minimum futures balance in USD, JSON, e.g. ``{"bitget": 150, "bybit": 50}``;
     #: missing exchanges use the built-in profile.
-    balance_minimums: Annotated[dict[str, Decimal], NoDecode] = Field(default_factory=dict)
+    balance_minimums: dict[str, Decimal] = Field(default_factory=dict)
     #: Warn when a key expires within this many days.
     expiry_warn_days: int = Field(14, ge=0, le=3650)
     #: Warn when the measured clock offset exceeds this many milliseconds.
@@ -304,6 +309,18 @@ def _setting_error(name: str, reason: str) -> SettingError:
     return SettingError(variable, f"{variable} is not valid: {reason}", fix=fix)
 
 
+def environment_values() -> dict[str, str]:
+    """The ``TRADEDOCK_<SETTING>`` variables that name a setting, by setting name (``TRADEDOCK_HOME`` →
+    ``home``); variable names are matched case-insensitively, other variables are ignored."""
+    fields = Settings.model_fields
+    found: dict[str, str] = {}
+    for variable, value in os.environ.items():
+        upper = variable.upper()
+        if upper.startswith(ENV_PREFIX) and (name := upper.removeprefix(ENV_PREFIX).lower()) in fields:
+            found[name] = value
+    return found
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Read settings from the environment; keyword overrides win (tests, CLI options).
 
@@ -311,15 +328,12 @@ def load_settings(**overrides: Any) -> Settings:
     it may be a secret).
     """
     try:
-        return Settings(**overrides)
+        return Settings(**{**environment_values(), **overrides})
     except ValidationError as exc:
         first = exc.errors(include_url=False, include_input=False)[0]
         name = str(first["loc"][0]) if first["loc"] else "settings"
         reason = str(first["msg"]).removeprefix("Value error, ")
         raise _setting_error(name, reason) from None
-    except _SourceError as exc:  # a value pydantic-settings could not even decode
-        match = re.search(r'field "(\w+)"', str(exc))
-        raise _setting_error(match.group(1) if match else "settings", "cannot be parsed") from None
 
 
 def ensure_home(settings: Settings) -> Path:

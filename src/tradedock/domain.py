@@ -233,6 +233,9 @@ class AccountInfo:
     native: Mapping[str, object] = field(default_factory=dict)
 
 
+#: The owner name the CLI acts as (single-operator installs).
+LOCAL_OWNER = "local"
+
 #: Coins valued 1:1 in USD when the exchange gives no USD value — the one list (adapters leave ``usd_value``
 #: empty unless the exchange itself reports a USD value; `Balance.usd_estimate` applies this rule).
 USD_STABLECOINS = frozenset({"USDT", "USDC", "USD", "USD1", "FDUSD", "BUSD", "USDE", "DAI", "TUSD", "PYUSD", "USDD"})

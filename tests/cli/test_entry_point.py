@@ -44,6 +44,36 @@ def test_help_and_version_load_no_database_network_or_simulator_code() -> None:
     assert proc.stdout.strip() == "", f"loaded for --help/version: {proc.stdout}"
 
 
+READ_PROBE = """
+import sys
+from typer.testing import CliRunner
+from tradedock.cli.main import app
+for args in (["list"], ["list", "--json"], ["show", sys.argv[1]], ["show", sys.argv[1], "--json"]):
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, (args, result.output)
+    assert "Main [prod]" in result.output, (args, result.output)
+print(" ".join(sorted(m for m in sys.modules if m in {FORBIDDEN} or m.split(".")[0] in {FORBIDDEN}
+                      or m.startswith(("tradedock.services.connections", "tradedock.services.context",
+                                       "tradedock.verification", "tradedock.exchanges.http"))
+                      or m.endswith(".adapter"))))
+"""
+
+
+def test_list_and_show_read_without_the_orm_migrations_or_http(cli: Cli) -> None:
+    """The light read path (issue 9): on a prepared database, list and show (plain and --json) load no
+    SQLAlchemy, Alembic, async driver, HTTP client, pydantic-settings, connection service or adapter."""
+    preset = cli.scenario("bybit", "healthy")
+    connection_id = cli.connect("bybit", preset["credentials"], "--label", "Main [prod]").json()["connection_id"]
+    forbidden = {"sqlalchemy", "alembic", "aiosqlite", "psycopg", "httpx", "pydantic_settings", "uvicorn", "starlette"}
+    forbidden |= {"tradedock_sim", "eth_account"}
+    code = READ_PROBE.replace("{FORBIDDEN}", repr(forbidden))
+    proc = subprocess.run(
+        [sys.executable, "-c", code, connection_id], capture_output=True, text=True, timeout=60, env=cli.env
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "", f"loaded for list/show: {proc.stdout}"
+
+
 def test_tracebacks_never_show_local_variables() -> None:
     assert app.pretty_exceptions_show_locals is False
 

@@ -15,7 +15,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from tests.conftest import POSTGRES_URL, in_ci
-from tradedock.db import make_engine, make_sessionmaker, migrate
+from tradedock.db import make_engine, make_sessionmaker
+from tradedock.db.migrate import migrate
 
 
 async def _admin_engine() -> AsyncEngine:

@@ -12,9 +12,9 @@ from sqlalchemy import Connection, inspect, text
 from sqlalchemy.exc import StatementError
 
 from tests.db.conftest import Database
-from tradedock.db import Base, ConnectionSecretField, User, is_up_to_date, make_engine, migrate, prepare_database
+from tradedock.db import Base, ConnectionSecretField, User, is_up_to_date, make_engine, prepare_database
 from tradedock.db.engine import SQLITE_BUSY_TIMEOUT_MS
-from tradedock.db.migrate import MIGRATIONS_DIR
+from tradedock.db.migrate import MIGRATIONS_DIR, migrate
 
 EXPECTED_TABLES = {
     "alembic_version",

@@ -21,7 +21,8 @@ from sqlalchemy import text
 
 from tests.conftest import POSTGRES_URL, in_ci
 from tests.db.factories import add_connection, key_b64
-from tradedock.db import make_engine, make_sessionmaker, migrate
+from tradedock.db import make_engine, make_sessionmaker
+from tradedock.db.migrate import migrate
 from tradedock.db.repositories import SecretRepository, UserRepository
 from tradedock.services.vault_admin import check_vault
 from tradedock.vault import SealContext, Vault, parse_key_spec

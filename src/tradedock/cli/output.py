@@ -17,13 +17,15 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from rich.cells import cell_len
 from rich.console import Console, Group
+from rich.control import strip_control_codes
 from rich.live import Live
 from rich.markup import escape
 from rich.panel import Panel
 from rich.spinner import Spinner
 from rich.table import Table
-from rich.text import Text
+from rich.text import Span, Text
 
 __all__ = ["escape"]
 
@@ -187,52 +189,72 @@ def render_connections(
     rows = []
     for conn in connections:
         label, style = STATUS_SHORT.get(conn["status"], (conn["status"], ""))
+        expires = conn.get("key_expires_at")  # (whether the exchange reports expiry matters only without a date)
         rows.append(
             [
-                Text(conn["id"][:8]),
-                Text(f"{conn['exchange']} ({conn['environment']})"),
-                Text(conn.get("label") or ""),
-                Text(conn.get("masked_key") or ""),
+                conn["id"][:8],
+                f"{conn['exchange']} ({conn['environment']})",
+                conn.get("label") or "",
+                conn.get("masked_key") or "",
                 Text(label, style=style),
-                Text(_ago(conn.get("last_checked_at"), now)),
-                _countdown(conn.get("key_expires_at"), now, reported=expiry_reported(conn["exchange"])),
-                Text(money(conn.get("balance_usd"))),
+                _ago(conn.get("last_checked_at"), now),
+                _countdown(expires, now, reported=bool(expires) or expiry_reported(conn["exchange"])),
+                money(conn.get("balance_usd")),
             ]
         )
     headers = ("id", "exchange", "label", "key", "status", "checked", "key expires", "USD")
     console.print(grid(f"Connections ({len(rows)})", headers, rows, right={7}), soft_wrap=True)
 
 
-def grid(title: str, headers: Sequence[str], rows: Sequence[Sequence[Text]], *, right: set[int]) -> Text:
-    """A plain aligned table as one `Text` (long lines are not wrapped). Unlike `rich.table.Table`, which
-    measures every cell several times, this stays fast for thousands of rows (`list` on a platform)."""
-    widths = [len(h) for h in headers]
-    for row in rows:
-        for index, cell in enumerate(row):
-            widths[index] = max(widths[index], cell.cell_len)
-    out = Text(title, style="bold")
-    out.append("\n")
+def grid(title: str, headers: Sequence[str], rows: Sequence[Sequence[Text | str]], *, right: set[int]) -> Text:
+    """A plain aligned table as one `Text` (long lines are not wrapped); a cell is a `Text` or plain text (shown
+    as is, never as markup; control codes removed as `Text` does). Unlike `rich.table.Table`, which measures every
+    cell several times, this stays fast for thousands of rows (`list` on a platform): each cell is measured once,
+    the lines are joined as plain strings and the cells' styles become spans at their offsets."""
+    table = [[_cell(cell) for cell in row] for row in ([Text(h, style="bold") for h in headers], *rows)]
+    widths = [max(row[index][1] for row in table) for index in range(len(headers))]
+    parts: list[str] = []
+    spans: list[Span] = []
+    offset = 0
 
-    def line(cells: Sequence[Text]) -> None:
-        for index, cell in enumerate(cells):
-            pad = " " * (widths[index] - cell.cell_len)
+    def put(text: str, styles: Sequence[Span] = ()) -> None:
+        nonlocal offset
+        spans.extend(Span(offset + span.start, offset + span.end, span.style) for span in styles)
+        parts.append(text)
+        offset += len(text)
+
+    put(title, [Span(0, len(title), "bold")])
+    put("\n")
+    for number, row in enumerate(table):
+        for index, (plain, width, styles) in enumerate(row):
+            pad = " " * (widths[index] - width)
             if index:
-                out.append("  ")
+                put("  ")
             if index in right:
-                out.append(pad)
-                out.append_text(cell)
+                put(pad)
+                put(plain, styles)
             else:
-                out.append_text(cell)
-                if index < len(cells) - 1:
-                    out.append(pad)
-        out.append("\n")
-
-    line([Text(h, style="bold") for h in headers])
-    out.append("  ".join("─" * w for w in widths) + "\n", style="dim")
-    for row in rows:
-        line(row)
+                put(plain, styles)
+                if index < len(row) - 1:
+                    put(pad)
+        put("\n")
+        if number == 0:  # under the headers
+            rule = "  ".join("─" * w for w in widths)
+            put(rule + "\n", [Span(0, len(rule) + 1, "dim")])
+    out = Text("".join(parts), spans=spans)
     out.rstrip()
     return out
+
+
+def _cell(cell: Text | str) -> tuple[str, int, list[Span]]:
+    """A cell's text, its width on screen and its styles (as spans over the text)."""
+    if isinstance(cell, str):
+        plain, styles = strip_control_codes(cell), []
+    else:
+        plain = cell.plain
+        styles = [Span(0, len(plain), cell.style)] if cell.style and plain else []
+        styles.extend(cell.spans)
+    return plain, len(plain) if plain.isascii() else cell_len(plain), styles
 
 
 def render_batch(

@@ -6,7 +6,7 @@ starting together on a fresh database all start: PostgreSQL takes a transaction-
 database schema) before Alembic looks at ``alembic_version``; SQLite takes an exclusive ``flock`` on a sidecar
 file (``<database>.migrate.lock``). A database already at the newest revision is detected first without any
 lock — and without importing Alembic (every CLI command pays for its start-up): ``alembic_version`` is read with
-one query and compared with the heads read from the packaged revision files (`packaged_heads`); Alembic is
+one query and compared with the heads read from the packaged revision files (`db.revisions.packaged_heads`); Alembic is
 loaded only when something may need applying. What does not: the migrations themselves (migrations/versions/)
 or engine settings (engine.py).
 """
@@ -16,10 +16,8 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import os
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,14 +26,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradedock.db.engine import WRITE_OPTION, make_engine
+from tradedock.db.revisions import MIGRATIONS_DIR, packaged_heads
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
 #: Namespace of the PostgreSQL advisory lock serialising migrations (hashed with the schema name).
 ADVISORY_LOCK_NAMESPACE = "tradedock.migrate:"
-
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -53,27 +50,6 @@ def _upgrade(connection: Connection) -> None:
     from alembic import command
 
     command.upgrade(alembic_config(connection), "head")
-
-
-_REVISION = re.compile(r"^revision(?:: str)? = [\"']([^\"']+)[\"']", re.M)
-_DOWN_REVISION = re.compile(r"^down_revision(?:: [^=]+)? = (None|[\"']([^\"']+)[\"'])", re.M)
-
-
-@cache
-def packaged_heads() -> frozenset[str]:
-    """The head revision(s) of the packaged migrations, read from the revision files without Alembic (a test
-    checks this agrees with Alembic's own ScriptDirectory)."""
-    revisions: set[str] = set()
-    parents: set[str] = set()
-    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
-        source = path.read_text(encoding="utf-8")
-        revision, down = _REVISION.search(source), _DOWN_REVISION.search(source)
-        if revision is None or down is None:
-            continue
-        revisions.add(revision.group(1))
-        if down.group(2):
-            parents.add(down.group(2))
-    return frozenset(revisions - parents)
 
 
 def _stored_revisions(connection: Connection) -> frozenset[str] | None:

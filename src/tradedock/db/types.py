@@ -3,18 +3,21 @@
 What belongs here: `UtcDateTime` (only timezone-aware datetimes in, always UTC-aware out, on SQLite too),
 `Ciphertext` (bytes only: a plaintext ``str`` is refused before it can reach the database), `DecimalText`
 (exact decimals on every backend without float rounding), and `JsonDocument` (JSON, JSONB on PostgreSQL).
-What does not: tables (models.py) or queries (repositories/).
+How values read back is `db.values` (shared with the light reads of `db.direct`). What does not: tables
+(models.py) or queries (repositories/).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Dialect, LargeBinary, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from tradedock.db.values import exact_decimal, sealed_bytes, utc_datetime
 
 #: Smallest sealed blob: 12-byte nonce + 16-byte GCM tag.
 MIN_SEALED_BYTES = 28
@@ -34,12 +37,7 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            # SQLite keeps no offset; we only ever wrote UTC.
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        return utc_datetime(value)  # SQLite keeps no offset; we only ever wrote UTC
 
 
 class Ciphertext(TypeDecorator[bytes]):
@@ -62,14 +60,7 @@ class Ciphertext(TypeDecorator[bytes]):
         return data
 
     def process_result_value(self, value: Any, dialect: Dialect) -> bytes | None:
-        if value is None:
-            return None
-        if isinstance(value, bytes | bytearray | memoryview):
-            return bytes(value)
-        # SQLite keeps whatever type was written: a text (or number) planted in a ciphertext column comes back
-        # as bytes that cannot authenticate, so the vault reports that one connection as damaged instead of
-        # every query failing on a type error.
-        return str(value).encode("utf-8", "surrogatepass")
+        return sealed_bytes(value)  # SQLite keeps whatever type was written: see `db.values.sealed_bytes`
 
 
 class DecimalText(TypeDecorator[Decimal]):
@@ -86,12 +77,7 @@ class DecimalText(TypeDecorator[Decimal]):
         return format(value, "f")
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> Decimal | None:
-        if value is None:
-            return None
-        try:
-            return Decimal(value)
-        except InvalidOperation:
-            raise ValueError(f"stored decimal {value!r} is not a number") from None
+        return exact_decimal(value)
 
 
 class JsonDocument(TypeDecorator[Any]):

@@ -22,8 +22,8 @@ from typing import Any, NoReturn
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tradedock.db.ids import not_found
 from tradedock.db.repositories import EventRepository
-from tradedock.db.repositories.connections import not_found
 from tradedock.domain import (
     ConnectionStatus,
     Credentials,

@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from tradedock.clock import Clock, SystemClock
 from tradedock.config import Settings, ensure_home, load_settings
-from tradedock.db import make_engine, make_sessionmaker, migrate
+from tradedock.db import make_engine, make_sessionmaker
+from tradedock.db.migrate import migrate
 from tradedock.domain import ExchangeId
 from tradedock.services.exchange_access import ExchangeAccess
 from tradedock.services.vault_admin import check_vault

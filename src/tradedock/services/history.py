@@ -7,8 +7,8 @@ running verifications (services.connections).
 
 from __future__ import annotations
 
+from tradedock.db.ids import not_found
 from tradedock.db.repositories import VerificationRunRepository
-from tradedock.db.repositories.connections import not_found
 from tradedock.services import records
 from tradedock.services.context import AppContext
 from tradedock.services.views import RunView

@@ -13,7 +13,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tradedock import domain
 from tradedock.clock import Clock
+from tradedock.db.ids import may_be_prefix, the_one_match, wanted_id
 from tradedock.db.models import Connection, VerificationRun
 from tradedock.db.repositories import (
     AuditRepository,
@@ -21,21 +23,15 @@ from tradedock.db.repositories import (
     UserRepository,
     VerificationRunRepository,
 )
-from tradedock.db.repositories.connections import looks_like_id, not_found
 from tradedock.db.repositories.secrets import StoredSecrets
 from tradedock.db.repositories.verification_runs import NewCheckResult
 from tradedock.domain import Balance, ContractType, Environment, Scope, total_usd
-from tradedock.errors import InvalidInputError
 from tradedock.services.verifying import Target
 from tradedock.services.views import balances_document
 from tradedock.vault import SealedSecrets
 from tradedock.verification import Report
 
-#: The owner name the CLI acts as (single-operator installs).
-LOCAL_OWNER = "local"
-#: Connection ids are UUIDs (36 characters); shells may show and accept a unique prefix of at least 4.
-FULL_ID = 36
-MIN_PREFIX = 4
+LOCAL_OWNER = domain.LOCAL_OWNER  # the owner name the CLI acts as
 
 
 def target_of(row: Connection) -> Target:
@@ -78,18 +74,12 @@ class Store:
 
     async def connection(self, owner_id: str, id_or_prefix: str) -> Connection:
         """The owner's connection by full id, or by a unique prefix of at least 4 characters (as `list` shows)."""
-        wanted = id_or_prefix.strip().lower()
-        if not looks_like_id(wanted):  # never query (or debug-log) what may be a secret pasted as the id
-            raise not_found(id_or_prefix)
+        wanted = wanted_id(id_or_prefix)
         found = await self.connections.find(owner_id, wanted)
-        if found is not None or not MIN_PREFIX <= len(wanted) < FULL_ID:
+        if found is not None or not may_be_prefix(wanted):
             return found or await self.connections.get(owner_id, wanted)
-        matches = [row for row in await self.connections.list_for_owner(owner_id) if row.id.startswith(wanted)]
-        if len(matches) > 1:
-            raise InvalidInputError(
-                "id", f"{id_or_prefix!r} matches {len(matches)} connections", fix="Give more characters of the id."
-            )
-        return matches[0] if matches else await self.connections.get(owner_id, wanted)
+        rows = await self.connections.list_for_owner(owner_id)
+        return the_one_match(id_or_prefix, wanted, [row for row in rows if row.id.startswith(wanted)])
 
     async def fingerprint_taken(self, fingerprint: str) -> bool:
         return await self.connections.get_by_fingerprint(fingerprint) is not None

@@ -23,7 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradedock.db.repositories import SecretRepository, VaultMetaRepository
 from tradedock.db.repositories.secrets import SealedRow, WebhookWrapRepository, WrapSwap
-from tradedock.errors import MasterKeyError, VaultError
+from tradedock.errors import VaultError
+from tradedock.services.vault_canary import RESTORE_FIX, load_fingerprint_key, prove_keys, vault_error
 from tradedock.vault import FINGERPRINT_KEY_NAME, SealContext, Vault
 
 DEFAULT_BATCH_SIZE = 500
@@ -85,18 +86,12 @@ class VaultHealth:
 
     @property
     def fix(self) -> str | None:
-        return _RESTORE_FIX if self.problems else None
+        return RESTORE_FIX if self.problems else None
 
     def raise_for_problems(self) -> None:
         """Raise `MasterKeyError` describing every problem (callers fail loudly at start-up)."""
         if self.problems:
-            raise MasterKeyError(" ".join(self.problems), fix=_RESTORE_FIX)
-
-
-_RESTORE_FIX = (
-    "Configure the master key(s) this database was sealed with (TRADEDOCK_MASTER_KEY or TRADEDOCK_MASTER_KEY_FILE, "
-    "restored from your backup); see docs/operations-vault.md."
-)
+            raise vault_error(self.problems)
 
 
 def _context(row: SealedRow) -> SealContext:
@@ -122,28 +117,8 @@ async def _fingerprint_key_state(session: AsyncSession, vault: Vault, total_conn
         row = await meta.get(FINGERPRINT_KEY_NAME)  # another process created it first: use theirs
         if row is None:
             raise VaultError("the fingerprint key row vanished while being created; retry")
-    try:
-        vault.load_fingerprint_key(row)
-    except VaultError as exc:
-        return "unopenable", f"The vault's fingerprint key cannot be opened: {exc.message}"
-    return "loaded", None
-
-
-async def _proven_keys(session: AsyncSession, vault: Vault) -> tuple[set[str], set[str]]:
-    """Which configured master keys open a vault-internal row wrapped under them (sentinels, fingerprint key),
-    and which do not (same id, wrong bytes). A handful of rows, whatever the number of connections."""
-    opened: set[str] = set()
-    wrong: set[str] = set()
-    for row in await VaultMetaRepository(session).list_all():
-        if row.kek_id not in vault.key_ids:
-            continue
-        try:
-            vault.unwrap_key(row.name, row)
-        except VaultError:
-            wrong.add(row.kek_id)
-        else:
-            opened.add(row.kek_id)
-    return opened - wrong, wrong
+    problem = load_fingerprint_key(vault, row)
+    return ("unopenable", problem) if problem else ("loaded", None)
 
 
 async def _ensure_sentinel(session: AsyncSession, vault: Vault, proven: set[str]) -> None:
@@ -168,53 +143,30 @@ async def check_vault(session: AsyncSession, vault: Vault, *, batch_size: int = 
     """
     del batch_size
     secrets = SecretRepository(session)
-    per_key = await secrets.count_by_kek_id()
-    total = sum(per_key.values())
-    unknown = {kek_id: count for kek_id, count in per_key.items() if kek_id not in vault.key_ids}
-    proven, wrong = await _proven_keys(session, vault)
-    for kek_id in per_key:
-        if kek_id in unknown or kek_id in proven or kek_id in wrong:
-            continue
+    proof = prove_keys(vault, await secrets.count_by_kek_id(), await VaultMetaRepository(session).list_all())
+    for kek_id in proof.unproven:
         sample = await secrets.first_for_key(kek_id)
         if sample is None:
             continue
         try:
             vault.verify(sample.secrets, _context(sample))
         except VaultError:
-            wrong.add(kek_id)
+            proof.wrong.add(kek_id)
         else:
-            proven.add(kek_id)
-    failures = sum(count for kek_id, count in per_key.items() if kek_id in wrong)
-    problems: list[str] = []
-    if unknown or failures:
-        parts = []
-        if unknown:
-            named = ", ".join(f"{kek_id!r} ({count})" for kek_id, count in sorted(unknown.items()))
-            parts.append(f"{sum(unknown.values())} are sealed under master key id(s) not configured: {named}")
-        if failures:
-            parts.append(f"{failures} do not unwrap with the configured key of the same id (wrong key material)")
-        problems.append(
-            f"{sum(unknown.values()) + failures} of {total} connection(s) cannot be opened with the configured "
-            f"master key(s) [{', '.join(vault.key_ids)}]: " + "; ".join(parts) + "."
-        )
-    if vault.primary_key_id in wrong:
-        if not failures:
-            problems.append(
-                f"The primary master key {vault.primary_key_id!r} does not open the sentinel sealed under it: "
-                "the configured key with that id is not the one this database was sealed with."
-            )
-    else:
-        await _ensure_sentinel(session, vault, proven)
-    state, problem = await _fingerprint_key_state(session, vault, total)
+            proof.proven.add(kek_id)
+    problems = proof.problems()
+    if vault.primary_key_id not in proof.wrong:
+        await _ensure_sentinel(session, vault, proof.proven)
+    state, problem = await _fingerprint_key_state(session, vault, proof.total)
     if problem:
         problems.append(problem)
     return VaultHealth(
         primary_key_id=vault.primary_key_id,
         key_ids=vault.key_ids,
-        total_connections=total,
-        per_key=per_key,
-        unknown_key_ids=unknown,
-        unwrap_failures=failures,
+        total_connections=proof.total,
+        per_key=proof.per_key,
+        unknown_key_ids=proof.unknown,
+        unwrap_failures=proof.failures,
         fingerprint_key=state,
         problems=tuple(problems),
     )

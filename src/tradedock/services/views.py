@@ -2,7 +2,8 @@
 
 What belongs here: the read-only shapes of a connection, a verification report (fresh or stored), balances,
 an outcome of connect/check/replace, a batch of checks and its summary, a removal. Each is built from domain,
-verification or ORM values by a ``from_…`` constructor, and serialises with ``model_dump(mode="json")`` — the
+verification or stored values (an ORM row or a `db.direct` record: the `Stored…` protocols) by a ``from_…``
+constructor, and serialises with ``model_dump(mode="json")`` — the
 one JSON conversion (Decimal as plain text via `tradedock.domain.decimal_text`, datetimes as ISO 8601, evidence
 through `tradedock.domain.to_jsonable`). What does not: rules (services.connections) or rendering (shells).
 
@@ -12,16 +13,17 @@ No view ever holds a secret: a connection shows its label, masked key and a fing
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, PlainSerializer
 
-from tradedock.db.models import Connection, VerificationRun
 from tradedock.domain import Balance, ConnectionStatus, decimal_text, total_usd
-from tradedock.verification import CHECK_TITLES, Report
+
+if TYPE_CHECKING:  # (types only: `tradedock list`/`show` build these views without SQLAlchemy; issue 9)
+    from tradedock.verification import Report
 
 #: Money and amounts: Decimal in Python, plain positional text in JSON ("100", never "1E+2").
 Money = Annotated[Decimal, PlainSerializer(decimal_text, return_type=str, when_used="json")]
@@ -41,6 +43,75 @@ _SUMMARY_WORDS = {
     ConnectionStatus.INVALID: "invalid",
     ConnectionStatus.UNREACHABLE: "unreachable",
 }
+
+
+class StoredConnection(Protocol):
+    """A stored connection's columns as views read them: an ORM `db.models.Connection` or a `db.direct` record."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def exchange(self) -> str: ...
+    @property
+    def environment(self) -> str: ...
+    @property
+    def label(self) -> str: ...
+    @property
+    def scope(self) -> str: ...
+    @property
+    def contract_type(self) -> str | None: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def masked_key(self) -> str: ...
+    @property
+    def key_fingerprint(self) -> str: ...
+    @property
+    def account_uid(self) -> str | None: ...
+    @property
+    def account_mode(self) -> str | None: ...
+    @property
+    def position_mode(self) -> str | None: ...
+    @property
+    def margin_mode(self) -> str | None: ...
+    @property
+    def key_expires_at(self) -> datetime | None: ...
+    @property
+    def last_checked_at(self) -> datetime | None: ...
+    @property
+    def last_balance_usd(self) -> Decimal | None: ...
+    @property
+    def created_at(self) -> datetime: ...
+
+
+class StoredCheck(Protocol):
+    """One stored check result (`db.models.CheckResult` or a `db.direct` record)."""
+
+    @property
+    def check_id(self) -> str: ...
+    @property
+    def outcome(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def fix(self) -> list[str]: ...
+    @property
+    def evidence(self) -> dict[str, Any]: ...
+
+
+class StoredRun(Protocol):
+    """A stored verification run with its results in order (`db.models.VerificationRun` or a `db.direct` record)."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def trigger(self) -> str: ...
+    @property
+    def started_at(self) -> datetime: ...
+    @property
+    def duration_ms(self) -> int: ...
+    @property
+    def results(self) -> Sequence[StoredCheck]: ...
 
 
 class View(BaseModel):
@@ -63,7 +134,15 @@ def _utc(value: datetime | None) -> datetime | None:
 
 def check_title(check_id: str) -> str:
     """A check's title ("Position mode"), or its id when no registered check has it."""
-    return CHECK_TITLES.get(check_id, check_id)
+    return check_titles().get(check_id, check_id)
+
+
+def check_titles() -> Mapping[str, str]:
+    """Every registered check's title by id (the checklist is imported on first use: `tradedock list` never
+    needs it)."""
+    from tradedock.verification import CHECK_TITLES
+
+    return CHECK_TITLES
 
 
 class CheckView(View):
@@ -175,7 +254,8 @@ class RunView(View):
     checks: list[CheckView]
 
     @classmethod
-    def from_run(cls, run: VerificationRun) -> RunView:
+    def from_run(cls, run: StoredRun) -> RunView:
+        titles = check_titles()
         return cls(
             status=ConnectionStatus(run.status),
             trigger=run.trigger,
@@ -185,7 +265,7 @@ class RunView(View):
                 CheckView(
                     id=r.check_id,
                     outcome=r.outcome,
-                    title=CHECK_TITLES.get(r.check_id),
+                    title=titles.get(r.check_id),
                     message=r.message,
                     fix=list(r.fix),
                     evidence=r.evidence,
@@ -220,7 +300,7 @@ class ConnectionView(View):
     created_at: datetime
 
     @classmethod
-    def row_fields(cls, row: Connection) -> dict[str, Any]:
+    def row_fields(cls, row: StoredConnection) -> dict[str, Any]:
         return {
             "id": row.id,
             "exchange": row.exchange,
@@ -242,7 +322,7 @@ class ConnectionView(View):
         }
 
     @classmethod
-    def from_row(cls, row: Connection) -> ConnectionView:
+    def from_row(cls, row: StoredConnection) -> ConnectionView:
         return cls(**cls.row_fields(row))
 
 
@@ -252,8 +332,20 @@ class ConnectionDetail(ConnectionView):
     last_report: RunView | None
 
     @classmethod
-    def from_row_and_run(cls, row: Connection, run: VerificationRun | None) -> ConnectionDetail:
+    def from_row_and_run(cls, row: StoredConnection, run: StoredRun | None) -> ConnectionDetail:
         return cls(**cls.row_fields(row), last_report=None if run is None else RunView.from_run(run))
+
+
+class EventView(BaseModel):
+    """One event of the owner's feed (status changes, expiring keys, mode changes, …)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    type: str
+    created_at: datetime
+    connection_id: str | None
+    data: dict[str, Any]
 
 
 class RemovedView(View):
@@ -328,6 +420,7 @@ __all__ = [
     "CheckView",
     "ConnectionDetail",
     "ConnectionView",
+    "EventView",
     "FixOfferView",
     "Money",
     "NotChecked",
@@ -335,5 +428,8 @@ __all__ = [
     "RemovedView",
     "ReportView",
     "RunView",
+    "StoredCheck",
+    "StoredConnection",
+    "StoredRun",
     "balances_document",
 ]

@@ -22,6 +22,7 @@ from tradedock.clock import Clock
 from tradedock.db.models import Webhook, new_id
 from tradedock.db.repositories import AuditRepository, EventRepository, WebhookRepository
 from tradedock.errors import InvalidInputError, NotFoundError
+from tradedock.services.views import EventView as EventView  # defined with the other views; imported from here too
 from tradedock.vault import SealContext, Vault
 
 #: Event types a webhook can subscribe to (DESIGN, "Monitor and notifications").
@@ -62,16 +63,6 @@ class NewWebhook(WebhookView):
     """A webhook just registered: the only time its signing secret is shown."""
 
     secret: str
-
-
-class EventView(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    id: str
-    type: str
-    created_at: datetime
-    connection_id: str | None
-    data: dict[str, Any]
 
 
 class AuditView(BaseModel):

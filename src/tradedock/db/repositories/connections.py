@@ -7,7 +7,6 @@ What does not: sealing (the vault), verification logic, or transactions (callers
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,10 +18,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradedock.clock import Clock, SystemClock
+from tradedock.db.ids import not_found
 from tradedock.db.models import Connection
 from tradedock.db.repositories.secrets import SealedInput, SecretRepository, StoredSecrets
 from tradedock.db.repositories.support import jsonable, refuse_secret_keys, violates
-from tradedock.errors import AlreadyConnectedError, NotFoundError
+from tradedock.errors import AlreadyConnectedError
 
 #: Columns `update_facts` may change (ids, owner, fingerprint and timestamps are not among them).
 UPDATABLE_FACTS = frozenset(
@@ -53,24 +53,6 @@ ALREADY_CONNECTED_FIX = (
 def _already_connected() -> AlreadyConnectedError:
     # Never say which account holds the key: that would confirm a stolen key's owner.
     return AlreadyConnectedError(ALREADY_CONNECTED, fix=ALREADY_CONNECTED_FIX)
-
-
-_ID_LIKE = re.compile(r"^[0-9a-f-]{1,36}$")
-
-
-def looks_like_id(text: str) -> bool:
-    """A connection id or prefix: lower-case hex digits and dashes, at most 36 characters."""
-    return bool(_ID_LIKE.match(text))
-
-
-def not_found(connection_id: str) -> NotFoundError:
-    """Echo the id only if it looks like one: a secret pasted in its place must not come back (issue 17)."""
-    shown = (
-        repr(connection_id)
-        if looks_like_id(connection_id)
-        else f"matching the id you gave ({len(connection_id)} characters, not an id; not shown)"
-    )
-    return NotFoundError(f"No connection {shown} was found.", fix="Run `tradedock list` to see your connections.")
 
 
 @dataclass(frozen=True, repr=False)
