@@ -3,11 +3,11 @@
 Runs the installed console script in fresh processes (what a user types), interleaving the commands so a load
 spike on the machine hits them all alike, and compares them with ``python -c pass`` (the interpreter's own
 start). ``list`` runs against a home with 0 connections and one with 1,000 (sealed through the real vault and
-repositories); ``show`` shows one of the 1,000. The package's bytecode is compiled first and the children may
-write bytecode (``PYTHONDONTWRITEBYTECODE`` is dropped from their environment), as in a pip-installed copy: a
-shell that sets it would otherwise recompile every changed module on each run. Each command runs once first to
-warm the file cache, then ``--runs`` times; wall time (best and median) and CPU time (user + system of the child,
-best and median) are reported. Prints a Markdown table.
+repositories); ``show`` shows one of the 1,000, with a stored verification report. The package's bytecode is
+compiled first and the children may write bytecode (``PYTHONDONTWRITEBYTECODE`` is dropped from their
+environment), as in a pip-installed copy: a shell that sets it would otherwise recompile every changed module on
+each run. Each command runs once first to warm the file cache, then ``--runs`` times; wall time (best and
+median) and CPU time (user + system of the child, best and median) are reported. Prints a Markdown table.
 
     .venv/bin/python -m bench.cli_startup [--runs 15] [--connections 1000]
 """
@@ -24,14 +24,16 @@ import statistics
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
 from tradedock.config import load_settings
-from tradedock.db.repositories import ConnectionRepository, UserRepository
+from tradedock.db.repositories import ConnectionRepository, NewCheckResult, UserRepository, VerificationRunRepository
 from tradedock.services.context import open_app
 from tradedock.services.records import LOCAL_OWNER
 from tradedock.vault import SealContext
+from tradedock.verification import CHECK_IDS
 
 
 async def seed(home: Path, count: int) -> str:
@@ -56,6 +58,16 @@ async def seed(home: Path, count: int) -> str:
                     masked_key="bg_…" + fields["api_key"][-4:],
                     sealed=ctx.vault.seal(fields, SealContext(owner, connection_id, "bitget")),
                     contract_type="usdt_m",
+                )
+        if count:  # `show` shows a connection with its last verification report, as after a connect
+            async with ctx.transaction() as session:
+                await VerificationRunRepository(session).add(
+                    connection_id="00000000-0000-4000-8000-000000000000",
+                    trigger="connect",
+                    status="connected",
+                    started_at=datetime.now(UTC),
+                    duration_ms=420,
+                    results=[NewCheckResult(check_id, "pass", f"{check_id} is fine") for check_id in CHECK_IDS],
                 )
     finally:
         await ctx.aclose()

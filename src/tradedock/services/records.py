@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradedock import domain
 from tradedock.clock import Clock
+from tradedock.db.ids import FULL_ID as FULL_ID  # (also imported from here)
+from tradedock.db.ids import MIN_PREFIX as MIN_PREFIX
 from tradedock.db.ids import may_be_prefix, the_one_match, wanted_id
 from tradedock.db.models import Connection, VerificationRun
 from tradedock.db.repositories import (

@@ -7,10 +7,24 @@ Public API (the connection service calls exactly this): `verify`, `VerificationR
 each exchange's profile comes with its spec (`ExchangeSpec.profile`).
 """
 
-from tradedock.verification.checks import CHECK_TITLES
-from tradedock.verification.engine import CheckCallback, verify
-from tradedock.verification.report import CHECK_IDS, CheckResult, Facts, Outcome, Report, status_from
-from tradedock.verification.request import AdapterProvider, Policy, VerificationRequest
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tradedock.verification.checks import CHECK_TITLES
+    from tradedock.verification.engine import CheckCallback, verify
+    from tradedock.verification.report import CHECK_IDS, CheckResult, Facts, Outcome, Report, status_from
+    from tradedock.verification.request import AdapterProvider, Policy, VerificationRequest
+
+#: Where each public name lives: loaded on first use (PEP 562), so that reading the checks' titles
+#: (`tradedock show`) does not import the engine and asyncio.
+_HOME = {
+    "CHECK_TITLES": "checks",
+    "CheckCallback": "engine",
+    "verify": "engine",
+    **{name: "report" for name in ("CHECK_IDS", "CheckResult", "Facts", "Outcome", "Report", "status_from")},
+    **{name: "request" for name in ("AdapterProvider", "Policy", "VerificationRequest")},
+}
 
 __all__ = [
     "CHECK_IDS",
@@ -26,3 +40,12 @@ __all__ = [
     "status_from",
     "verify",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value

@@ -18,7 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradedock.clock import Clock, SystemClock
-from tradedock.db.ids import not_found
+from tradedock.db.ids import looks_like_id as looks_like_id  # (also imported from here)
+from tradedock.db.ids import not_found as not_found
 from tradedock.db.models import Connection
 from tradedock.db.repositories.secrets import SealedInput, SecretRepository, StoredSecrets
 from tradedock.db.repositories.support import jsonable, refuse_secret_keys, violates
