@@ -146,13 +146,13 @@ async def connect(body: ConnectBody, who: Caller, ctx: Context) -> Any:
 
 @router.get("/connections", response_model=Page[ConnectionView], responses=responses())
 async def list_connections(who: Caller, ctx: Context, pages: Pages) -> Page[ConnectionView]:
-    window = await ConnectionService(ctx, who.email).list(limit=pages.limit + 1, offset=pages.offset)
+    window = await ConnectionService.for_owner_id(ctx, who.user_id).list(limit=pages.limit + 1, offset=pages.offset)
     return Page[ConnectionView].window(window, pages)
 
 
 @router.get("/connections/{connection_id}", response_model=ConnectionDetail, responses=responses(404))
 async def show_connection(connection_id: ConnectionId, who: Caller, ctx: Context) -> ConnectionDetail:
-    return await ConnectionService(ctx, who.email).show(connection_id)
+    return await ConnectionService.for_owner_id(ctx, who.user_id).show(connection_id)
 
 
 @router.post(

@@ -263,12 +263,12 @@ class AccountService:
 
     async def check_token(self, token: str) -> tuple[Principal, bool]:
         """Like `from_token` without writing: the principal, and whether its last-used time is due a `touch`."""
-        row = await self.repo.token_by_hash(_sha256(token.strip()))
-        user = await self.repo.user(row.user_id) if row is not None else None
-        if row is None or user is None:
+        found_row = await self.repo.token_with_user(_sha256(token.strip()))
+        if found_row is None:
             raise AuthenticationError(
                 "this API token is not valid (unknown or revoked)", fix="Create a new token and use that."
             )
+        row, user = found_row
         now = self.clock.now()
         found = Principal(user.id, user.name, user.is_operator, token_id=row.id)
         return found, row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY

@@ -105,6 +105,12 @@ class AccountRepository:
             raise
         return row
 
+    async def token_with_user(self, token_hash: str) -> tuple[ApiToken, User] | None:
+        """The token with this hash and its user, in one query (every API request authenticates with it)."""
+        query = select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(ApiToken.token_hash == token_hash)
+        found = (await self._session.execute(query)).first()
+        return None if found is None else (found[0], found[1])
+
     async def token_by_hash(self, token_hash: str) -> ApiToken | None:
         query = select(ApiToken).where(ApiToken.token_hash == token_hash)
         return (await self._session.execute(query)).scalar_one_or_none()
