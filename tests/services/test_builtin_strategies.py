@@ -1,6 +1,7 @@
 """The built-in strategy runner on the in-process simulators: a loaded candle series that crosses gives exactly one
 signal and one order per bot, however many times and by however many workers it is evaluated; a DCA slot orders
-its target; the catalog. SQLite and PostgreSQL (the ``harness`` fixture)."""
+its target; an operator's published built-in strategy drives another user's bot; the catalog. SQLite and
+PostgreSQL (the ``harness`` fixture)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 
 from tradedock.domain import ExchangeId
 from tradedock.errors import InvalidInputError
+from tradedock.services.accounts import AccountService
 from tradedock.services.builtin_strategies import BuiltinStrategyRunner, builtin_catalog
 from tradedock.services.strategies import StrategyService
 
@@ -108,3 +110,22 @@ def test_catalog_lists_the_builtins_with_params() -> None:
         "name": "fast", "kind": "integer", "help": "Candles in the fast average.", "required": True,
         "default": None, "choices": [], "minimum": 1, "maximum": 198,
     }  # fmt: skip
+
+
+async def test_an_operator_publishes_a_configured_builtin_that_drives_another_users_bot(harness: Harness) -> None:
+    async with harness.ctx.transaction() as session:
+        await AccountService(session, harness.ctx.clock).create_user("ops@example.com", None, is_operator=True)
+    operator = StrategyService(harness.ctx, "ops@example.com")
+    for exchange in (ExchangeId.BYBIT, ExchangeId.BITGET):
+        await harness.controls[exchange].load_candles("BTCUSDT", "1h", CROSSING)
+    created = await operator.create_builtin("SMA 2/3 BTC hourly", "ma_crossover", MA)
+    published = await operator.publish(created.id)
+    assert published.visibility.value == "public"
+
+    bybit = await link(harness, ExchangeId.BYBIT)  # the local user's connection and bot
+    await running_bot(harness, bybit, created.id, value="300")
+    result = await BuiltinStrategyRunner(harness.ctx).run_round()
+    assert (result.signals, result.orders_created) == (1, 1)
+    await execute(harness)
+    [order] = sim_orders(harness, bybit)
+    assert order.side.value == "buy"
