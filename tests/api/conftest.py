@@ -50,6 +50,7 @@ class Api:
     home: Path
     backend: str
     users: dict[str, User] = field(default_factory=dict)
+    transports: dict[ExchangeId, httpx.ASGITransport] = field(default_factory=dict)  # the simulators' apps
 
     @property
     def ctx(self) -> AppContext:
@@ -116,7 +117,7 @@ async def api(backend: str, tmp_path: Path, api_options: dict[str, Any]) -> Asyn
     run_monitor = bool(options.pop("run_monitor", False))
     schema = await _postgres_schema() if backend == "postgresql" else None
     controls: dict[ExchangeId, SimControl] = {}
-    transports: dict[ExchangeId, httpx.AsyncBaseTransport] = {}
+    transports: dict[ExchangeId, httpx.ASGITransport] = {}
     sim_clients: list[httpx.AsyncClient] = []
     for exchange in ExchangeId:
         transport = httpx.ASGITransport(app=create_sim_app(exchange.value), client=(EGRESS_IP, 40123))
@@ -134,12 +135,12 @@ async def api(backend: str, tmp_path: Path, api_options: dict[str, Any]) -> Asyn
         egress_ips=(EGRESS_IP,),
         **options,
     )
-    app = create_app(settings, transports=transports, clock=clock, run_monitor=run_monitor)
+    app = create_app(settings, transports=dict(transports), clock=clock, run_monitor=run_monitor)
     try:
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app, client=("198.51.100.20", 50000))
             async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
-                yield Api(app, client, controls, home, backend)
+                yield Api(app, client, controls, home, backend, transports=transports)
     finally:
         for sim_client in sim_clients:
             await sim_client.aclose()

@@ -50,8 +50,10 @@ def test_the_document_lists_every_route_with_examples_and_problem_errors() -> No
         for method, operation in item.items():
             body = operation.get("requestBody")
             if body is not None:
-                ref = body["content"]["application/json"]["schema"]["$ref"]
-                assert "example" in _resolve(schema, ref), (method, path)
+                described = body["content"]["application/json"]["schema"]
+                if "$ref" in described:  # a model; the signal webhook documents its body inline (it reads it itself)
+                    described = _resolve(schema, described["$ref"])
+                assert "example" in described, (method, path)
             errors = {code: r for code, r in operation["responses"].items() if int(code) >= 400}
             if path.endswith("openapi.json") or path.endswith("/docs"):
                 continue

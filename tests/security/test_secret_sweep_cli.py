@@ -29,6 +29,8 @@ PLANTED_FIELDS = ("api_key", "secret", "passphrase", "private_key")
 SWEPT = {
     "version", "guide", "connect", "list", "show", "check", "replace", "remove", "balances", "vault rotate",
     "user create", "token create", "db upgrade", "fix",
+    "strategy list", "strategy create", "strategy show", "strategy publish", "strategy rotate-secret",
+    "strategy remove", "bot list", "bot create", "bot show", "bot start", "bot pause", "bot stop",
 }  # fmt: skip
 EXEMPT = {
     "serve": "runs the HTTP server; the API sweep covers its routes",
@@ -165,6 +167,50 @@ def test_no_planted_secret_leaves_through_any_command(tcli: InProcessCli, tmp_pa
         r.run("user", "create", f"sweep{n}@example.com", "--password-stdin", stdin=password + "\n", variant=variant)
     r.each("user", "create", "not-an-email", "--password-stdin", stdin=password + "\n")
     r.each("token", "create", "--user", "sweep0@example.com", "--name", "ci")
+
+    # Strategies and bots. A signal secret is printed by `strategy create` / `rotate-secret` once, on purpose:
+    # those answers are swept with it blanked, then it is planted and must appear nowhere else.
+    def shown_once(*args: str) -> dict[str, Any]:
+        result = tcli.run(*args, "--json")
+        assert result.code == 0, result.stdout + result.stderr
+        made: dict[str, Any] = json.loads(result.stdout)
+        for name, text in (("stdout", result.stdout), ("stderr", result.stderr)):
+            sweep.record(f"tradedock {' '.join(args)!r} {name}", text.replace(made["secret"], "<signal secret>"))
+        sweep.plant(made["secret"])
+        return made
+
+    for variant in VARIANTS:
+        result = r.run("strategy", "create", "sweep " + "-".join(variant), variant=variant)
+        assert result.code == 0
+        secret_line = result.stdout.strip().splitlines()[0] if variant == ("--json",) else ""
+        assert not secret_line or secret_line.startswith("{")
+    strategy_id = shown_once("strategy", "create", "signals")["strategy"]["id"]
+    shown_once("strategy", "rotate-secret", strategy_id)
+    r.each("strategy", "list")
+    r.each("strategy", "show", strategy_id)
+    r.each("strategy", "publish", strategy_id)  # the local user is no operator: a refusal path
+    for command in ("show", "publish", "rotate-secret"):
+        assert {x.code for x in r.each("strategy", command, other["secret"])} == {2}
+    bot_args = ("--connection", bitget_id, "--strategy", strategy_id, "--symbol", "BTCUSDT", "--quote", "50")
+    bots = [json.loads(r.run("bot", "create", *bot_args, "--json").stdout)["id"] for _ in VARIANTS]
+    r.each("bot", "create", *bot_args)
+    assert {x.code for x in r.each("bot", "create", *bot_args[:2], "--strategy", other["secret"], "--quote", "1")} == {
+        2
+    }
+    r.each("bot", "list")
+    r.each("bot", "show", bots[0])
+    r.each("bot", "start", bots[0])
+    r.each("bot", "pause", bots[0])
+    r.each("bot", "stop", bots[0], "--close-position")
+    for command in ("show", "start", "pause", "stop"):
+        assert {x.code for x in r.each("bot", command, other["secret"])} == {2}
+    for variant, bot_id in zip(VARIANTS, bots[1:] + bots[:1], strict=True):
+        r.run("bot", "stop", bot_id, variant=variant)
+    for variant in VARIANTS:
+        doomed_strategy = json.loads(tcli.run("strategy", "create", "doomed", "--json").stdout)
+        sweep.plant(doomed_strategy["secret"])
+        assert r.run("strategy", "remove", doomed_strategy["strategy"]["id"], "--yes", variant=variant).code == 0
+    assert {x.code for x in r.each("strategy", "remove", other["secret"], "--yes")} == {2}
 
     # Vault rotation, then removal (each variant removes its own connection).
     r.each("vault", "rotate")

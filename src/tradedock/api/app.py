@@ -17,7 +17,15 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from tradedock import __version__
-from tradedock.api import problems, routes_activity, routes_auth, routes_connections, routes_fixes
+from tradedock.api import (
+    problems,
+    routes_activity,
+    routes_auth,
+    routes_bots,
+    routes_connections,
+    routes_fixes,
+    routes_strategies,
+)
 from tradedock.api.deps import ApiState
 from tradedock.api.json_limits import JsonLimitMiddleware
 from tradedock.api.security import AccessLogMiddleware, CsrfMiddleware
@@ -103,6 +111,8 @@ def create_app(
     app.include_router(routes_connections.router, prefix=PREFIX)
     app.include_router(routes_fixes.router, prefix=PREFIX)
     app.include_router(routes_activity.router, prefix=PREFIX)
+    app.include_router(routes_strategies.router, prefix=PREFIX)
+    app.include_router(routes_bots.router, prefix=PREFIX)
     app.add_middleware(JsonLimitMiddleware)  # before anything parses a body
     app.add_middleware(CsrfMiddleware)
     app.add_middleware(AccessLogMiddleware)  # outermost: it also logs what CSRF refused

@@ -7,13 +7,14 @@ security schemes are declared with FastAPI's own classes so OpenAPI documents th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Generic, TypeVar
 
 from fastapi import Depends, Query, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
+from tradedock.api.rate_limits import SignalLimiter
 from tradedock.errors import AuthenticationError, NotAllowedError
 from tradedock.services.accounts import SESSION_COOKIE as SESSION_COOKIE
 from tradedock.services.accounts import AccountService, LoginLimiter, Principal
@@ -38,6 +39,7 @@ class ApiState:
     ctx: AppContext
     limiter: LoginLimiter
     health: HealthService
+    signals: SignalLimiter = field(default_factory=SignalLimiter)  # per-strategy signal windows
 
 
 def state(request: Request) -> ApiState:

@@ -22,10 +22,13 @@ from tradedock.errors import (
     AccountChangedError,
     AlreadyConnectedError,
     AuthenticationError,
+    BotNotReadyError,
+    ConflictError,
     ExchangeUnreachableError,
     InvalidInputError,
     NotAllowedError,
     NotFoundError,
+    SignalRefusedError,
     TooManyAttemptsError,
     TradeDockError,
     UserFixableError,
@@ -67,6 +70,10 @@ class Problem(BaseModel):
     fix: str | None = Field(default=None, description="What to do about it.")
     report: dict[str, Any] | None = Field(default=None, description="The verification report (connect, replace).")
     errors: list[ValidationItem] | None = Field(default=None, description="Every invalid field (422).")
+    reason: str | None = Field(
+        default=None, description="A short code: why a signal was refused (replay, stale, …) or a bot cannot start."
+    )
+    problems: list[str] | None = Field(default=None, description="The connection's failing checks (bot-not-ready).")
 
 
 #: (status, slug, title) per domain error, most specific first.
@@ -78,17 +85,21 @@ _STATUS: tuple[tuple[type[TradeDockError], int, str, str], ...] = (
     (AlreadyConnectedError, 409, "already-connected", "Key already connected"),
     (AccountChangedError, 409, "account-changed", "Different exchange account"),
     (TooManyAttemptsError, 429, "too-many-attempts", "Too many attempts"),
+    (ConflictError, 409, "conflict", "Conflict"),  # a lost race, or a change the object's state forbids
     (ExchangeUnreachableError, 503, "exchange-unreachable", "Exchange unreachable"),
     (UserFixableError, 422, "user-fixable", "Cannot do that"),
 )
 
 
 def status_of(error: TradeDockError) -> tuple[int, str, str]:
+    if isinstance(error, SignalRefusedError):  # /problems/signal-replay (409), -stale, -unknown-symbol, … (422)
+        status = 409 if error.reason == "replay" else 422
+        return status, "signal-" + error.reason.replace("_", "-"), "Signal refused"
+    if isinstance(error, BotNotReadyError):
+        return 422, "bot-not-ready", "Bot not ready"
     for kind, status, slug, title in _STATUS:
         if isinstance(error, kind):
             return status, slug, title
-    if type(error).__name__ == "ConflictError":  # a lost optimistic-concurrency race (services)
-        return 409, "conflict", "Changed meanwhile"
     return 500, "internal", "Internal error"
 
 
@@ -103,6 +114,8 @@ def problem_response(
     report: dict[str, Any] | None = None,
     errors: list[ValidationItem] | None = None,
     headers: dict[str, str] | None = None,
+    reason: str | None = None,
+    problems: list[str] | None = None,
 ) -> JSONResponse:
     body = Problem(
         type=f"/problems/{slug}",
@@ -113,6 +126,8 @@ def problem_response(
         fix=fix,
         report=report,
         errors=errors,
+        reason=reason,
+        problems=problems,
     )
     return JSONResponse(
         jsonable_encoder(body, exclude_none=True), status_code=status, media_type=PROBLEM_JSON, headers=headers
@@ -141,6 +156,8 @@ def error_response(error: TradeDockError, *, report: dict[str, Any] | None = Non
         fix=error.fix,
         report=report,
         headers=headers or None,
+        reason=error.reason if isinstance(error, SignalRefusedError | BotNotReadyError) else None,
+        problems=error.problems if isinstance(error, BotNotReadyError) else None,
     )
 
 
@@ -204,7 +221,8 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         401: "Not signed in: no, an unknown or a revoked token or session.",
         403: "Not allowed (operator only), or a cookie request without its CSRF token.",
         404: "No such object for you (another user's object looks exactly the same).",
-        409: "Conflict: the key is already connected (by anyone), or the object changed meanwhile.",
+        409: "Conflict: the key is already connected (by anyone), the object changed meanwhile, or (signals) "
+        "this signal_id was already received.",
         422: "Invalid input: ``field`` names the field and ``fix`` says what to do.",
         429: "Too many attempts: wait ``Retry-After`` seconds.",
         503: "The exchange did not answer: nothing is known about the key yet.",

@@ -16,7 +16,7 @@ import typer
 
 from tradedock import __version__
 
-from . import accounts, connections, db, fix, guide, sandbox, serve, vault, worker
+from . import accounts, bots, connections, db, fix, guide, sandbox, serve, strategies, vault, worker
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -62,6 +62,8 @@ db.register(app)
 guide.register(app)
 sandbox.register(app)
 vault.register(app)
+strategies.register(app)
+bots.register(app)
 
 
 def quiet_broken_pipe() -> None:

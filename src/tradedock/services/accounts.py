@@ -276,14 +276,18 @@ class AccountService:
     async def create_token(self, principal: Principal, name: str) -> NewToken:
         return await self._create_token(principal.user_id, name)
 
-    async def create_token_for(self, email: str, name: str) -> NewToken:
-        """The CLI's way (operator on the server's machine): a token for the user with this e-mail."""
+    async def existing_user(self, email: str) -> UserView:
+        """The user with this e-mail (the CLI acting for an API user with ``--user``); never creates one."""
         user = await self.repo.user_by_name(normalize_email(email))
         if user is None:
             raise InvalidInputError(
                 "user", f"there is no user {email.strip()!r}", fix="Create it: tradedock user create"
             )
-        return await self._create_token(user.id, name)
+        return _user_view(user)
+
+    async def create_token_for(self, email: str, name: str) -> NewToken:
+        """The CLI's way (operator on the server's machine): a token for the user with this e-mail."""
+        return await self._create_token((await self.existing_user(email)).id, name)
 
     async def _create_token(self, user_id: str, name: str) -> NewToken:
         name = name.strip()
