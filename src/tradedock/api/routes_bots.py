@@ -15,6 +15,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from tradedock.api.deps import Caller, Context, Page, Pages
 from tradedock.api.problems import responses
@@ -25,7 +26,7 @@ router = APIRouter(tags=["bots"])
 
 BotId = Annotated[str, Path(min_length=1, max_length=64, description="A bot id (or a unique prefix).")]
 
-BOT_EXAMPLE = {
+BOT_EXAMPLE: JsonDict = {
     "name": "BTC breakout",
     "connection_id": "6f1c2d3e-0000-4000-8000-000000000000",
     "strategy_id": "0b6d2a4c-0000-4000-8000-000000000000",

@@ -115,7 +115,7 @@ def create(
     symbol: list[str] = typer.Option(..., "--symbol", help="A symbol to trade, e.g. BTCUSDT (repeat for more)."),
     quote: str = typer.Option(None, "--quote", help="Fixed size: every position is worth this much USDT."),
     balance_pct: str = typer.Option(None, "--balance-pct", help="Size: this percent of the futures balance."),
-    name: str = typer.Option(None, "--name", help="A name for the bot (default: \"<symbols> bot\")."),
+    name: str = typer.Option(None, "--name", help='A name for the bot (default: "<symbols> bot").'),
     leverage_cap: str = typer.Option(None, "--leverage-cap", help="At most this times the balance in positions."),
     max_position: str = typer.Option(None, "--max-position", help="At most this much USDT in one position."),
     stop: list[str] = typer.Option(
