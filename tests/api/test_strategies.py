@@ -71,13 +71,20 @@ async def test_bad_create_bodies_name_the_field(api: Api) -> None:
         assert answer.status_code == 422, (body, answer.text)
         assert answer.headers["content-type"] == "application/problem+json"
         assert answer.json()["field"] == field, (body, answer.json())
+    params = {"symbol": "BTCUSDT", "interval": "1h", "fast": 9, "slow": 21}
+    half = await api.client.post(
+        "/api/v1/strategies",
+        json={"name": "MA", "kind": "builtin", "builtin_name": "ma_crossover", "params": {"fast": 9}},
+        headers=alice.auth,
+    )
+    assert half.status_code == 422 and half.json()["field"].startswith("params"), half.text
     built = await api.client.post(
         "/api/v1/strategies",
-        json={"name": "MA", "kind": "builtin", "builtin_name": "ma_crossover", "params": {"fast": 9, "slow": 21}},
+        json={"name": "MA", "kind": "builtin", "builtin_name": "ma_crossover", "params": params},
         headers=alice.auth,
     )
     assert built.status_code == 201 and built.json()["secret"] is None
-    assert built.json()["strategy"]["params"] == {"fast": 9, "slow": 21}
+    assert {k: built.json()["strategy"]["params"][k] for k in params} == params
 
 
 async def test_publish_is_for_operators_and_shows_the_strategy_to_everyone(api: Api) -> None:
