@@ -67,3 +67,18 @@ async def test_long_then_close_on_two_exchanges(harness: Harness) -> None:
     # A third round has nothing to do: no order is sent twice.
     third = await execute(harness)
     assert third.sent == 0 and len(sim_orders(harness, bybit)) == 2
+
+
+async def test_aster_bot_long_then_close(harness: Harness) -> None:
+    aster = await link(harness, ExchangeId.ASTER)
+    strategy_id, secret = await webhook_strategy(harness)
+    bot_id = await running_bot(harness, aster, strategy_id, kind=SizingKind.FIXED_QUOTE, value="300")
+    await signal(harness, strategy_id, secret, "a-1", "long")
+    assert (await execute(harness)).sent == 1
+    assert [(p.size, p.long) for p in sim_positions(harness, aster)] == [(D("0.005"), True)]
+    await harness.controls[ExchangeId.ASTER].set_price("BTCUSDT", "59000")
+    await signal(harness, strategy_id, secret, "a-2", "close")
+    assert (await execute(harness)).sent == 1
+    assert sim_positions(harness, aster) == []
+    view = (await BotService(harness.ctx).get(bot_id)).bot
+    assert view.realized_pnl == D("-5") == sim_realised(harness, aster)

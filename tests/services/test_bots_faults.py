@@ -53,7 +53,8 @@ async def test_refusals_are_recorded_with_their_reason(harness: Harness) -> None
     bybit = await link(harness, ExchangeId.BYBIT)
     strategy_id, secret = await webhook_strategy(harness)
     tiny = await running_bot(harness, bybit, strategy_id, value="2")  # 2 USDT: below the minimum quantity
-    huge = await running_bot(harness, bybit, strategy_id, value="1000000")  # far beyond 1000 USDT of margin
+    other = await link(harness, ExchangeId.BYBIT)  # one bot per symbol and account
+    huge = await running_bot(harness, other, strategy_id, value="1000000")  # far beyond 1000 USDT of margin
     await signal(harness, strategy_id, secret, "r1", "long")
     await execute(harness)
     service = BotService(harness.ctx)
@@ -61,7 +62,7 @@ async def test_refusals_are_recorded_with_their_reason(harness: Harness) -> None
     [large] = (await service.get(huge)).orders
     assert small.state is OrderState.REJECTED and "minimum" in (small.error or "")
     assert large.state is OrderState.REJECTED and "margin" in (large.error or "").lower()
-    assert [o.client_id for o in sim_orders(harness, bybit) if o.status.value == "filled"] == []
+    assert [o for o in sim_orders(harness, bybit) + sim_orders(harness, other) if o.status.value == "filled"] == []
     # The exchange refusing outright (its own reject) is recorded too, and the bots keep running.
     await service.stop(tiny)
     await service.stop(huge)

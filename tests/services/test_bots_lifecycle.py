@@ -71,6 +71,11 @@ async def test_state_machine_and_its_audit_trail(harness: Harness) -> None:
     assert (await service.start(bot.id)).state is BotState.RUNNING
     assert (await signal(harness, strategy_id, secret, "r1", "long")).orders_created == 1
     await execute(harness)
+    twin = await service.create(request.model_copy(update={"name": "twin"}))
+    with pytest.raises(BotNotReadyError) as taken:
+        await service.start(twin.id)
+    assert taken.value.reason == "symbol_in_use" and "'b'" in taken.value.message
+    await service.delete(twin.id)
     stopped = await service.stop(bot.id, close_position=True)
     assert stopped.state is BotState.STOPPED
     with pytest.raises(ConflictError):

@@ -60,7 +60,7 @@ ALLOWED = {
 class Unfit:
     """Why a connection cannot trade for a bot now: a code, the owner's words, what to do, failing checks."""
 
-    reason: str  # connection_missing | connection_status | position_mode | balance | key_refused
+    reason: str  # connection_missing | connection_status | position_mode | balance | key_refused | symbol_in_use
     message: str
     fix: str
     problems: Sequence[str] = ()
@@ -286,10 +286,12 @@ class BotService:
             return BotView.from_row(row)
         self._allowed(row, BotState.RUNNING)
         connection_id = execution_connection_id(row)
-        problem: Unfit | None
+        problem: Unfit | None = None
         if connection_id is None:
             problem = unfit_connection(None)
         else:
+            problem = await self._symbols_taken(row, connection_id)
+        if problem is None and connection_id is not None:
             owner_service = ConnectionService.for_owner_id(self.ctx, row.owner_id)
             try:
                 problem = unfit_report(await owner_service.check(connection_id))
@@ -302,6 +304,27 @@ class BotService:
                 await bot_event(session, self.ctx.clock, row, START_REFUSED, {**data, "fix": problem.fix})
             raise problem.error()
         return await self._move(row, BotState.RUNNING, "started by the owner", started=True)
+
+    async def _symbols_taken(self, row: Bot, connection_id: str) -> Unfit | None:
+        """One bot per symbol and account: a position on the exchange is the account's, so two bots on one symbol
+        would close each other's trades."""
+        async with self.ctx.reading() as session:
+            others = await BotRepository(session).list_for_owner(row.owner_id)
+        active = (BotState.RUNNING.value, BotState.PAUSED.value)
+        for other in others:
+            shared = sorted(set(other.symbols) & set(row.symbols))
+            if (
+                other.id != row.id
+                and other.state in active
+                and execution_connection_id(other) == connection_id
+                and shared
+            ):
+                return Unfit(
+                    "symbol_in_use",
+                    f"bot {other.name!r} already trades {', '.join(shared)} on this connection",
+                    "Stop that bot first, or trade another symbol or account (positions are the account's).",
+                )
+        return None
 
     async def pause(self, bot_id: str) -> BotView:
         row = await self._bot(bot_id)
