@@ -17,7 +17,7 @@ from tradedock.services.accounts import AccountService
 from tradedock.services.builtin_strategies import BuiltinStrategyRunner, builtin_catalog
 from tradedock.services.strategies import StrategyService
 
-from .bots_helpers import execute, link, running_bot, sim_orders, sim_positions
+from .bots_helpers import execute, link, running_bot, sim_orders, sim_positions, sim_state
 from .conftest import Harness
 
 #: SMA2 crosses above SMA3 on the last closed candle: before 59500 <= 59666.67, after 60500 > 60333.33.
@@ -129,3 +129,18 @@ async def test_an_operator_publishes_a_configured_builtin_that_drives_another_us
     await execute(harness)
     [order] = sim_orders(harness, bybit)
     assert order.side.value == "buy"
+
+
+async def test_strategies_on_one_market_share_one_read_per_round(harness: Harness) -> None:
+    bybit = await link(harness, ExchangeId.BYBIT)
+    first = await ma_strategy(harness, CROSSING)
+    other = await StrategyService(harness.ctx).create_builtin("sma 1/4", "ma_crossover", {**MA, "fast": 1, "slow": 4})
+    second = other.id
+    await running_bot(harness, bybit, first, value="300")
+    await running_bot(harness, bybit, second, value="300")
+    state = sim_state(harness, ExchangeId.BYBIT)
+    before = [r for r in state.requests if r.path == "/v5/market/kline"]
+    result = await BuiltinStrategyRunner(harness.ctx).run_round()
+    reads = [r for r in state.requests if r.path == "/v5/market/kline"][len(before) :]
+    assert result.evaluated == 2 and result.failed == 0
+    assert len(reads) == 1 and "limit=6" in reads[0].query  # the larger need: slow 4 + 2

@@ -17,8 +17,9 @@ Pacing is per process: after an evaluation, a strategy is due again when its nex
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -27,10 +28,11 @@ from pydantic import BaseModel, ConfigDict
 
 from tradedock.db.repositories.connections import ConnectionRepository
 from tradedock.domain import Candle, CandleInterval, Environment, ExchangeId
-from tradedock.errors import NotFoundError, SignalRefusedError, TradeDockError
+from tradedock.errors import SignalRefusedError, TradeDockError
 from tradedock.exchanges.candles import PublicMarket, public_market
 from tradedock.services.context import AppContext
 from tradedock.services.strategies import ActiveBuiltin, active_builtin_strategies, emit_signal
+from tradedock.strategies.base import BuiltinStrategy
 from tradedock.strategies.catalog import BUILTINS, get_builtin
 
 _log = logging.getLogger(__name__)
@@ -94,45 +96,94 @@ class BuiltinRound:
     notes: list[str] = field(default_factory=list)
 
 
+#: One market read: exchange, environment, symbol, interval. Strategies sharing it share one request per round.
+MarketKey = tuple[ExchangeId, Environment, str, CandleInterval]
+#: The candles of one market read, or why it failed.
+MarketRead = tuple[Candle, ...] | BaseException
+
+
+@dataclass(frozen=True)
+class _Planned:
+    item: ActiveBuiltin
+    strategy: BuiltinStrategy
+    params: dict[str, Any]
+    key: MarketKey
+
+
 class BuiltinStrategyRunner:
     """Evaluates the active built-in strategies on their candle interval. One instance per worker process."""
 
-    def __init__(self, ctx: AppContext, *, grace_s: float = 2.0, retry_s: float = 10.0) -> None:
+    def __init__(
+        self, ctx: AppContext, *, grace_s: float = 2.0, retry_s: float = 10.0, concurrent_reads: int = 8
+    ) -> None:
         self.ctx = ctx
         self.grace_ms = int(grace_s * 1000)
         self.retry_ms = int(retry_s * 1000)
+        self.concurrent_reads = concurrent_reads
         self._due_ms: dict[str, int] = {}
 
     async def run_round(self) -> BuiltinRound:
+        """Plan the due strategies, read each market once (a few at a time, no transaction open), then evaluate
+        and emit one by one. A strategy that fails is logged, retried ``retry_s`` later; the others go on."""
         result = BuiltinRound()
-        active = await active_builtin_strategies(self.ctx)
-        for item in active:
-            now = self.ctx.clock.now()
-            if self._due_ms.get(item.strategy_id, 0) > _ms(now):
+        now = self.ctx.clock.now()
+        due = [i for i in await active_builtin_strategies(self.ctx) if self._due_ms.get(i.strategy_id, 0) <= _ms(now)]
+        planned = await self._plan(due, now, result)
+        needed: dict[MarketKey, int] = {}
+        for plan in planned:
+            needed[plan.key] = max(needed.get(plan.key, 0), plan.strategy.candles_needed(plan.params))
+        markets = await self._read_markets(needed)
+        for plan in planned:
+            candles = markets[plan.key]
+            if isinstance(candles, BaseException):
+                self._failed(plan.item, now, result, candles)
                 continue
             try:
-                await self._evaluate(item, now, result)
-            except TradeDockError as exc:
-                result.failed += 1
-                self._due_ms[item.strategy_id] = _ms(now) + self.retry_ms
-                _log.warning("built-in strategy %s not evaluated: %s", item.strategy_id, exc.message)
-            except Exception:  # one strategy's bug must not stop the others (nor the worker's round)
-                result.failed += 1
-                self._due_ms[item.strategy_id] = _ms(now) + self.retry_ms
-                _log.exception("built-in strategy %s failed", item.strategy_id)
+                await self._evaluate(plan, candles, now, result)
+            except Exception as exc:  # one strategy's bug must not stop the others (nor the worker's round)
+                self._failed(plan.item, now, result, exc)
         return result
 
-    async def _evaluate(self, item: ActiveBuiltin, now: datetime, result: BuiltinRound) -> None:
-        strategy = get_builtin(item.builtin_name)
-        params = strategy.validate(item.params)
-        symbol, interval = strategy.symbol(params), strategy.interval(params)
-        connection_id = item.connections.get(symbol)
-        if connection_id is None:
-            self._due_ms[item.strategy_id] = _ms(now) + self.retry_ms
-            result.notes.append(f"{item.strategy_id}: no running bot trades {symbol}")
-            return
-        market = await self._market(connection_id)
-        candles = await market.candles(symbol, interval, strategy.candles_needed(params))
+    async def _plan(self, due: list[ActiveBuiltin], now: datetime, result: BuiltinRound) -> list[_Planned]:
+        """Each due strategy's generator, params and market (one short read for every connection)."""
+        planned: list[_Planned] = []
+        async with self.ctx.reading() as session:
+            repo = ConnectionRepository(session)
+            for item in due:
+                try:
+                    strategy = get_builtin(item.builtin_name)
+                    params = strategy.validate(item.params)
+                    symbol, interval = strategy.symbol(params), strategy.interval(params)
+                    connection_id = item.connections.get(symbol)
+                    found = await repo.exchange_and_environment(connection_id) if connection_id else None
+                except TradeDockError as exc:
+                    self._failed(item, now, result, exc)
+                    continue
+                if found is None:
+                    self._due_ms[item.strategy_id] = _ms(now) + self.retry_ms
+                    result.notes.append(f"{item.strategy_id}: no running bot's connection trades {symbol}")
+                    continue
+                key = (ExchangeId(found[0]), Environment(found[1]), symbol, interval)
+                planned.append(_Planned(item, strategy, params, key))
+        return planned
+
+    async def _read_markets(
+        self, needed: Mapping[MarketKey, int]
+    ) -> dict[MarketKey, tuple[Candle, ...] | BaseException]:
+        gate = asyncio.Semaphore(self.concurrent_reads)
+
+        async def read(key: MarketKey, limit: int) -> tuple[Candle, ...]:
+            exchange, environment, symbol, interval = key
+            async with gate:
+                return await self._market(exchange, environment).candles(symbol, interval, limit)
+
+        keys = list(needed)
+        answers = await asyncio.gather(*(read(key, needed[key]) for key in keys), return_exceptions=True)
+        return dict(zip(keys, answers, strict=True))
+
+    async def _evaluate(self, plan: _Planned, candles: tuple[Candle, ...], now: datetime, result: BuiltinRound) -> None:
+        item, strategy, params = plan.item, plan.strategy, plan.params
+        interval = plan.key[3]
         result.evaluated += 1
         self._due_ms[item.strategy_id] = self._next_due(candles, interval, now)
         signal = strategy.evaluate(params, candles, now)
@@ -155,7 +206,15 @@ class BuiltinStrategyRunner:
             return
         result.signals += 1
         result.orders_created += accepted.orders_created
-        _log.info("built-in strategy %s: %s %s (%s)", item.strategy_id, signal.action, symbol, signal.reason)
+        _log.info("built-in strategy %s: %s %s (%s)", item.strategy_id, signal.action, signal.symbol, signal.reason)
+
+    def _failed(self, item: ActiveBuiltin, now: datetime, result: BuiltinRound, exc: BaseException) -> None:
+        result.failed += 1
+        self._due_ms[item.strategy_id] = _ms(now) + self.retry_ms
+        if isinstance(exc, TradeDockError):
+            _log.warning("built-in strategy %s not evaluated: %s", item.strategy_id, exc.message)
+        else:
+            _log.error("built-in strategy %s failed", item.strategy_id, exc_info=exc)
 
     def _next_due(self, candles: tuple[Candle, ...], interval: CandleInterval, now: datetime) -> int:
         """When the next candle closes; sooner when the exchange has not shown the candle that just closed."""
@@ -166,13 +225,8 @@ class BuiltinStrategyRunner:
             return now_ms + self.retry_ms
         return current_open + interval.ms + self.grace_ms
 
-    async def _market(self, connection_id: str) -> PublicMarket:
-        """The public market data of the connection's exchange and environment (the sandbox: the simulator)."""
-        async with self.ctx.reading() as session:
-            found = await ConnectionRepository(session).exchange_and_environment(connection_id)
-        if found is None:
-            raise NotFoundError(f"connection {connection_id} is gone")
-        exchange, environment = ExchangeId(found[0]), Environment(found[1])
+    def _market(self, exchange: ExchangeId, environment: Environment) -> PublicMarket:
+        """The public market data of an exchange and environment (the sandbox: the simulator)."""
         access = self.ctx.access
         flavor, _ = access.flavors(exchange, environment)
         base_url = access.base_url(exchange, environment, flavor)
