@@ -136,8 +136,9 @@ async def test_strategies_on_one_market_share_one_read_per_round(harness: Harnes
     first = await ma_strategy(harness, CROSSING)
     other = await StrategyService(harness.ctx).create_builtin("sma 1/4", "ma_crossover", {**MA, "fast": 1, "slow": 4})
     second = other.id
+    other_account = await link(harness, ExchangeId.BYBIT)  # one running bot per symbol and connection
     await running_bot(harness, bybit, first, value="300")
-    await running_bot(harness, bybit, second, value="300")
+    await running_bot(harness, other_account, second, value="300")
     state = sim_state(harness, ExchangeId.BYBIT)
     before = [r for r in state.requests if r.path == "/v5/market/kline"]
     result = await BuiltinStrategyRunner(harness.ctx).run_round()
