@@ -145,3 +145,20 @@ async def test_strategies_on_one_market_share_one_read_per_round(harness: Harnes
     reads = [r for r in state.requests if r.path == "/v5/market/kline"][len(before) :]
     assert result.evaluated == 2 and result.failed == 0
     assert len(reads) == 1 and "limit=6" in reads[0].query  # the larger need: slow 4 + 2
+
+
+async def test_one_market_failing_does_not_stop_the_others(harness: Harness) -> None:
+    bybit = await link(harness, ExchangeId.BYBIT)
+    bitget = await link(harness, ExchangeId.BITGET)
+    on_bybit = await ma_strategy(harness, CROSSING)
+    on_bitget = (await StrategyService(harness.ctx).create_builtin("sma b", "ma_crossover", MA)).id
+    await running_bot(harness, bybit, on_bybit, value="300")
+    await running_bot(harness, bitget, on_bitget, value="300")
+    await harness.controls[ExchangeId.BITGET].set_faults(error="http_500", paths=["/api/v2/mix/market/candles"])
+    runner = BuiltinStrategyRunner(harness.ctx, retry_s=0)
+    first = await runner.run_round()
+    assert (first.evaluated, first.signals, first.failed) == (1, 1, 1)
+    await harness.controls[ExchangeId.BITGET].set_faults()
+    second = await runner.run_round()  # retried at once (retry_s=0); Bybit's strategy is not due again
+    assert (second.evaluated, second.signals, second.failed) == (1, 1, 0)
+    assert len(await StrategyService(harness.ctx).signals(on_bitget)) == 1
