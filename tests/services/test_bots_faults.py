@@ -6,6 +6,7 @@ SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+from decimal import Decimal as D
 
 import pytest
 from sqlalchemy import select
@@ -108,3 +109,25 @@ async def test_the_same_signal_twice_at_once_is_accepted_once(harness: Harness) 
     refused = [r for r in results if isinstance(r, SignalRefusedError)]
     assert len(accepted) == 1 and len(refused) == 3 and all(r.reason == "replay" for r in refused)
     assert len(await _orders(harness)) == 1
+
+
+async def test_partial_fill_is_recorded_and_the_position_follows_the_exchange(harness: Harness) -> None:
+    bybit = await link(harness, ExchangeId.BYBIT)
+    strategy_id, secret = await webhook_strategy(harness)
+    bot_id = await running_bot(harness, bybit, strategy_id, value="600")  # 0.010 BTC asked
+    await harness.controls[ExchangeId.BYBIT].order_faults("partial_fill")
+    await signal(harness, strategy_id, secret, "p1", "long")
+    await execute(harness)
+    service = BotService(harness.ctx)
+    detail = await service.get(bot_id)
+    [order] = detail.orders
+    assert (order.state, order.qty, order.filled_qty) == (OrderState.CANCELLED, D("0.010"), D("0.005"))
+    assert "filled 0.005 of 0.01" in (order.error or "")
+    assert [p.qty for p in detail.bot.positions] == [D("0.005")]
+    assert "bot.order_done" in [e.type for e in detail.events]
+    # Nothing chases the rest; the close sells what the exchange holds.
+    assert (await execute(harness)).sent == 0
+    await signal(harness, strategy_id, secret, "p2", "close")
+    await execute(harness)
+    closing = [o for o in sim_orders(harness, bybit) if o.side.value == "sell"]
+    assert [(o.qty, o.filled_qty) for o in closing] == [(D("0.005"), D("0.005"))]

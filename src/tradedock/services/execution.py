@@ -467,9 +467,8 @@ class ExecutionService:
         current: Decimal | None,
         entry: Decimal | None,
     ) -> None:
-        state = _STATUS[answer.status]
-        if state is RowState.CANCELLED and answer.filled_qty > 0:
-            state = RowState.PARTIALLY_FILLED
+        state = _STATUS[answer.status]  # a cancelled order may have filled in part (final; filled_qty says how much)
+        traded = state in _WORKING or answer.filled_qty > 0
         price = answer.average_price or answer.price
         newly_filled = answer.filled_qty - order.filled_qty
         gained = Decimal(0)
@@ -489,7 +488,7 @@ class ExecutionService:
                 avg_price=price if answer.filled_qty > 0 else None,
                 side=answer.side.value,
                 qty=answer.qty,
-                error=None if state in _WORKING else f"the exchange reports the order {answer.status.value}",
+                error=None if state in _WORKING else _ended(answer),
                 updated_at=self.clock.now(),
             )
             if not written:
@@ -499,7 +498,7 @@ class ExecutionService:
             fresh = await repo.order(order.id)
             assert fresh is not None
             await session.refresh(fresh)
-            if state in _WORKING:
+            if traded:
                 await bot_event(session, self.clock, work.bot, ORDER_DONE, _order_data(fresh))
             else:
                 await bot_event(session, self.clock, work.bot, ORDER_FAILED, _order_data(fresh))
@@ -622,6 +621,12 @@ def tick_hook(worker_id: str) -> Callable[[AppContext], Awaitable[None]]:
         await ExecutionService(ctx, worker_id).run_round()
 
     return execute_bots
+
+
+def _ended(answer: OrderState) -> str:
+    if answer.filled_qty > 0:
+        return f"the exchange {answer.status.value} the rest: filled {answer.filled_qty:f} of {answer.qty:f}"
+    return f"the exchange reports the order {answer.status.value}"
 
 
 def _key_refused(error: TradeDockError) -> Unfit:

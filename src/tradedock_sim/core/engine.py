@@ -89,6 +89,8 @@ class Engine:
     books: dict[str, Book] = field(default_factory=dict)
     advanced_ms: dict[str, int] = field(default_factory=dict)
     order_faults: list[str] = field(default_factory=list)
+    #: The `partial_fill` order fault: the next market order fills half (to the lot), the rest is cancelled.
+    partial_next: bool = False
 
     @classmethod
     def build(cls, instruments: Iterable[Instrument], now_ms: Callable[[], int], new_id: Callable[[], str]) -> Engine:
@@ -111,7 +113,12 @@ class Engine:
         self.paths[symbol] = PricePath(self.now_ms(), sorted(points, key=lambda p: p[0]))
 
     def take_order_fault(self) -> str | None:
-        return self.order_faults.pop(0) if self.order_faults else None
+        """The fault for this placement; ``partial_fill`` is the engine's own (it arms `partial_next`)."""
+        fault = self.order_faults.pop(0) if self.order_faults else None
+        if fault == "partial_fill":
+            self.partial_next = True
+            return None
+        return fault
 
     # --- account book -------------------------------------------------------------------------------------
 
@@ -254,7 +261,8 @@ class Engine:
         book.orders[order.order_id] = order
         if order.client_id:
             book.client_ids.add(order.client_id)
-        self._execute(account, book, order)
+        partial, self.partial_next = self.partial_next, False
+        self._execute(account, book, order, partial=partial)
         return order
 
     def record_rejected(self, account: Account, request: OrderRequest) -> Order:
@@ -339,10 +347,16 @@ class Engine:
         assert order.price is not None
         return mark <= order.price if order.side is Side.BUY else mark >= order.price
 
-    def _execute(self, account: Account, book: Book, order: Order, *, arriving: bool = True) -> None:
+    def _execute(
+        self, account: Account, book: Book, order: Order, *, arriving: bool = True, partial: bool = False
+    ) -> None:
         mark = self.mark(order.symbol)
         if order.order_type == "market":
-            self._fill(account, book, order, order.leaves_qty, mark, maker=False)
+            qty = order.leaves_qty
+            if partial:  # the book had only half of it (the `partial_fill` fault)
+                lot = self.instrument(order.symbol).lot
+                qty = max(_to_step(qty / 2, lot), lot) if qty > lot else qty
+            self._fill(account, book, order, qty, mark, maker=False)
             if order.status.open:
                 self._close(order, OrderStatus.CANCELLED, "ioc")
             return

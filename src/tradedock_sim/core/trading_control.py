@@ -15,7 +15,8 @@ Belongs here: validating those control payloads and holding the engine in the po
 - `POST /_sim/order-faults` `{"fault": "accept_then_timeout" | "reject", "count"?: 1}` → the queue; `{}` clears.
   The next `count` order placements are affected: `accept_then_timeout` places the order, then never answers
   (the client times out; the order exists); `reject` refuses it with the exchange's service error and records it
-  as rejected in the order history.
+  as rejected in the order history. `partial_fill` fills only half of a market order (rounded down to the
+  lot) and cancels the rest, as when the book was thin (the order is reported cancelled with its filled quantity).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from tradedock_sim.core.engine import Engine
 from tradedock_sim.core.orders import Instrument, TradeRejected
 from tradedock_sim.core.state import ControlInputError, SimState
 
-ORDER_FAULTS = ("accept_then_timeout", "reject")
+ORDER_FAULTS = ("accept_then_timeout", "reject", "partial_fill")
 ENGINE_KEY = "trading.engine"
 
 
