@@ -138,13 +138,18 @@ def meta_key_aad(aad_version: int, name: str, kek_id: str) -> bytes:
     return encode_aad(META_KEY_PURPOSE, aad_version, name, kek_id)
 
 
-def seal_blob(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
+def cipher(key: bytes | AESGCM) -> AESGCM:
+    """The AES-256-GCM cipher of a key; callers sealing or opening several blobs under one key build it once."""
+    return key if isinstance(key, AESGCM) else AESGCM(key)
+
+
+def seal_blob(key: bytes | AESGCM, plaintext: bytes, aad: bytes) -> bytes:
     """AES-256-GCM with a fresh random nonce: ``nonce || ciphertext || tag``."""
     nonce = os.urandom(NONCE_BYTES)
-    return nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
+    return nonce + cipher(key).encrypt(nonce, plaintext, aad)
 
 
-def open_blob(key: bytes, blob: object, aad: bytes) -> bytes | None:
+def open_blob(key: bytes | AESGCM, blob: object, aad: bytes) -> bytes | None:
     """The plaintext, or ``None`` when the blob is malformed (not bytes, too short) or does not authenticate."""
     if not isinstance(blob, bytes | bytearray | memoryview):
         return None
@@ -152,7 +157,7 @@ def open_blob(key: bytes, blob: object, aad: bytes) -> bytes | None:
     if len(blob) < NONCE_BYTES + TAG_BYTES:
         return None
     try:
-        return AESGCM(key).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], aad)
+        return cipher(key).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], aad)
     except InvalidTag:
         return None
 

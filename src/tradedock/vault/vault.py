@@ -14,6 +14,8 @@ import logging
 from collections.abc import Collection, Mapping
 from pathlib import Path
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
 from tradedock.config import Settings
 from tradedock.errors import MasterKeyError, VaultError, VaultIntegrityError
 from tradedock.vault.envelope import (
@@ -25,6 +27,7 @@ from tradedock.vault.envelope import (
     SealedSecrets,
     WrappedKey,
     WrappedKeyMaterial,
+    cipher,
     dek_aad,
     field_aad,
     meta_key_aad,
@@ -48,6 +51,7 @@ class Vault:
     def __init__(self, ring: KeyRing) -> None:
         self._ring = ring
         self._fingerprint_key: bytes | None = None
+        self._ciphers: dict[str, AESGCM] = {}  # per master key id, built on first use
 
     @property
     def created_key_file(self) -> Path | None:
@@ -72,15 +76,16 @@ class Vault:
         if not fields:
             raise VaultError("nothing to seal: no credential fields were given")
         dek = new_data_key()
+        aead = cipher(dek)
         sealed: dict[str, bytes] = {}
         for name, value in fields.items():
             if not name or not isinstance(name, str):
                 raise VaultError("cannot seal a field without a name")
             if not isinstance(value, str):
                 raise VaultError(f"field {name!r} must be text to be sealed, got {type(value).__name__}")
-            sealed[name] = seal_blob(dek, value.encode("utf-8"), field_aad(AAD_VERSION, context, name))
+            sealed[name] = seal_blob(aead, value.encode("utf-8"), field_aad(AAD_VERSION, context, name))
         primary = self._ring.primary
-        wrapped = seal_blob(primary.material, dek, dek_aad(AAD_VERSION, context, primary.key_id))
+        wrapped = seal_blob(self._cipher(primary), dek, dek_aad(AAD_VERSION, context, primary.key_id))
         return SealedSecrets(kek_id=primary.key_id, wrapped_dek=wrapped, fields=sealed, aad_version=AAD_VERSION)
 
     def open(self, sealed: SealedMaterial, context: SealContext) -> dict[str, str]:
@@ -88,10 +93,10 @@ class Vault:
 
         Services open a connection's secrets with `open_connection`, which checks the set as a whole.
         """
-        dek = self._unwrap_dek(sealed, context)
+        aead = cipher(self._unwrap_dek(sealed, context))
         out: dict[str, str] = {}
         for name, blob in sealed.fields.items():
-            plain = open_blob(dek, blob, field_aad(sealed.aad_version, context, name))
+            plain = open_blob(aead, blob, field_aad(sealed.aad_version, context, name))
             if plain is None:
                 raise field_mismatch(context.connection_id, name)
             out[name] = plain.decode("utf-8")
@@ -140,7 +145,7 @@ class Vault:
         # Field AADs carry the aad_version they were sealed with, so only the wrap may move to the new version
         # when the field layout is unchanged; today there is one version, so keep the record's own.
         version = sealed.aad_version
-        wrapped = seal_blob(primary.material, dek, dek_aad(version, context, primary.key_id))
+        wrapped = seal_blob(self._cipher(primary), dek, dek_aad(version, context, primary.key_id))
         return SealedSecrets(
             kek_id=primary.key_id, wrapped_dek=wrapped, fields=dict(sealed.fields), aad_version=version
         )
@@ -156,6 +161,13 @@ class Vault:
             )
         return key
 
+    def _cipher(self, key: MasterKey) -> AESGCM:
+        """The master key's cipher, built once per vault (data keys are wrapped and unwrapped by the thousand)."""
+        aead = self._ciphers.get(key.key_id)
+        if aead is None:
+            aead = self._ciphers[key.key_id] = cipher(key.material)
+        return aead
+
     def _unwrap_dek(self, sealed: SealedMaterial, context: SealContext) -> bytes:
         if sealed.aad_version not in SUPPORTED_AAD_VERSIONS:
             raise VaultError(
@@ -164,7 +176,7 @@ class Vault:
             )
         what = f"the data key of connection {context.connection_id}"
         key = self._master_key(sealed.kek_id, what)
-        dek = open_blob(key.material, sealed.wrapped_dek, dek_aad(sealed.aad_version, context, key.key_id))
+        dek = open_blob(self._cipher(key), sealed.wrapped_dek, dek_aad(sealed.aad_version, context, key.key_id))
         if dek is None or len(dek) != DEK_BYTES:
             raise MasterKeyError(
                 f"{what} does not unwrap with master key {key.key_id!r}: the configured key with that id is not "
