@@ -8,10 +8,11 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 from decimal import Decimal as D
+from types import SimpleNamespace
 
 import pytest
 
-from tradedock.domain import ExchangeId
+from tradedock.domain import Candle, CandleInterval, ExchangeId
 from tradedock.errors import InvalidInputError
 from tradedock.services.accounts import AccountService
 from tradedock.services.builtin_strategies import BuiltinStrategyRunner, builtin_catalog
@@ -162,3 +163,18 @@ async def test_one_market_failing_does_not_stop_the_others(harness: Harness) -> 
     second = await runner.run_round()  # retried at once (retry_s=0); Bybit's strategy is not due again
     assert (second.evaluated, second.signals, second.failed) == (1, 1, 0)
     assert len(await StrategyService(harness.ctx).signals(on_bitget)) == 1
+
+
+def test_pacing_waits_for_the_next_candle_unless_the_exchange_lags() -> None:
+    runner = BuiltinStrategyRunner(SimpleNamespace(), grace_s=2, retry_s=10)  # type: ignore[arg-type]
+    hour = CandleInterval.H1
+    now = datetime(2026, 12, 1, 10, 20, tzinfo=UTC)
+    now_ms = int(now.timestamp() * 1000)
+    current = now_ms - now_ms % hour.ms
+
+    def upto(open_ms: int) -> tuple[Candle, ...]:
+        return tuple(Candle(open_ms - i * hour.ms, hour, D(1), D(1), D(1), D(1), D(0)) for i in range(3))
+
+    assert runner._next_due(upto(current), hour, now) == current + hour.ms + 2_000
+    assert runner._next_due(upto(current - hour.ms), hour, now) == now_ms + 10_000  # the open candle is missing
+    assert runner._next_due((), hour, now) == now_ms + 10_000

@@ -217,11 +217,13 @@ class BuiltinStrategyRunner:
             _log.error("built-in strategy %s failed", item.strategy_id, exc_info=exc)
 
     def _next_due(self, candles: tuple[Candle, ...], interval: CandleInterval, now: datetime) -> int:
-        """When the next candle closes; sooner when the exchange has not shown the candle that just closed."""
+        """When the next candle opens (the previous one has closed; a DCA slot begins), plus ``grace``; sooner when
+        the exchange does not show the candle open now yet (all three list it), so neither a cross nor a DCA slot
+        is missed for a whole candle."""
         now_ms = _ms(now)
         current_open = now_ms - now_ms % interval.ms
         newest = max((c.open_time_ms for c in candles if c.interval is interval), default=None)
-        if newest is None or newest < current_open - interval.ms:
+        if newest is None or newest < current_open:
             return now_ms + self.retry_ms
         return current_open + interval.ms + self.grace_ms
 
