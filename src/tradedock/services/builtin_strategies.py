@@ -11,8 +11,9 @@ then the exchange round trip, then the ingestion's own transaction). Several wor
 strategy: the signal id is derived from the candles, and the store's ``UNIQUE(strategy_id, signal_id)`` lets
 exactly one of them create the signal (the others get a ``replay`` refusal, which is the expected outcome).
 Each strategy is isolated: one failing (exchange down, bad params) is logged and retried later; the others go on.
-Pacing is per process: after an evaluation, a strategy is due again when its next candle closes (plus
-``grace_s``), or ``retry_s`` later when the exchange did not yet show the candle just closed, or failed.
+Strategies on one market (exchange, environment, symbol, interval) share one read per round. Pacing is per
+process: after an evaluation, a strategy is due again when its next candle opens (plus ``grace_s``), or ``retry_s``
+later when the exchange did not yet list the candle open now, or the evaluation failed.
 """
 
 from __future__ import annotations
