@@ -227,3 +227,27 @@ async def test_create_refusals_start_refused_transitions_and_isolation(api: Api)
     await _round(api)  # the close order finds nothing to close
     assert (await api.client.delete(f"/api/v1/bots/{bot['id']}", headers=alice.auth)).status_code == 204
     assert (await api.client.get(f"/api/v1/bots/{bot['id']}", headers=alice.auth)).status_code == 404
+
+
+async def test_the_same_signal_posted_at_once_is_accepted_once(api: Api) -> None:
+    """Eight copies of one signal race (on PostgreSQL truly concurrent transactions): one 202, seven 409 replays,
+    one bot order, one exchange order."""
+    import asyncio
+
+    from tradedock.api.rate_limits import SignalLimiter
+
+    api.app.state.api.signals = SignalLimiter("100/second")
+    alice = await api.user("alice@example.com")
+    connection_id, uid = await _connect(api, alice, ExchangeId.BYBIT)
+    strategy_id, secret = await _strategy(api, alice)
+    bot = await _bot(api, alice, connection_id, strategy_id, sizing_kind="fixed_quote", sizing_value="300")
+    assert (await api.client.post(f"/api/v1/bots/{bot['id']}/start", headers=alice.auth)).status_code == 200
+    body = _signal(secret, "tv-race", "long")
+    url = f"/api/v1/strategies/{strategy_id}/signals"
+    answers = await asyncio.gather(*(api.client.post(url, json=body) for _ in range(8)))
+    assert sorted(a.status_code for a in answers) == [202] + [409] * 7, [a.text for a in answers]
+    assert {a.json()["type"] for a in answers if a.status_code == 409} == {"/problems/signal-replay"}
+    await _round(api)
+    orders = (await api.client.get(f"/api/v1/bots/{bot['id']}/orders", headers=alice.auth)).json()["items"]
+    assert [o["state"] for o in orders] == ["filled"]
+    assert len(_engine_book(api, ExchangeId.BYBIT, uid)[0]) == 1

@@ -71,6 +71,9 @@ async def test_bad_create_bodies_name_the_field(api: Api) -> None:
         assert answer.status_code == 422, (body, answer.text)
         assert answer.headers["content-type"] == "application/problem+json"
         assert answer.json()["field"] == field, (body, answer.json())
+    catalog = (await api.client.get("/api/v1/strategies/builtins", headers=alice.auth)).json()
+    [ma] = [b for b in catalog if b["name"] == "ma_crossover"]
+    assert {p["name"] for p in ma["params"] if p["required"]} == {"symbol", "interval", "fast", "slow"}
     params = {"symbol": "BTCUSDT", "interval": "1h", "fast": 9, "slow": 21}
     half = await api.client.post(
         "/api/v1/strategies",

@@ -52,6 +52,9 @@ def test_strategy_commands(cli: Cli) -> None:
 
     bad = cli.run("strategy", "create", "MA", "--params", "[1]", "--builtin", "ma_crossover", "--json")
     assert bad.code == 2 and bad.json()["error"]["field"] == "params"
+    catalog = cli.run("strategy", "builtins", "--json").json()
+    assert {"ma_crossover", "dca"} <= {b["name"] for b in catalog}
+    assert "fast" in cli.run("strategy", "builtins").stdout
     unknown = cli.run("strategy", "show", "not-a-strategy-id", "--json")
     assert unknown.code == 2 and unknown.json()["error"]["type"] == "NotFoundError"
 
@@ -102,6 +105,14 @@ def test_bot_commands(cli: Cli) -> None:
     assert stopped.code == 0 and stopped.json()["state"] == "stopped"
     again = cli.run("bot", "start", bot["id"], "--json")
     assert again.code == 2 and again.json()["error"]["type"] == "ConflictError"
+    needs_yes = cli.run("bot", "remove", bot["id"], "--json")
+    assert needs_yes.code == 2 and needs_yes.json()["error"]["field"] == "yes"
+    closing = cli.run("bot", "remove", bot["id"][:8], "--yes", "--json")  # its close order waits for a worker
+    assert closing.code == 2 and closing.json()["error"]["type"] == "ConflictError"
+    draft = cli.run(*base, "--quote", "100", "--json").json()
+    removed = cli.run("bot", "remove", draft["id"][:8], "--yes", "--json")
+    assert removed.code == 0, removed.stdout + removed.stderr
+    assert [b["id"] for b in cli.run("bot", "list", "--json").json()] == [bot["id"]]
 
 
 def test_bot_start_refused_names_the_reason(cli: Cli) -> None:

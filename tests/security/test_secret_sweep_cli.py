@@ -30,7 +30,8 @@ SWEPT = {
     "version", "guide", "connect", "list", "show", "check", "replace", "remove", "balances", "vault rotate",
     "user create", "token create", "db upgrade", "fix",
     "strategy list", "strategy create", "strategy show", "strategy publish", "strategy rotate-secret",
-    "strategy remove", "bot list", "bot create", "bot show", "bot start", "bot pause", "bot stop",
+    "strategy remove", "strategy builtins",
+    "bot list", "bot create", "bot show", "bot start", "bot pause", "bot stop", "bot remove",
 }  # fmt: skip
 EXEMPT = {
     "serve": "runs the HTTP server; the API sweep covers its routes",
@@ -187,6 +188,7 @@ def test_no_planted_secret_leaves_through_any_command(tcli: InProcessCli, tmp_pa
     strategy_id = shown_once("strategy", "create", "signals")["strategy"]["id"]
     shown_once("strategy", "rotate-secret", strategy_id)
     r.each("strategy", "list")
+    r.each("strategy", "builtins")
     r.each("strategy", "show", strategy_id)
     r.each("strategy", "publish", strategy_id)  # the local user is no operator: a refusal path
     for command in ("show", "publish", "rotate-secret"):
@@ -204,6 +206,10 @@ def test_no_planted_secret_leaves_through_any_command(tcli: InProcessCli, tmp_pa
     r.each("bot", "stop", bots[0], "--close-position")
     for command in ("show", "start", "pause", "stop"):
         assert {x.code for x in r.each("bot", command, other["secret"])} == {2}
+    assert {x.code for x in r.each("bot", "remove", other["secret"], "--yes")} == {2}
+    for variant in VARIANTS:
+        doomed_bot = json.loads(r.run("bot", "create", *bot_args, "--json").stdout)["id"]
+        assert r.run("bot", "remove", doomed_bot, "--yes", variant=variant).code == 0
     for variant, bot_id in zip(VARIANTS, bots[1:] + bots[:1], strict=True):
         r.run("bot", "stop", bot_id, variant=variant)
     for variant in VARIANTS:

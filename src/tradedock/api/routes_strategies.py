@@ -25,6 +25,7 @@ from tradedock.api.problems import problem_response, responses
 from tradedock.errors import AuthenticationError, InvalidInputError
 from tradedock.jsonlimits import MAX_JSON_BYTES, JsonLimitError, loads_limited
 from tradedock.services.bot_views import NewStrategySecret, SignalAccepted, SignalView, StrategyKind, StrategyView
+from tradedock.services.builtin_strategies import BuiltinStrategyView, builtin_catalog
 from tradedock.services.strategies import StrategyService, ingest_signal
 
 router = APIRouter(tags=["strategies"])
@@ -99,6 +100,13 @@ PUBLISH = PublishBody()
 async def list_strategies(who: Caller, ctx: Context, pages: Pages) -> Page[StrategyView]:
     """Your strategies and every published one, newest first."""
     return Page[StrategyView].slice(await StrategyService(ctx, who.email).list(), pages)
+
+
+@router.get("/strategies/builtins", response_model=list[BuiltinStrategyView], responses=responses())
+async def list_builtins(_who: Caller) -> list[BuiltinStrategyView]:
+    """The built-in strategies the platform runs from market data, with their parameters (name, kind, help,
+    required, default, choices, bounds): create one with ``POST /strategies {"kind": "builtin", …}``."""
+    return builtin_catalog()
 
 
 @router.post(

@@ -9,6 +9,7 @@ settings and Rich are imported inside the commands (start-up time).
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -301,6 +302,54 @@ def stop(
 ) -> None:
     """Stop a bot for good (from any state)."""
     _transition(bot_id, user, as_json, "stop", close_position=close_position)
+
+
+@bot_app.command("remove")
+def remove(
+    bot_id: str = BOT_ID,
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask (required without a terminal)."),
+    user: str = USER_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Delete a draft or stopped bot with no order in progress (its events stay)."""
+    settings = settings_or_exit(as_json=as_json)
+    if not yes:
+        with guarded(as_json=as_json):
+            if not sys.stdin.isatty():
+                raise InvalidInputError("yes", "no terminal to confirm the removal on", fix="Add --yes.")
+            import asyncio
+
+            from tradedock.services.bots import BotService
+
+            from .prompts import confirm
+
+            async def lookup(ctx: AppContext) -> Any:
+                return (await BotService(ctx, await acting_owner(ctx, user)).get(bot_id)).bot
+
+            view = asyncio.run(with_context(settings, lookup))
+            if not confirm(f"Delete bot {view.name!r} ({view.id}, {view.state.value})?"):
+                print("Nothing was removed.", file=sys.stderr)
+                raise typer.Exit(EXIT_OK)
+            bot_id = view.id
+
+    async def go() -> int:
+        from rich.text import Text
+
+        from tradedock.services.bots import BotService
+
+        from .output import make_console, print_json
+
+        async def work(ctx: AppContext) -> None:
+            await BotService(ctx, await acting_owner(ctx, user)).delete(bot_id)
+
+        await with_context(settings, work)
+        if as_json:
+            print_json({"removed": bot_id})
+        else:
+            make_console().print(Text(f"Deleted bot {bot_id}; its events stay in the history."))
+        return EXIT_OK
+
+    run(go(), as_json=as_json)
 
 
 def register(app: typer.Typer) -> None:

@@ -129,6 +129,32 @@ def list_strategies(user: str = USER_OPTION, as_json: bool = JSON_OPTION) -> Non
     run(go(), as_json=as_json)
 
 
+@strategy_app.command("builtins")
+def builtins(as_json: bool = JSON_OPTION) -> None:
+    """The built-in strategies and their parameters (for strategy create --builtin NAME --params JSON)."""
+    from rich.text import Text
+
+    from tradedock.services.builtin_strategies import builtin_catalog
+
+    from .output import make_console, print_json
+
+    catalog = [b.to_json() for b in builtin_catalog()]
+    if as_json:
+        print_json(catalog)
+        return
+    console = make_console()
+    for strategy in catalog:
+        console.print(Text(f"{strategy['name']} — {strategy['title']}", style="bold"))
+        console.print(Text(f"  {strategy['description']}"))
+        for param in strategy["params"]:
+            line = Text(f"  {param['name']}", style="bold")
+            extra = "required" if param["required"] else f"default {param['default']}"
+            if param["choices"]:
+                extra += f"; one of {', '.join(param['choices'])}"
+            line.append(f" ({param['kind']}, {extra}): {param['help']}", style="")
+            console.print(line)
+
+
 @strategy_app.command("create")
 def create(
     name: str = typer.Argument(..., help="A name for the strategy (shown exactly as typed)."),
