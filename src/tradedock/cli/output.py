@@ -248,8 +248,8 @@ def grid(title: str, headers: Sequence[str], rows: Sequence[Sequence[Text | str]
 
 def _cell(cell: Text | str) -> tuple[str, int, list[Span]]:
     """A cell's text, its width on screen and its styles (as spans over the text)."""
-    if isinstance(cell, str):
-        plain, styles = strip_control_codes(cell), []
+    if isinstance(cell, str):  # (a printable string has no control code to strip: the common, fast case)
+        plain, styles = cell if cell.isprintable() else strip_control_codes(cell), []
     else:
         plain = cell.plain
         styles = [Span(0, len(plain), cell.style)] if cell.style and plain else []
