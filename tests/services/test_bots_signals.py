@@ -1,19 +1,28 @@
 """Signal ingestion refuses a bad secret, replays, stale and future signals, unknown symbols and malformed fields,
 each naming the field, and nothing is stored or ordered; a refused signal with a good secret is an event for the
-strategy's owner. SQLite and PostgreSQL."""
+strategy's owner; publishing is for operators and public strategies serve every user. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from tradedock.db.models import BotOrder, Event, StrategySignal
+from tradedock.db.models import BotOrder, Event, StrategySignal, User
 from tradedock.domain import ExchangeId
-from tradedock.errors import AuthenticationError, InvalidInputError, SignalRefusedError
-from tradedock.services.bot_views import SignalAction
+from tradedock.errors import (
+    AuthenticationError,
+    ConflictError,
+    InvalidInputError,
+    NotAllowedError,
+    NotFoundError,
+    SignalRefusedError,
+)
+from tradedock.services.bot_views import BotRequest, SignalAction, SizingKind, Visibility
+from tradedock.services.bots import BotService
 from tradedock.services.strategies import StrategyService, emit_signal, ingest_signal
 
 from .bots_helpers import body, execute, link, running_bot, sim_orders, webhook_strategy
@@ -123,3 +132,46 @@ async def test_builtin_strategies_take_no_webhook_signals_but_emit_through_the_s
     await execute(harness)
     [order] = sim_orders(harness, bybit)
     assert (order.side.value, str(order.qty)) == ("sell", "0.005")
+
+
+async def test_publishing_is_for_operators_and_public_strategies_serve_every_user(harness: Harness) -> None:
+    operator, trader = StrategyService(harness.ctx, "ops@example.com"), StrategyService(harness.ctx, "ann@example.com")
+    created = await operator.create_webhook("house signals")
+    assert [s.id for s in await trader.list()] == []  # private: invisible to others
+    with pytest.raises(NotFoundError):
+        await trader.get(created.strategy.id)
+    with pytest.raises(NotAllowedError):
+        await operator.publish(created.strategy.id)
+    async with harness.ctx.transaction() as session:
+        await session.execute(update(User).where(User.name == "ops@example.com").values(is_operator=True))
+    published = await operator.publish(created.strategy.id)
+    assert published.visibility is Visibility.PUBLIC and published.owned
+    [seen] = await trader.list()
+    assert (seen.id, seen.owned, seen.secret_hint) == (created.strategy.id, False, created.strategy.secret_hint)
+    with pytest.raises(NotFoundError):  # only the owner rotates, deletes or reads the signals
+        await trader.rotate_secret(created.strategy.id)
+    with pytest.raises(NotFoundError):
+        await trader.signals(created.strategy.id)
+    # A trader's bot follows the operator's public strategy; the operator's signals reach it.
+    bybit = await link(harness, ExchangeId.BYBIT)
+    bots = BotService(harness.ctx, "ann@example.com")
+    request = BotRequest(
+        name="follow",
+        connection_id=bybit.connection_id,
+        strategy_id=created.strategy.id,
+        symbols=["BTCUSDT"],
+        sizing_kind=SizingKind.FIXED_QUOTE,
+        sizing_value=Decimal(300),
+    )
+    with pytest.raises(NotFoundError):  # the connection is the local owner's, not ann's
+        await bots.create(request)
+    bot_id = await running_bot(harness, bybit, created.strategy.id)
+    now = harness.ctx.clock.now()
+    assert (
+        await ingest_signal(harness.ctx, created.strategy.id, body(created.secret, "h1", "long", now))
+    ).orders_created == 1
+    with pytest.raises(ConflictError):  # in use by a bot
+        await operator.delete(created.strategy.id)
+    await BotService(harness.ctx).stop(bot_id)
+    await operator.delete(created.strategy.id)
+    assert await trader.list() == []
