@@ -17,6 +17,8 @@ from tests.security.sweep import Sweep
 from tradedock.db.models import BotOrder
 from tradedock.domain import ExchangeId
 from tradedock.errors import AuthenticationError, BotNotReadyError, SignalRefusedError
+from tradedock.exchanges.base import TradingAdapter
+from tradedock.exchanges.orders import OrderRequest, OrderSide, OrderType
 from tradedock.services.bot_views import BotRequest, BotState, OrderState, SizingKind
 from tradedock.services.bots import BotService
 from tradedock.services.execution import ExecutionPolicy, ExecutionService
@@ -138,3 +140,42 @@ async def test_a_signal_not_executed_in_time_is_skipped_not_traded_late(harness:
         [row] = (await session.execute(select(BotOrder))).scalars().all()
     assert row.state == "skipped" and "after its signal" in (row.error or "")
     assert sim_orders(harness, bybit) == []
+
+
+async def test_an_order_sent_by_a_dead_worker_is_found_recorded_and_counted_in_the_pnl(harness: Harness) -> None:
+    bybit = await link(harness, ExchangeId.BYBIT)
+    strategy_id, secret = await webhook_strategy(harness)
+    bot_id = await running_bot(harness, bybit, strategy_id)
+    await signal(harness, strategy_id, secret, "o1", "long")
+    await execute(harness)
+    await harness.controls[ExchangeId.BYBIT].set_price("BTCUSDT", "61000")
+    await signal(harness, strategy_id, secret, "o2", "close")
+    async with harness.ctx.reading() as session:
+        [closing] = (await session.execute(select(BotOrder).where(BotOrder.state == "pending"))).scalars().all()
+    # The dead worker's part: it committed `sending`, the exchange took the order, nobody recorded the answer.
+    async with harness.ctx.transaction() as session:
+        await session.execute(update(BotOrder).where(BotOrder.id == closing.id).values(state="sending", attempts=1))
+    credentials, target = await harness.service().open_for_call(bybit.connection_id)
+    adapter = harness.ctx.access.adapter(
+        credentials, target.environment, harness.ctx.access.flavors(credentials.exchange, target.environment)[0]
+    )
+    assert isinstance(adapter, TradingAdapter)
+    try:
+        await adapter.submit_order(
+            OrderRequest(
+                "BTCUSDT",
+                OrderSide.SELL,
+                OrderType.MARKET,
+                D("0.005"),
+                reduce_only=True,
+                client_order_id=closing.client_order_id,
+            )
+        )
+    finally:
+        await adapter.aclose()  # type: ignore[attr-defined]
+    result = await execute(harness)
+    assert (result.resolved, result.sent) == (1, 0)
+    view = await BotService(harness.ctx).get(bot_id)
+    assert view.orders[0].state is OrderState.FILLED and view.orders[0].client_order_id == closing.client_order_id
+    assert view.bot.realized_pnl == D(5) and view.bot.positions == []
+    assert len([o for o in sim_orders(harness, bybit) if o.side.value == "sell"]) == 1

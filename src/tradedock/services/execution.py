@@ -179,6 +179,8 @@ class ExecutionService:
     async def _isolated(self, bot_id: str, result: ExecutionRound) -> None:
         try:
             await self.work(bot_id, result)
+        except Halt:  # the lease was lost (or the row moved): another worker has the bot now
+            pass
         except Exception:  # batch isolation: a bug in one bot never stops the others
             result.errors += 1
             _log.exception("execution of bot %s failed unexpectedly", bot_id)
@@ -275,12 +277,12 @@ class ExecutionService:
         if order.state in (RowState.OPEN.value, RowState.PARTIALLY_FILLED.value):
             found = await adapter.get_order(order.symbol, client_order_id=order.client_order_id)
             if found is not None:
-                await self._record(work, order, found, None, None)
+                await self._record(work, order, found, *_last_known(work, order.symbol))
             return
         if order.state == RowState.SENDING.value:
             found = await self._lookup(adapter, order)  # the sender died (or could not be told): what happened?
             if found is not None:
-                await self._record(work, order, found, None, None)
+                await self._record(work, order, found, *_last_known(work, order.symbol))
                 result.resolved += 1
                 return
             order = await self._back_to_pending(work, order, "the exchange does not know it: it was not placed")
@@ -558,7 +560,7 @@ class ExecutionService:
                     if seen is None:
                         seen = await adapter.get_order(symbol, client_order_id=row.client_order_id)
                     if seen is not None:
-                        await self._record(work, row, seen, None, None)
+                        await self._record(work, row, seen, *_last_known(work, symbol))
         async with self.ctx.transaction() as session:
             repo = BotRepository(session)
             await repo.update_if_leased(bot.id, self.worker_id, positions=positions, reconciled_at=self.clock.now())
@@ -621,6 +623,14 @@ def tick_hook(worker_id: str) -> Callable[[AppContext], Awaitable[None]]:
         await ExecutionService(ctx, worker_id).run_round()
 
     return execute_bots
+
+
+def _last_known(work: _Work, symbol: str) -> tuple[Decimal, Decimal | None]:
+    """The position before an order whose sender is gone: the last reconciliation's (reconciled after every
+    action, so it predates the order), for the PnL of the fill."""
+    stored = work.positions.get(symbol) or {}
+    entry = stored.get("entry_price")
+    return Decimal(str(stored.get("qty") or 0)), None if entry is None else Decimal(str(entry))
 
 
 def _ended(answer: OrderState) -> str:
