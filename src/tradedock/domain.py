@@ -327,6 +327,8 @@ class OrderState:
     price: Decimal | None = None
     average_price: Decimal | None = None
     reduce_only: bool = False
+    #: Trading fee paid so far in the quote coin (positive = paid); None when the exchange's answer has none.
+    fee: Decimal | None = None
 
 
 @dataclass(frozen=True)

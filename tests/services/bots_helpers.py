@@ -66,11 +66,15 @@ def sim_realised(harness: Harness, linked: Linked) -> Decimal:
     return sum((p.realised_pnl for p in book.positions.values()), Decimal(0))
 
 
-async def link(harness: Harness, exchange: ExchangeId, *, price: str = "60000") -> Linked:
-    """A healthy simulator account (fees 0, BTCUSDT at ``price``) connected for the local owner."""
+async def link(harness: Harness, exchange: ExchangeId, *, price: str = "60000", fees: bool = False) -> Linked:
+    """A healthy simulator account (BTCUSDT at ``price``; fees 0 unless ``fees``: the simulator's default taker
+    0.055 %) connected for the local owner."""
     control = harness.controls[exchange]
     await control.set_price("BTCUSDT", price)
-    await control.set_fees(taker="0", maker="0")
+    if fees:
+        await control.set_fees(taker="0.00055", maker="0.0002")
+    else:
+        await control.set_fees(taker="0", maker="0")
     preset = await harness.scenario(exchange, "healthy")
     outcome = await harness.connect(exchange, preset["credentials"])
     assert outcome.connection_id is not None, outcome.status

@@ -15,8 +15,8 @@ from .conftest import Harness
 
 
 async def test_long_then_close_on_two_exchanges(harness: Harness) -> None:
-    bybit = await link(harness, ExchangeId.BYBIT)
-    bitget = await link(harness, ExchangeId.BITGET)
+    bybit = await link(harness, ExchangeId.BYBIT, fees=True)
+    bitget = await link(harness, ExchangeId.BITGET, fees=True)
     strategy_id, secret = await webhook_strategy(harness)
     # Bybit: 300 USDT a position (0.005 BTC at 60000); Bitget: 50 % of its 200 USDT = 100 USDT → 0.001 BTC.
     bot_a = await running_bot(harness, bybit, strategy_id, kind=SizingKind.FIXED_QUOTE, value="300")
@@ -58,8 +58,12 @@ async def test_long_then_close_on_two_exchanges(harness: Harness) -> None:
 
     view_a, view_b = (await service.get(bot_a)).bot, (await service.get(bot_b)).bot
     assert view_a.positions == [] and view_b.positions == []
-    assert view_a.realized_pnl == D("5") == sim_realised(harness, bybit)  # 0.005 × 1000, fees 0
-    assert view_b.realized_pnl == D("1") == sim_realised(harness, bitget)
+    # 0.005 × 1000 and 0.001 × 1000, less the taker fees the exchanges charged (0.055 % of each fill's value)
+    fees_a = (D("0.005") * 60000 + D("0.005") * 61000) * D("0.00055")
+    fees_b = (D("0.001") * 60000 + D("0.001") * 61000) * D("0.00055")
+    assert (view_a.fees_paid, view_b.fees_paid) == (fees_a.quantize(D("0.00000001")), fees_b.quantize(D("0.00000001")))
+    assert view_a.realized_pnl == D("5") - view_a.fees_paid == sim_realised(harness, bybit)
+    assert view_b.realized_pnl == D("1") - view_b.fees_paid == sim_realised(harness, bitget)
     assert view_a.state is BotState.RUNNING
     kinds = [e.type for e in (await service.get(bot_a)).events]
     assert kinds.count("bot.order_done") == 2 and "bot.state_changed" in kinds

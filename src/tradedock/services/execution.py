@@ -476,6 +476,8 @@ class ExecutionService:
         gained = Decimal(0)
         if current is not None and price is not None and newly_filled > 0:
             gained = realized(current, entry, answer.side, newly_filled, price)
+        fee = answer.fee if answer.fee is not None else order.fee
+        new_fee = (fee or Decimal(0)) - (order.fee or Decimal(0))
         async with self.ctx.transaction() as session:
             repo = BotRepository(session)
             bot = await repo.get(work.bot.id)
@@ -488,6 +490,7 @@ class ExecutionService:
                 exchange_order_id=answer.order_id or None,
                 filled_qty=answer.filled_qty,
                 avg_price=price if answer.filled_qty > 0 else None,
+                fee=fee,
                 side=answer.side.value,
                 qty=answer.qty,
                 error=None if state in _WORKING else _ended(answer),
@@ -495,8 +498,13 @@ class ExecutionService:
             )
             if not written:
                 raise Halt
-            if gained:
-                await repo.update_if_leased(bot.id, self.worker_id, realized_pnl=bot.realized_pnl + gained)
+            if gained or new_fee:  # realized PnL is net of the fees the exchange reports
+                await repo.update_if_leased(
+                    bot.id,
+                    self.worker_id,
+                    realized_pnl=bot.realized_pnl + gained - new_fee,
+                    fees_paid=bot.fees_paid + new_fee,
+                )
             fresh = await repo.order(order.id)
             assert fresh is not None
             await session.refresh(fresh)

@@ -88,7 +88,14 @@ def parse_order(row: Mapping[str, Any]) -> OrderState:
         price=price or None,
         average_price=_dec(row.get("priceAvg")) or None,
         reduce_only=row.get("reduceOnly") == "YES" or row.get("tradeSide") == "close",
+        fee=_fee(row.get("fee")),
     )
+
+
+def _fee(raw: object) -> Decimal | None:
+    """Bitget reports the order's fee as a negative amount (paid); TradeDock counts fees paid as positive."""
+    value = _dec(raw)
+    return None if value is None else -value
 
 
 def parse_position(row: Mapping[str, Any]) -> PositionState:

@@ -84,6 +84,7 @@ def parse_order(row: Mapping[str, Any]) -> OrderState:
         price=price if price else None,
         average_price=parsing.as_decimal(row.get("avgPrice")) or None,
         reduce_only=bool(row.get("reduceOnly")),
+        fee=parsing.as_decimal(row.get("cumExecFee")),  # docs/v5/order/open-order: cumulative trading fee
     )
 
 
