@@ -1,7 +1,7 @@
 """A real `tradedock worker` process is killed (SIGKILL) right after it sent a bot's order while the simulator holds
-the answer; a new worker resolves the order by its client order id: exactly one order exists on the exchange and
-the bot's records match it. The simulator runs in its own process; SQLite (the worker's loop of rounds) and
-PostgreSQL (procrastinate workers, the engine as a tick hook)."""
+the answer; two new workers race to resolve the order by its client order id: exactly one order exists on the
+exchange and the bot's records match it. The simulator runs in its own process; SQLite (the worker's loop of rounds)
+and PostgreSQL (procrastinate workers, the engine as a tick hook)."""
 
 from __future__ import annotations
 
@@ -116,7 +116,8 @@ async def test_killed_worker_never_doubles_an_order(fresh_home: Home, sim_urls: 
         [placed] = sim_get(bybit, f"/_sim/orders?uid={uid}")["orders"]
         assert (await _order_row(ctx)).state == "sending"  # the dead worker never heard the answer
 
-        workers.append(await _start_worker(env))
+        # Two new workers race for the dead one's bot: one resolves it, neither sends it again.
+        workers.extend(await asyncio.gather(_start_worker(env), _start_worker(env)))
         deadline = time.monotonic() + 30
         row = await _order_row(ctx)
         while row.state == "sending" and time.monotonic() < deadline:
