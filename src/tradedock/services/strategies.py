@@ -356,8 +356,14 @@ async def _accept(ctx: AppContext, strategy: Strategy, parsed: ParsedSignal) -> 
             signal.outcome = f"{len(running)} bot order(s); {skipped} bot(s) not running or not trading the symbol"
             await session.flush()
             view = SignalView.from_row(signal)
-    except IntegrityError:  # the same signal_id accepted by a concurrent request a moment ago
-        raise _replay(parsed.signal_id) from None
+    except IntegrityError:  # the same signal_id accepted by a concurrent request a moment ago, or a deletion
+        async with ctx.reading() as session:
+            repo = StrategyRepository(session)
+            if await repo.get(strategy.id) is None:
+                raise strategy_not_found(strategy.id) from None
+            if await repo.signal_known(strategy.id, parsed.signal_id):
+                raise _replay(parsed.signal_id) from None
+        raise
     return SignalAccepted(signal=view, orders_created=len(running), bots_skipped=skipped)
 
 
