@@ -7,6 +7,7 @@ answer that created it; the session cookie only in the Set-Cookie of the sign-in
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +117,30 @@ async def test_a_full_session_leaks_no_planted_secret(api: Api, caplog: pytest.L
         await rec.call("GET", "/me", headers={"Authorization": f"Bearer {made.json()['token']}"})
     ).status_code == 200
     assert (await rec.call("DELETE", f"/webhooks/{hook.json()['id']}")).status_code == 204
+    # Strategies, signals and bots: a signal secret appears only in the answer that made it (create, rotate).
+    made_strategy = await rec.call("POST", "/strategies", json={"name": "tv"})
+    rec.seen[-1] = (rec.seen[-1][0], rec.seen[-1][1], rec.plant(made_strategy.json()["secret"]))
+    strategy_id, old_secret = made_strategy.json()["strategy"]["id"], made_strategy.json()["secret"]
+    rotated = await rec.call("POST", f"/strategies/{strategy_id}/rotate-secret")
+    rec.seen[-1] = (rec.seen[-1][0], rec.seen[-1][1], rec.plant(rotated.json()["secret"]))
+    signal_secret = rotated.json()["secret"]
+    bot_body = {"name": "b", "connection_id": stored["bybit"], "strategy_id": strategy_id, "symbols": ["BTCUSDT"],
+                "sizing_kind": "fixed_quote", "sizing_value": "100"}  # fmt: skip
+    bot = await rec.call("POST", "/bots", json=bot_body)
+    assert bot.status_code == 201, bot.text
+    assert (await rec.call("POST", f"/bots/{bot.json()['id']}/start")).status_code == 200
+    now = datetime.now(UTC).isoformat()
+    signal = {"signal_id": "s-1", "action": "long", "symbol": "BTCUSDT", "time": now}
+    url = f"/strategies/{strategy_id}/signals"
+    assert (await rec.call("POST", url, json={**signal, "secret": signal_secret})).status_code == 202
+    assert (await rec.call("POST", url, json=signal, headers={"X-TradeDock-Secret": signal_secret})).status_code == 409
+    assert (await rec.call("POST", url, json={**signal, "signal_id": "s-2", "secret": old_secret})).status_code == 401
+    misplaced = {**signal, "signal_id": "s-3", "secret": signal_secret, "note": signal_secret}
+    assert (await rec.call("POST", url, json=misplaced)).status_code == 422  # the unknown field is not echoed
+    assert (await rec.call("POST", url, json={**signal, "signal_id": signal_secret[:60]})).status_code == 401
+    for path in ("/strategies", f"/strategies/{strategy_id}", f"{url}", "/bots", f"/bots/{bot.json()['id']}"):
+        assert (await rec.call("GET", path)).status_code == 200, path
+
     assert (await rec.call("GET", "/events")).status_code == 200
     assert (await rec.call("GET", "/audit")).status_code == 200
     assert (await rec.call("POST", "/auth/logout")).status_code == 204
