@@ -3,7 +3,8 @@ loopback port, SQLite and PostgreSQL): every generated request — valid and inv
 response that matches the schema (status code, content type, headers, body).
 
 Two users exist: the caller (an operator, so the health view is reachable too) owns a real connection on the
-simulated Bybit, so object routes are exercised with existing ids as well as random ones.
+simulated Bybit, a webhook strategy and a bot on them, so object routes are exercised with existing ids as well
+as random ones.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from tradedock.services.accounts import AccountService, LoginLimiter
 from tradedock.services.context import open_app
 from tradedock_sim.app import create_app as create_sim_app
 
-#: Generated requests per operation and backend (23 operations: 1,012 per backend, 2,024 in all).
+#: Generated requests per operation and backend (43 operations: 1,892 per backend, 3,784 in all).
 EXAMPLES = int(os.environ.get("TRADEDOCK_SCHEMATHESIS_EXAMPLES", "44"))
 CHECKS = [
     not_a_server_error,
@@ -54,7 +55,7 @@ CHECKS = [
 class Live:
     url: str
     token: str
-    connection_id: str
+    known: dict[str, str]  # path parameter → an id of the caller's own object
 
 
 async def _seed(settings: Settings) -> str:
@@ -101,14 +102,29 @@ def live(backend: str, tmp_path: Path) -> Iterator[Live]:
     url = f"http://127.0.0.1:{port}"
     try:
         with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
-            connection_id = _connect(client, sims[ExchangeId.BYBIT])
-        yield Live(url, token, connection_id)
+            known = _objects(client, sims[ExchangeId.BYBIT])
+        yield Live(url, token, known)
     finally:
         server.should_exit = True
         thread.join(timeout=30)
         sock.close()
         if schema:
             asyncio.run(_drop_schema(schema))
+
+
+def _objects(client: httpx.Client, sim: httpx.ASGITransport) -> dict[str, str]:
+    """A connection, a webhook strategy and a running bot of the caller's."""
+    connection_id = _connect(client, sim)
+    strategy = client.post("/api/v1/strategies", json={"name": "schemathesis"})
+    assert strategy.status_code == 201, strategy.text
+    strategy_id: str = strategy.json()["strategy"]["id"]
+    body = {"name": "st", "connection_id": connection_id, "strategy_id": strategy_id, "symbols": ["BTCUSDT"],
+            "sizing_kind": "fixed_quote", "sizing_value": "100"}  # fmt: skip
+    bot = client.post("/api/v1/bots", json=body)
+    assert bot.status_code == 201, bot.text
+    started = client.post(f"/api/v1/bots/{bot.json()['id']}/start")  # running: DELETE is refused, so it stays
+    assert started.status_code == 200, started.text
+    return {"connection_id": connection_id, "strategy_id": strategy_id, "bot_id": bot.json()["id"]}
 
 
 def _connect(client: httpx.Client, sim: httpx.ASGITransport) -> str:
@@ -147,11 +163,12 @@ def test_generated_requests_get_no_server_error_and_match_the_schema(live: Live)
             phases=[Phase.explicit, Phase.generate],
             suppress_health_check=list(HealthCheck),
         )
-        @given(strategy, st.sampled_from([live.connection_id, None]))
-        def run(case: schemathesis.Case, known_id: str | None) -> None:
+        @given(strategy, st.booleans())
+        def run(case: schemathesis.Case, use_known: bool) -> None:
             nonlocal sent
-            if known_id is not None and "connection_id" in (case.path_parameters or {}):
-                case.path_parameters["connection_id"] = known_id
+            for name, value in live.known.items():
+                if use_known and name in (case.path_parameters or {}):
+                    case.path_parameters[name] = value
             case.call_and_validate(base_url=live.url, headers=headers, checks=CHECKS)
             sent += 1
 
@@ -159,5 +176,5 @@ def test_generated_requests_get_no_server_error_and_match_the_schema(live: Live)
         before = sent
         run()
         print(f"{operation.method.upper()} {operation.path}: {sent - before} in {time.monotonic() - began:.1f}s")
-    assert operations >= 23
+    assert operations >= 42
     assert sent >= EXAMPLES * operations, sent
