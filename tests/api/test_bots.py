@@ -251,3 +251,25 @@ async def test_the_same_signal_posted_at_once_is_accepted_once(api: Api) -> None
     orders = (await api.client.get(f"/api/v1/bots/{bot['id']}/orders", headers=alice.auth)).json()["items"]
     assert [o["state"] for o in orders] == ["filled"]
     assert len(_engine_book(api, ExchangeId.BYBIT, uid)[0]) == 1
+
+
+async def test_a_paper_bot_trades_its_own_sandbox_account(api: Api) -> None:
+    """mode=paper: the bot gets its own funded simulator account (a connection labelled "paper: …"); its orders
+    go there, never to the connection it was created from."""
+    alice = await api.user("alice@example.com")
+    connection_id, uid = await _connect(api, alice, ExchangeId.BYBIT)
+    strategy_id, secret = await _strategy(api, alice)
+    bot = await _bot(
+        api, alice, connection_id, strategy_id, sizing_kind="fixed_quote", sizing_value="300", mode="paper"
+    )
+    assert bot["mode"] == "paper" and bot["paper_connection_id"] not in (None, connection_id)
+    connections = (await api.client.get("/api/v1/connections", headers=alice.auth)).json()["items"]
+    assert {c["id"]: c["label"] for c in connections}[bot["paper_connection_id"]] == "paper: bot"
+    assert (await api.client.post(f"/api/v1/bots/{bot['id']}/start", headers=alice.auth)).status_code == 200
+    url = f"/api/v1/strategies/{strategy_id}/signals"
+    assert (await api.client.post(url, json=_signal(secret, "p-1", "long"))).status_code == 202
+    assert (await _round(api)).sent == 1
+    detail = (await api.client.get(f"/api/v1/bots/{bot['id']}", headers=alice.auth)).json()
+    assert [o["state"] for o in detail["orders"]] == ["filled"]
+    assert [D(p["qty"]) for p in detail["bot"]["positions"]] == [D("0.005")]
+    assert _engine_book(api, ExchangeId.BYBIT, uid) == ([], [])  # the real account was never touched
