@@ -75,6 +75,8 @@ async def test_state_machine_and_its_audit_trail(harness: Harness) -> None:
     with pytest.raises(BotNotReadyError) as taken:
         await service.start(twin.id)
     assert taken.value.reason == "symbol_in_use" and "'b'" in taken.value.message
+    assert (await service.stop(twin.id, close_position=True)).state is BotState.STOPPED
+    assert await service.orders(twin.id) == []  # a draft never traded: it closes nothing of the account's
     await service.delete(twin.id)
     stopped = await service.stop(bot.id, close_position=True)
     assert stopped.state is BotState.STOPPED

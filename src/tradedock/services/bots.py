@@ -339,7 +339,8 @@ class BotService:
         if row.state != BotState.STOPPED.value:
             self._allowed(row, BotState.STOPPED)
         reason = "stopped by the owner" + ("; closing the position" if close_position else "")
-        closes = row.symbols if close_position else []
+        # Only a bot that has traded closes anything: a draft never opened a position of its own.
+        closes = row.symbols if close_position and row.started_at is not None else []
         return await self._move(row, BotState.STOPPED, reason, close_symbols=closes)
 
     async def delete(self, bot_id: str) -> None:
