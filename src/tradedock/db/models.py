@@ -71,6 +71,11 @@ class Connection(Base):
     account_mode: Mapped[str | None] = mapped_column(String(40))
     position_mode: Mapped[str | None] = mapped_column(String(40))
     margin_mode: Mapped[str | None] = mapped_column(String(40))
+    #: The trader's choice at connect (migration 0007): None = auto sync from the exchange (the default), else the
+    #: position / margin mode this connection must be in (a different mode on the exchange is `position.mode` /
+    #: `margin.mode` fail).
+    position_mode_choice: Mapped[str | None] = mapped_column(String(20), default=None)
+    margin_mode_choice: Mapped[str | None] = mapped_column(String(20), default=None)
     key_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_balance_usd: Mapped[Decimal | None] = mapped_column(DecimalText())

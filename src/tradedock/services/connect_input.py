@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from tradedock.domain import ContractType, Credentials, Environment, ExchangeId, Scope
+from tradedock.domain import ContractType, Credentials, Environment, ExchangeId, MarginMode, PositionMode, Scope
 from tradedock.errors import InvalidInputError
 from tradedock.services.context import AppContext
 from tradedock.services.credentials import validate_credentials
@@ -31,12 +31,18 @@ class CredentialPrompt:
 
 @dataclass(frozen=True)
 class ConnectRequest:
+    """A connect. ``position_mode`` / ``margin_mode``: the trader's choice, None = "Auto sync from exchange" (the
+    default: TradeDock records whatever the exchange reports); a mode = the connection must be in it (checked at
+    every verification; only the futures scope uses them)."""
+
     exchange: ExchangeId
     environment: Environment
     scope: Scope
     contract: ContractType | None
     label: str | None
     credentials: Mapping[str, str]
+    position_mode: PositionMode | None = None
+    margin_mode: MarginMode | None = None
 
 
 def parse_exchange(value: str) -> ExchangeId:
@@ -106,3 +112,28 @@ def checked_label(label: str | None, exchange: ExchangeId) -> str:
     if not text or len(text) > 64 or any(not ch.isprintable() for ch in text):
         raise InvalidInputError("label", "the label must be 1–64 printable characters", fix="Choose a shorter label.")
     return text
+
+
+#: The modes a trader may choose at connect besides "auto" (auto sync from the exchange).
+CHOOSABLE_MARGIN_MODES = (MarginMode.CROSS, MarginMode.ISOLATED)
+
+
+def checked_modes(
+    exchange: ExchangeId, access: ExchangeAccess, scope: Scope, position: PositionMode | None, margin: MarginMode | None
+) -> tuple[PositionMode | None, MarginMode | None]:
+    """The trader's mode choices as stored: none outside futures; a position mode the exchange's profile rules out
+    (hedge where TradeDock needs one-way) or a margin mode not offered is refused naming the field."""
+    if not scope.needs_futures:
+        return None, None
+    required = access.spec(exchange).profile.required_position_mode
+    if position is not None and required is not None and position is not required:
+        raise InvalidInputError(
+            "position_mode",
+            f"TradeDock strategies on {exchange.value} need {required.value.replace('_', '-')} mode",
+            fix=f"Choose Auto sync or {required.value.replace('_', '-')}.",
+        )
+    if margin is not None and margin not in CHOOSABLE_MARGIN_MODES:
+        raise InvalidInputError(
+            "margin_mode", f"{margin.value} cannot be chosen", fix="Choose auto, cross or isolated."
+        )
+    return position, margin

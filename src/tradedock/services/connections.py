@@ -44,6 +44,7 @@ from tradedock.services.connect_input import (
     CredentialPrompt,
     checked_credentials,
     checked_label,
+    checked_modes,
     checked_target,
     connect_prompts,
     credential_prompts,
@@ -162,6 +163,9 @@ class ConnectionService:
         ctx = self.ctx
         ctx.access.flavors(request.exchange, request.environment)  # validates the environment early
         contract = checked_target(request.scope, request.contract, request.exchange, ctx.access)
+        position_choice, margin_choice = checked_modes(
+            request.exchange, ctx.access, request.scope, request.position_mode, request.margin_mode
+        )
         label = checked_label(request.label, request.exchange)
         credentials, trimmed = checked_credentials(request.exchange, request.credentials)
         check_label(label, credentials)
@@ -174,7 +178,7 @@ class ConnectionService:
         if taken:
             await self._refuse_duplicate(request.exchange)
         # Phase 2: the exchange (no session open).
-        target = Target(request.environment, request.scope, contract)
+        target = Target(request.environment, request.scope, contract, position_choice, margin_choice)
         report = await run_verification(
             ctx.access, ctx.settings, credentials, target, trimmed_fields=trimmed, on_check=on_check
         )
@@ -204,6 +208,8 @@ class ConnectionService:
                     masked_key=mask(credentials.public_id),
                     sealed=sealed,
                     report=report,
+                    position_mode_choice=position_choice,
+                    margin_mode_choice=margin_choice,
                 )
                 await store.record_run(connection_id, "connect", report)
                 await store.audit(

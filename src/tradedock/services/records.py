@@ -27,7 +27,7 @@ from tradedock.db.repositories import (
 )
 from tradedock.db.repositories.secrets import StoredSecrets
 from tradedock.db.repositories.verification_runs import NewCheckResult
-from tradedock.domain import Balance, ContractType, Environment, Scope, total_usd
+from tradedock.domain import Balance, ContractType, Environment, MarginMode, PositionMode, Scope, total_usd
 from tradedock.services.verifying import Target
 from tradedock.services.views import balances_document
 from tradedock.vault import SealedSecrets
@@ -38,7 +38,9 @@ LOCAL_OWNER = domain.LOCAL_OWNER  # the owner name the CLI acts as
 
 def target_of(row: Connection) -> Target:
     contract = ContractType(row.contract_type) if row.contract_type else None
-    return Target(Environment(row.environment), Scope(row.scope), contract)
+    position = PositionMode(row.position_mode_choice) if row.position_mode_choice else None
+    margin = MarginMode(row.margin_mode_choice) if row.margin_mode_choice else None
+    return Target(Environment(row.environment), Scope(row.scope), contract, position, margin)
 
 
 def report_facts(report: Report, now: datetime) -> dict[str, Any]:
@@ -100,6 +102,8 @@ class Store:
         masked_key: str,
         sealed: SealedSecrets,
         report: Report,
+        position_mode_choice: PositionMode | None = None,
+        margin_mode_choice: MarginMode | None = None,
     ) -> Connection:
         facts = report_facts(report, self.clock.now())
         status = facts.pop("status")
@@ -115,6 +119,8 @@ class Store:
             masked_key=masked_key,
             sealed=sealed,
             contract_type=contract.value if contract else None,
+            position_mode_choice=position_mode_choice.value if position_mode_choice else None,
+            margin_mode_choice=margin_mode_choice.value if margin_mode_choice else None,
             **facts,
         )
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tradedock.config import Settings
-from tradedock.domain import ContractType, Credentials, Environment, Scope
+from tradedock.domain import ContractType, Credentials, Environment, MarginMode, PositionMode, Scope
 from tradedock.exchanges.base import ExchangeAdapter
 from tradedock.services.exchange_access import ExchangeAccess
 from tradedock.services.views import CheckView
@@ -24,11 +24,13 @@ CheckProgress = Callable[[CheckView], None]
 
 @dataclass(frozen=True)
 class Target:
-    """What a key is verified for."""
+    """What a key is verified for; the modes are the trader's choice (None = auto sync from the exchange)."""
 
     environment: Environment
     scope: Scope
     contract: ContractType | None
+    position_mode: PositionMode | None = None
+    margin_mode: MarginMode | None = None
 
 
 class _AdapterPool:
@@ -72,6 +74,8 @@ async def run_verification(
         contract=target.contract,
         credentials=credentials,
         trimmed_fields=trimmed_fields,
+        position_mode=target.position_mode,
+        margin_mode=target.margin_mode,
     )
     try:
         return await verify(

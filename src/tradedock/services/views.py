@@ -298,6 +298,9 @@ class ConnectionView(View):
     last_checked_at: datetime | None
     balance_usd: Money | None
     created_at: datetime
+    #: The trader's choice at connect: "auto" (auto sync from the exchange) or the mode required.
+    position_mode_choice: str = "auto"
+    margin_mode_choice: str = "auto"
 
     @classmethod
     def row_fields(cls, row: StoredConnection) -> dict[str, Any]:
@@ -315,6 +318,8 @@ class ConnectionView(View):
             "account_mode": row.account_mode,
             "position_mode": row.position_mode,
             "margin_mode": row.margin_mode,
+            "position_mode_choice": row.position_mode_choice or "auto",
+            "margin_mode_choice": row.margin_mode_choice or "auto",
             "key_expires_at": _utc(row.key_expires_at),
             "last_checked_at": _utc(row.last_checked_at),
             "balance_usd": row.last_balance_usd,

@@ -14,7 +14,7 @@ from decimal import Decimal
 from types import MappingProxyType
 
 from tradedock.config import PermissionPolicy, Settings
-from tradedock.domain import ContractType, Credentials, Environment, ExchangeId, Scope
+from tradedock.domain import ContractType, Credentials, Environment, ExchangeId, MarginMode, PositionMode, Scope
 from tradedock.exchanges.base import ExchangeAdapter
 from tradedock.exchanges.profile import BalanceMinimum, ExchangeProfile
 
@@ -25,7 +25,9 @@ AdapterProvider = Callable[[Environment], ExchangeAdapter]
 
 @dataclass(frozen=True)
 class VerificationRequest:
-    """One key to verify. ``credentials`` are already trimmed; ``trimmed_fields`` names the fields that were."""
+    """One key to verify. ``credentials`` are already trimmed; ``trimmed_fields`` names the fields that were.
+    ``position_mode`` / ``margin_mode``: the trader's choice for the connection (None = auto sync: any mode the
+    exchange profile allows is recorded); a chosen mode the account is not in fails its check."""
 
     exchange: ExchangeId
     environment: Environment
@@ -33,6 +35,8 @@ class VerificationRequest:
     contract: ContractType | None
     credentials: Credentials
     trimmed_fields: tuple[str, ...] = ()
+    position_mode: PositionMode | None = None
+    margin_mode: MarginMode | None = None
 
     def __post_init__(self) -> None:
         if self.credentials.exchange is not self.exchange:

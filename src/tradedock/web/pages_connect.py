@@ -20,7 +20,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
-from tradedock.domain import ContractType, Environment, Scope
+from tradedock.domain import ContractType, Environment, MarginMode, PositionMode, Scope
 from tradedock.errors import InvalidInputError, TradeDockError
 from tradedock.services.catalog import ExchangeView, catalog, exchange_view
 from tradedock.services.connections import ConnectionService, ConnectRequest, parse_exchange
@@ -29,10 +29,12 @@ from tradedock.web.app import Visitor, checked_form, context, render, see_other,
 from tradedock.web.live import LiveRun, stream_page
 
 router = APIRouter()
-E = TypeVar("E", Environment, Scope, ContractType)
+E = TypeVar("E", Environment, Scope, ContractType, PositionMode, MarginMode)
 
 #: The fields of the wizard's form besides the exchange's own credentials (kept on an error).
-PLAIN_FIELDS = ("environment", "scope", "contract", "label")
+PLAIN_FIELDS = ("environment", "scope", "contract", "label", "position_mode", "margin_mode")
+#: The choice that leaves a mode to the exchange ("Auto sync from exchange", the default).
+AUTO = "auto"
 
 
 def credentials_from(form: FormData, exchange: ExchangeView) -> dict[str, str]:
@@ -76,6 +78,8 @@ def _with_defaults(exchange: ExchangeView, typed: Mapping[str, str] | None) -> d
         "scope": exchange.default_scope,
         "contract": exchange.default_contract or "",
         "label": "",
+        "position_mode": AUTO,
+        "margin_mode": AUTO,
     }
     values.update(typed or {})
     return values
@@ -157,9 +161,12 @@ async def connect(name: str, request: Request) -> Response:
             contract=_choice(ContractType, "contract", typed["contract"]) if typed["contract"] else None,
             label=typed["label"] or None,
             credentials=credentials_from(form, exchange),
+            position_mode=_auto_or(PositionMode, "position_mode", typed["position_mode"]),
+            margin_mode=_auto_or(MarginMode, "margin_mode", typed["margin_mode"]),
         )
         if connect_request.scope is Scope.SPOT:
-            connect_request = ConnectRequest(**{**connect_request.__dict__, "contract": None})
+            spot = {"contract": None, "position_mode": None, "margin_mode": None}
+            connect_request = ConnectRequest(**{**connect_request.__dict__, **spot})
         service = ConnectionService(context(request), visitor.principal.email)
         if wants_live(form):
             run = LiveRun(lambda told: service.connect(connect_request, on_check=told))
@@ -192,3 +199,8 @@ def _choice(kind: type[E], field: str, value: str) -> E:
     except ValueError:
         names = ", ".join(member.value for member in kind)
         raise InvalidInputError(field, f"{value!r} is not a {field}", fix=f"Choose one of: {names}.") from None
+
+
+def _auto_or(kind: type[E], field: str, value: str) -> E | None:
+    """None for "auto" (or nothing chosen): auto sync from the exchange; else the chosen mode."""
+    return None if value in ("", AUTO) else _choice(kind, field, value)

@@ -105,6 +105,8 @@ class ConnectionRepository:
         masked_key: str,
         sealed: SealedInput,
         contract_type: str | None = None,
+        position_mode_choice: str | None = None,
+        margin_mode_choice: str | None = None,
         **facts: Any,
     ) -> Connection:
         """Insert a connection with its sealed secrets. Raises `AlreadyConnectedError` for a known key."""
@@ -119,6 +121,8 @@ class ConnectionRepository:
             label=label,
             scope=scope,
             contract_type=contract_type,
+            position_mode_choice=position_mode_choice,
+            margin_mode_choice=margin_mode_choice,
             status=status,
             key_fingerprint=key_fingerprint,
             masked_key=masked_key,

@@ -83,6 +83,7 @@ def position_mode(ctx: CheckContext) -> Verdict:
     if mode is None:
         return Verdict(Outcome.SKIP, f"{ctx.name} did not report the position mode.")
     required = ctx.profile.required_position_mode
+    chosen = ctx.request.position_mode
     evidence = {"position_mode": mode.value, "required": required.value if required else None}
     if required is not None and mode is not required:
         return Verdict(
@@ -94,6 +95,21 @@ def position_mode(ctx: CheckContext) -> Verdict:
         )
     if required is not None:
         return Verdict(Outcome.PASS, f"Position mode: {POSITION_WORDS[mode]}, as TradeDock needs.", (), evidence)
+    if chosen is not None:
+        evidence = {**evidence, "required": chosen.value, "chosen": chosen.value}
+        if mode is not chosen:
+            return Verdict(
+                Outcome.FAIL,
+                f"Your {ctx.name} account is in {POSITION_WORDS[mode]}; you chose {POSITION_WORDS[chosen]} for this "
+                "connection.",
+                (
+                    f"On {ctx.name}, switch the futures position mode to {POSITION_WORDS[chosen]} (with no open "
+                    "positions or orders)",
+                    "Or connect again with Position mode: Auto sync from exchange",
+                ),
+                evidence,
+            )
+        return Verdict(Outcome.PASS, f"Position mode: {POSITION_WORDS[mode]}, as you chose.", (), evidence)
     return Verdict(
         Outcome.PASS, f"Position mode: {POSITION_WORDS[mode]} (recorded; TradeDock follows it).", (), evidence
     )
@@ -112,6 +128,21 @@ def margin_mode(ctx: CheckContext) -> Verdict:
         if position is None and account is None:
             return unavailable(ctx, ctx.gathered.position, "the margin mode")
         return Verdict(Outcome.SKIP, f"{ctx.name} did not report the margin mode.")
+    chosen = ctx.request.margin_mode
+    if chosen is not None:
+        evidence = {"margin_mode": mode.value, "chosen": chosen.value}
+        if mode is not chosen:
+            return Verdict(
+                Outcome.FAIL,
+                f"Your {ctx.name} account uses {MARGIN_WORDS[mode]}; you chose {MARGIN_WORDS[chosen]} for this "
+                "connection.",
+                (
+                    f"On {ctx.name}, switch the futures margin mode to {MARGIN_WORDS[chosen]}",
+                    "Or connect again with Margin type: Auto sync from exchange",
+                ),
+                evidence,
+            )
+        return Verdict(Outcome.PASS, f"Margin mode: {MARGIN_WORDS[mode]}, as you chose.", (), evidence)
     return Verdict(
         Outcome.PASS,
         f"Margin mode: {MARGIN_WORDS[mode]} (recorded; TradeDock follows it).",
