@@ -76,7 +76,7 @@ async def scenario(transports: dict[ExchangeId, httpx.ASGITransport], exchange: 
         return response.json()
 
 
-def web_settings(home: Path, schema: str | None) -> Settings:
+def web_settings(home: Path, schema: str | None, **more: Any) -> Settings:
     return load_settings(
         home=home,
         database_url=postgres_url(schema) if schema else None,
@@ -84,11 +84,14 @@ def web_settings(home: Path, schema: str | None) -> Settings:
         master_key_file=None,
         sandbox_urls={e.value: f"http://127.0.0.1:{18400 + i}" for i, e in enumerate(ExchangeId)},
         egress_ips=(EGRESS_IP,),
+        **more,
     )
 
 
-def dashboard_app(settings: Settings, transports: dict[ExchangeId, httpx.ASGITransport]) -> FastAPI:
-    app = create_app(settings, transports=transports)
+def dashboard_app(
+    settings: Settings, transports: dict[ExchangeId, httpx.ASGITransport], *, run_monitor: bool = False
+) -> FastAPI:
+    app = create_app(settings, transports=transports, run_monitor=run_monitor)
     install(app)
     return app
 
@@ -204,9 +207,10 @@ def run_aside(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    """The dashboard on a real socket (uvicorn in a thread) on SQLite, with every log line captured."""
+    """The dashboard on a real socket (uvicorn in a thread) on SQLite, with every log line captured; like
+    `tradedock serve` it runs the monitor in process (so the bots' execution engine runs every 0.5 s)."""
     home = tmp_path_factory.mktemp("web") / "home"
-    settings = web_settings(home, None)
+    settings = web_settings(home, None, monitor_poll_s=0.5)
     logs = LogCapture()
     logs.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
     root = logging.getLogger()
@@ -219,7 +223,12 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(dashboard_app(settings, transports), log_level="warning", access_log=False, log_config=None)
+        uvicorn.Config(
+            dashboard_app(settings, transports, run_monitor=True),
+            log_level="warning",
+            access_log=False,
+            log_config=None,
+        )
     )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

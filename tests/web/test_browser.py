@@ -11,11 +11,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import httpx
 import pytest
 
 from tests.conftest import in_ci
@@ -58,9 +61,10 @@ def browser() -> Iterator[Any]:
 class Visit:
     """One viewport's walk: every page it lands on is screenshotted, scanned and kept for the secret sweep."""
 
-    def __init__(self, page: Any, width: int) -> None:
+    def __init__(self, page: Any, width: int, prefix: str = "") -> None:
         self.page = page
         self.width = width
+        self.prefix = prefix
         self.htmls: list[str] = []
         self.urls: list[str] = []
         self.count = 0
@@ -72,7 +76,7 @@ class Visit:
         page.wait_for_load_state("load")
         self.count += 1
         SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / f"{self.width}-{self.count:02d}-{name}.png"), full_page=True)
+        page.screenshot(path=str(SHOTS / f"{self.prefix}{self.width}-{self.count:02d}-{name}.png"), full_page=True)
         self.htmls.append(page.content())
         page.add_script_tag(path=str(AXE))
         bad = [v for v in page.evaluate(AXE_RUN) if v["impact"] in ("serious", "critical")]
@@ -80,6 +84,10 @@ class Visit:
         # readable at this width: nothing wider than the viewport
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, f"{name} at {self.width}px scrolls sideways by {overflow}px"
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat()
 
 
 def _fill_key(page: Any, credentials: dict[str, str], label: str) -> None:
@@ -246,3 +254,76 @@ def test_trader_walks_through_the_dashboard(browser: Any, live: Live, width: int
         for form in {secret, quote(secret, safe=""), secret.lower()}:
             for where, haystack in (("page", "\n".join(visit.htmls)), ("url", "\n".join(visit.urls)), ("log", logs)):
                 assert form not in haystack, f"a submitted secret is in a {where}"
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_strategy_bot_signal_position_in_chromium(browser: Any, live: Live, width: int) -> None:
+    """Create a webhook strategy, create a bot from the connection's card, start it, post a signal as TradingView
+    would, and see the position the engine (the in-process monitor of `tradedock serve`) opened on the bot page."""
+    email = f"botter{width}@example.com"
+    live.add_user(email)
+    context = browser.new_context(viewport={"width": width, "height": 900}, base_url=live.url)
+    page = context.new_page()
+    visit = Visit(page, width, prefix="bots-")
+    try:
+        page.goto("/signin")
+        page.fill("#email", email)
+        page.fill("#password", PASSWORD)
+        page.press("#password", "Enter")
+        page.wait_for_url(re.compile(r"/$"))
+        page.goto("/connect/bybit")
+        _fill_key(page, live.scenario(ExchangeId.BYBIT, "healthy")["credentials"], "Bot account")
+        page.click("button:has-text('Connect and verify')")
+        page.wait_for_selector(".verdict")
+        page.click("text=Open the connection")
+        page.wait_for_url(re.compile(r"\?done=connected$"))
+        connection = page.url.split("?")[0].removeprefix(live.url)
+
+        # a webhook strategy: its secret and URL shown once
+        page.click("nav a:has-text('Strategies')")
+        visit.seen("strategies")
+        page.fill("#f-webhook-name", "TV alerts")
+        page.click("button:has-text('Create webhook strategy')")
+        secret = page.inner_text("#new-secret").strip()
+        signal_url = page.inner_text("#signal-url").strip()
+        visit.seen("strategy-created")
+        page.goto("/strategies")
+        assert secret not in page.content()
+
+        # a bot from the connection's card
+        page.goto("/")
+        page.click(f"a[href='{connection}/bots/new']")
+        visit.seen("bot-new")
+        page.fill("#f-name", "BTC bot")
+        page.fill("#f-sizing_value", "100")
+        page.check("#f-mode-live")
+        page.fill("#f-max_loss_quote", "50")
+        page.click("button:has-text('Create bot')")
+        page.wait_for_url(re.compile(r"/bots/[^/]+\?done=created$"))
+        bot = page.url.split("?")[0]
+        visit.seen("bot-draft")
+        page.click("button:has-text('Start')")
+        page.wait_for_url(re.compile(r"\?done=started$"))
+        assert page.inner_text("#bot-state") == "Running"
+
+        # TradingView posts the alert to the signal URL
+        body = {"signal_id": f"tv-{width}", "action": "long", "symbol": "BTCUSDT", "time": _now_iso()}
+        answer = httpx.post(signal_url, json=body, headers={"X-TradeDock-Secret": secret}, timeout=30)
+        assert answer.is_success, answer.text
+        deadline = time.monotonic() + 30
+        while not page.locator("tr.position").count():
+            assert time.monotonic() < deadline, "the engine did not open the position"
+            time.sleep(0.5)
+            page.goto(bot)
+        row = page.inner_text("tr.position")
+        assert "BTCUSDT" in row and "Long" in row
+        assert "filled" in page.inner_text("tr.order")
+        visit.seen("bot-position")
+        page.check("#f-close_position")
+        page.click("button:has-text('Stop')")
+        page.wait_for_url(re.compile(r"\?done=stopped$"))
+        visit.seen("bot-stopped")
+    finally:
+        context.close()
+    logs = "\n".join(live.logs.lines)
+    assert secret not in logs and secret not in "\n".join(visit.urls)

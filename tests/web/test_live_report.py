@@ -13,11 +13,11 @@ import contextlib
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 import pytest
 
-from tests.web.conftest import Site, add_user
+from tests.web.conftest import LogCapture, Site, add_user
 from tradedock.domain import ExchangeId
 
 pytestmark = pytest.mark.usefixtures("backend")
@@ -181,7 +181,9 @@ async def test_connect_streams_each_check_then_the_verdict_and_a_link_to_the_con
     assert healthy["secret"] not in body
 
 
-async def test_a_refused_key_streams_its_fix_then_the_form_again_without_the_secrets(site: Site) -> None:
+async def test_a_refused_key_streams_its_fix_then_the_form_again_without_the_secrets(
+    site: Site, log_capture: LogCapture
+) -> None:
     await _signed_in(site)
     wrong = (await site.scenario(ExchangeId.BITGET, "wrong_passphrase"))["credentials"]
     timeline = Timeline()
@@ -194,8 +196,10 @@ async def test_a_refused_key_streams_its_fix_then_the_form_again_without_the_sec
     assert "Verdict: Invalid." in body and "Nothing was stored" in body
     form = body[body.index("</section>", body.index("Verdict:")) :]
     assert 'value="My Bitget"' in form and f'value="{wrong["api_key"]}"' in form  # kept ...
+    logs = "\n".join(log_capture.lines)
     for name in ("secret", "passphrase"):
         assert wrong[name] not in body  # ... except the secrets
+        assert wrong[name] not in logs and quote_plus(wrong[name]) not in logs
     assert "No exchanges connected yet" in (await site.get("/")).text
 
 

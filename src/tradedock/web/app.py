@@ -125,7 +125,15 @@ def see_other(url: str) -> RedirectResponse:
 
 def install(app: FastAPI) -> None:
     """Mount the dashboard on the API app: pages at ``/`` and below, hand-written CSS/JS at ``/static``."""
-    from tradedock.web import pages_account, pages_connect, pages_connections, pages_fixes, pages_operator
+    from tradedock.web import (
+        pages_account,
+        pages_bots,
+        pages_connect,
+        pages_connections,
+        pages_fixes,
+        pages_operator,
+        pages_strategies,
+    )
 
     async def to_sign_in(request: Request, _exc: Exception) -> Response:
         return see_other("/signin")
@@ -149,6 +157,8 @@ def install(app: FastAPI) -> None:
     app.include_router(pages_connections.router, include_in_schema=False)
     app.include_router(pages_fixes.router, include_in_schema=False)
     app.include_router(pages_operator.router, include_in_schema=False)
+    app.include_router(pages_strategies.router, include_in_schema=False)
+    app.include_router(pages_bots.router, include_in_schema=False)
     pages_operator.install_handlers(app)
 
 

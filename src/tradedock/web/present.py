@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from tradedock.domain import ConnectionStatus
+from tradedock.services.bot_views import BotEventView
 from tradedock.services.views import ConnectionView, check_title
 from tradedock.services.webhooks import EventView
 
@@ -124,6 +125,28 @@ def event_words(event: EventView) -> tuple[str, list[str]]:
     return event.type, [f"{k.replace('_', ' ')}: {v}" for k, v in data.items() if k not in ("connection_id",)]
 
 
+def bot_event_words(event: BotEventView) -> tuple[str, str]:
+    """A bot's event as a headline and one detail line."""
+    data = event.data
+    if event.type == "bot.state_changed":
+        by = "you" if data.get("by") == "owner" else "TradeDock"
+        was = data.get("from") or "new"
+        return f"{str(was).capitalize()} → {str(data.get('to')).capitalize()}", f"{data.get('reason', '')} (by {by})"
+    if event.type == "bot.start_refused":
+        problems = data.get("problems") or []
+        listed = f" ({'; '.join(str(p) for p in problems)})" if problems else ""
+        return "Start refused", f"{data.get('message', '')}{listed} {data.get('fix') or ''}".strip()
+    if event.type == "bot.order_done":
+        head = f"Order {str(data.get('state', '')).replace('_', ' ')}"
+        detail = f"{data.get('side', '')} {data.get('qty', '')} {data.get('symbol', '')}"
+        if data.get("avg_price"):
+            detail += f", {data.get('filled_qty')} filled at {data.get('avg_price')}"
+        return head, detail
+    if event.type == "bot.order_failed":
+        return "Order not placed", f"{data.get('symbol', '')}: {data.get('error', '')}"
+    return event.type, "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in data.items() if k != "bot_id")
+
+
 FILTERS = {
     "status_words": status_words,
     "status_class": status_class,
@@ -132,4 +155,5 @@ FILTERS = {
     "usd": usd,
     "event_words": event_words,
     "check_title": check_title,
+    "bot_event_words": bot_event_words,
 }
