@@ -47,6 +47,8 @@ class ConnectionRecord:
     account_mode: str | None
     position_mode: str | None
     margin_mode: str | None
+    position_mode_choice: str | None
+    margin_mode_choice: str | None
     key_expires_at: datetime | None
     last_checked_at: datetime | None
     last_balance_usd: Decimal | None
