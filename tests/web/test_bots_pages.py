@@ -72,7 +72,8 @@ async def test_the_catalog_webhook_secret_once_builtin_params_and_operator_publi
     )
     assert made.status_code == 303
     shown = (await site.get(made.headers["location"])).text
-    assert "Built-in strategy “Cross” created" in shown and "fast = 5; slow = 20" in shown
+    assert "Built-in strategy “Cross” created" in shown
+    assert "fast = 5" in shown and "slow = 20" in shown and "mode = long_short" in shown  # normalised params
     assert (await site.post("/strategies/webhook", {"name": "x"})).status_code == 403  # no CSRF token
 
 
