@@ -1,10 +1,10 @@
 """The strategies catalog: the user's own strategies and the ones operators published, and creating one.
 
-What belongs here: the HTML shape of `StrategyService` list / create_webhook / create_builtin / publish and of the
-built-in catalog (`services.strategy_catalog`). A webhook strategy's signal secret is shown once, on the page that
-answers its creation, with the URL and a TradingView-style body to post; only its first characters are listed
-afterwards. A built-in strategy is created with its own parameters (one form per built-in, no JavaScript). What
-does not: rules of strategies or signals (services).
+What belongs here: the HTML shape of `StrategyService` list / create_webhook / create_builtin / publish and of
+the built-in catalog (`services.builtin_strategies.builtin_catalog`). A webhook strategy's signal secret is shown
+once, on the page that answers its creation, with the URL and a TradingView-style body to post; only its first
+characters are listed afterwards. A built-in strategy is created with its own parameters (one form per built-in,
+no JavaScript). What does not: rules of strategies or signals (services).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from tradedock.errors import InvalidInputError, TradeDockError
+from tradedock.services.builtin_strategies import builtin_catalog
 from tradedock.services.strategies import StrategyService
-from tradedock.services.strategy_catalog import builtin_strategies
 from tradedock.web.app import Visitor, checked_form, context, render, see_other, signed_in, text
 
 router = APIRouter()
@@ -42,7 +42,7 @@ async def strategies_page(request: Request, visitor: Visitor, *, status_code: in
         visitor,
         title="Strategies · TradeDock",
         strategies=strategies,
-        builtins=builtin_strategies(),
+        builtins=builtin_catalog(),
         base_url=str(request.base_url).rstrip("/"),
         status_code=status_code,
         **values,
@@ -73,7 +73,7 @@ async def create_webhook(request: Request) -> Response:
 @router.post("/strategies/builtin/{builtin}", response_class=HTMLResponse)
 async def create_builtin(builtin: str, request: Request) -> Response:
     visitor, form = await checked_form(request)
-    chosen = next((b for b in builtin_strategies() if b.name == builtin), None)
+    chosen = next((b for b in builtin_catalog() if b.name == builtin), None)
     if chosen is None:
         return render(
             request,
