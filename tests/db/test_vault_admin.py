@@ -146,6 +146,18 @@ class TestCanary:
         assert health.unopenable == 4
         assert original.primary_key_id in health.problems[0] and "4 of 4" in health.problems[0]
 
+    async def test_a_refused_start_writes_no_sentinel_under_the_wrong_key(self, database: Database) -> None:
+        await seed(database, Vault(parse_key_spec(f"k1:{key_b64()}")), 2)
+        stranger = Vault(parse_key_spec(f"k2:{key_b64()}"))  # another id: no row proves or disproves it
+        async with database.sessionmaker() as session:
+            health = await check_vault(session, stranger)
+            await session.commit()  # even a caller that commits before refusing leaves nothing behind
+        assert not health.ok
+        async with database.sessionmaker() as session:
+            names = {row.name for row in await VaultMetaRepository(session).list_all()}
+        assert "canary:k2" not in names
+        assert "canary:k1" in names
+
     async def test_missing_fingerprint_key_with_rows_is_a_problem(self, database: Database) -> None:
         vault = Vault(parse_key_spec(f"k1:{key_b64()}"))
         await seed(database, vault, 1)

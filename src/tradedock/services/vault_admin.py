@@ -155,11 +155,11 @@ async def check_vault(session: AsyncSession, vault: Vault, *, batch_size: int = 
         else:
             proof.proven.add(kek_id)
     problems = proof.problems()
-    if vault.primary_key_id not in proof.wrong:
-        await _ensure_sentinel(session, vault, proof.proven)
     state, problem = await _fingerprint_key_state(session, vault, proof.total)
     if problem:
         problems.append(problem)
+    if not problems:  # a start-up about to refuse (wrong or missing key) writes nothing under the configured key
+        await _ensure_sentinel(session, vault, proof.proven)
     return VaultHealth(
         primary_key_id=vault.primary_key_id,
         key_ids=vault.key_ids,
