@@ -17,13 +17,24 @@ from types import TracebackType
 
 import uvicorn
 from starlette.applications import Starlette
+from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 from tradedock_sim.app import SIMULATORS, UnknownExchangeError, create_app
+from tradedock_sim.core.network import connection_accepted
 
 READY_TIMEOUT_SECONDS = 20.0
 #: How long an idle kept-alive connection stays open (uvicorn's default is 5 s). Exchanges' front ends keep idle
 #: connections for about a minute, so clients that pool connections stay warm between requests as they would there.
 KEEP_ALIVE_SECONDS = 60
+
+
+class _AcceptTimedProtocol(AutoHTTPProtocol):  # type: ignore[misc,valid-type]
+    """uvicorn's HTTP protocol, noting when each connection was accepted for the network model (a handshake
+    starts when the client connects; see ``core/network.py``)."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        connection_accepted(transport.get_extra_info("peername"))
+        super().connection_made(transport)
 
 
 class _SignalFreeServer(uvicorn.Server):
@@ -100,6 +111,7 @@ async def serve(
                 app,
                 log_level="warning",
                 lifespan="off",
+                http=_AcceptTimedProtocol,
                 timeout_graceful_shutdown=2,
                 timeout_keep_alive=KEEP_ALIVE_SECONDS,
             )

@@ -50,14 +50,17 @@ for exchange, entry in EXCHANGES.items():
     assert loaded_after(code, tmp_path) == []
 
 
-def test_aster_inspection_of_a_key_loads_eth_account_only_then(tmp_path: Path) -> None:
-    # Positive control: the checks above would see eth_account if anything loaded it.
+def test_aster_inspection_of_a_key_loads_eth_keys_only_then(tmp_path: Path) -> None:
+    # Positive control: the checks above would see eth_utils if anything loaded it. Deriving the API wallet's
+    # address needs eth-keys only: eth-account (and py_ecc under it) cost about a second of start-up.
     code = """
 spec = get_spec("aster")
 spec.inspect_credentials(spec.credentials({"api_wallet": "0x" + "ab" * 20, "private_key": "0x" + "12" * 32,
                                            "main_wallet": "0x" + "cd" * 20}))
 """
-    assert "eth_account" in loaded_after(code, tmp_path)
+    loaded = loaded_after(code, tmp_path)
+    assert "eth_utils" in loaded
+    assert "eth_account" not in loaded and "py_ecc" not in loaded
 
 
 def test_an_adapter_loads_only_when_its_exchange_is_used(tmp_path: Path) -> None:
@@ -78,3 +81,18 @@ print(sorted(m for m in sys.modules if m.startswith("tradedock.exchanges.") and 
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "['tradedock.exchanges.bybit.adapter']"
+
+
+def test_an_aster_verification_path_never_loads_eth_account(tmp_path: Path) -> None:
+    """Signing and the local key check use eth-keys; eth-account (with py_ecc) is for tests and vectors only."""
+    code = """
+from tradedock.domain import Environment
+from tradedock.exchanges.aster.signing import sign_request
+spec = get_spec("aster")
+adapter = EXCHANGES[spec.id].create_adapter(spec.credentials({"api_wallet": "0x" + "ab" * 20,
+    "private_key": "0x" + "12" * 32, "main_wallet": "0x" + "cd" * 20}), flavor=Environment.LIVE)
+sign_request([], user=None, signer="0x" + "ab" * 20, nonce=1, private_key="0x" + "12" * 32, chain_id=1666)
+"""
+    loaded = loaded_after(code, tmp_path)
+    assert "eth_utils" in loaded and "httpx" in loaded  # positive control: the adapter did load
+    assert "eth_account" not in loaded and "py_ecc" not in loaded

@@ -29,9 +29,12 @@ class Server:
         self.connections = 0
         self.close_after = False
         self.silent = False
+        self.closed = asyncio.Event()  # set once the server closed a connection
+        self.writers: list[asyncio.StreamWriter] = []
         self.server: asyncio.Server | None = None
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.writers.append(writer)
         self.connections += 1
         number = self.connections
         try:
@@ -53,6 +56,8 @@ class Server:
             pass
         finally:
             writer.close()
+            await writer.wait_closed()
+            self.closed.set()
 
     async def start(self, tls: ssl.SSLContext | None = None) -> int:
         self.server = await asyncio.start_server(self.handle, "127.0.0.1", 0, ssl=tls)
@@ -119,6 +124,7 @@ class TestPooledTransport:
         server.close_after = True
         transport = _transport()
         assert await _get(transport, f"http://127.0.0.1:{port}/") == 1
+        await asyncio.wait_for(server.closed.wait(), 5)
         await asyncio.sleep(0.05)  # the server's FIN arrives while the connection is idle in the pool
         assert await _get(transport, f"http://127.0.0.1:{port}/") == 2
         await transport.aclose()
@@ -144,6 +150,46 @@ class TestPooledTransport:
         transport = _transport()
         with pytest.raises(httpx.ReadTimeout):
             await _get(transport, f"http://127.0.0.1:{port}/", timeout_s=0.2)
+        await transport.aclose()
+
+    async def test_preconnected_connections_are_the_ones_requests_use(self, server: Server) -> None:
+        port = await server.start()
+        transport = _transport()
+        assert transport.preconnect(f"http://127.0.0.1:{port}", 3) == 3
+        await asyncio.sleep(0.1)
+        assert server.connections == 3  # opened ahead of any request, in parallel
+        numbers = await asyncio.gather(*(_get(transport, f"http://127.0.0.1:{port}/") for _ in range(3)))
+        assert sorted(numbers) == [1, 2, 3] and server.connections == 3  # no new connection for them
+        assert transport.preconnect(f"http://127.0.0.1:{port}", 3) == 0  # a warm pool needs none
+        await transport.aclose()
+
+    async def test_preconnect_does_the_tls_handshake_too(self, server: Server, tmp_path: Path) -> None:
+        server_side, client_side = _certificate(tmp_path)
+        port = await server.start(server_side)
+        transport = _transport(client_side)
+        assert transport.preconnect(f"https://127.0.0.1:{port}", 2) == 2
+        numbers = await asyncio.gather(*(_get(transport, f"https://127.0.0.1:{port}/") for _ in range(2)))
+        assert sorted(numbers) == [1, 2] and server.connections == 2
+        await transport.aclose()
+
+    async def test_over_http2_one_connection_is_enough(self, server: Server, tmp_path: Path) -> None:
+        server_side, client_side = _certificate(tmp_path)
+        port = await server.start(server_side)
+        transport = PooledTransport(ssl_context=client_side, http2=True, limits=LIMITS)
+        assert transport.preconnect(f"https://127.0.0.1:{port}", 7) == 1
+        assert await _get(transport, f"https://127.0.0.1:{port}/") == 1  # the server offers HTTP/1.1 only: fine
+        await transport.aclose()
+
+    async def test_a_spare_the_server_closed_is_not_used(self, server: Server) -> None:
+        port = await server.start()
+        transport = _transport()
+        transport.preconnect(f"http://127.0.0.1:{port}", 1)
+        await asyncio.sleep(0.1)
+        assert server.server is not None
+        for handler in list(server.writers):
+            handler.close()  # the server drops the idle spare
+        await asyncio.sleep(0.1)
+        assert await _get(transport, f"http://127.0.0.1:{port}/") == 2
         await transport.aclose()
 
     async def test_a_refused_connection(self) -> None:

@@ -68,11 +68,12 @@ def silence_transport_loggers() -> None:
 
 @dataclass(frozen=True, slots=True)
 class Signed:
-    """What signing adds to one attempt of a request: the query string to send (replacing ``params``) and/or
-    headers (added to the request's own)."""
+    """What signing adds to one attempt of a request: the query string to send (replacing ``params``), the body
+    (replacing ``content``, e.g. Aster's signed form body) and/or headers (added to the request's own)."""
 
     query: str | None = None
     headers: Mapping[str, str] | None = None
+    body: str | None = None
 
 
 #: Builds the signature of one attempt. Called after the rate budget granted the request (and again before a
@@ -213,6 +214,8 @@ class ExchangeHttp:
         """One attempt's request: a query string goes on the URL byte for byte (httpx would re-encode it as
         params); the headers are the shared defaults plus the caller's and the signature's."""
         query = signed.query if signed is not None and signed.query is not None else params
+        if signed is not None and signed.body is not None:
+            content = signed.body
         url = self._base + path
         if isinstance(query, str):
             url, query = (f"{url}?{query}" if query else url), None

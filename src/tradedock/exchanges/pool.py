@@ -76,8 +76,10 @@ def origin(url: str) -> str:
 def transport_for(host: str, seam: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncBaseTransport:
     """The pooled transport for ``host`` (an `origin`); ``seam`` (`HttpOptions.transport`, the test seam, e.g. an
     ``httpx.ASGITransport``) is used as given and stays its owner's to close."""
-    if seam is not None:
-        return seam
+    return seam if seam is not None else _pooled(host)
+
+
+def _pooled(host: str) -> PooledTransport:
     pool = loop_pool()
     transport = pool.transports.get(host)
     if transport is None:
@@ -88,6 +90,14 @@ def transport_for(host: str, seam: httpx.AsyncBaseTransport | None = None) -> ht
         )
         pool.transports[host] = transport
     return transport
+
+
+def preconnect(url: str, count: int, *, timeout_s: float | None = None) -> int:
+    """Start opening the connections requests to ``url``'s origin will need, in the background and in parallel
+    (one over TLS with HTTP/2, else up to ``count`` in all, counting those already open); see
+    `netstream.AsyncioBackend.preconnect`. Returns how many were started: none on a warm pool."""
+    host = origin(url)
+    return _pooled(host).preconnect(host, count, timeout_s=timeout_s)
 
 
 async def aclose_clients() -> None:

@@ -19,8 +19,12 @@ from tradedock.config import Settings
 from tradedock.domain import Credentials, Environment, ExchangeId
 from tradedock.errors import InvalidInputError
 from tradedock.exchanges.base import ExchangeAdapter, ExchangeSpec, HttpOptions
-from tradedock.exchanges.pool import aclose_clients, loop_pool
+from tradedock.exchanges.pool import aclose_clients, loop_pool, preconnect
 from tradedock.exchanges.registry import get_exchange
+
+#: Requests in a verification's first round (server time + the signed reads: 6 for Bybit, 7 for Bitget and Aster),
+#: each on its own connection over HTTP/1.1.
+FIRST_ROUND_CONNECTIONS = 7
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,21 @@ class ExchangeAccess:
         """``processes`` (this one included) send to the exchanges from the same egress IP: from now on this event
         loop's per-IP rate budgets are 1/``processes`` of each exchange's limit (`exchanges.budgets.Budgets`)."""
         loop_pool().budgets.ip_share = max(1, processes)
+
+    def preconnect(self, exchange: ExchangeId, environment: Environment) -> None:
+        """Start opening, in parallel and in the background, the connections a verification's first round will
+        use (`FIRST_ROUND_CONNECTIONS` over HTTP/1.1, one over HTTP/2), so their handshakes overlap the local work
+        before the requests (a cold process imports the adapter meanwhile) instead of delaying them. Nothing on a
+        warm pool or with a test transport; a bad environment is left for the adapter to report."""
+        if exchange in self.transports:
+            return
+        try:
+            flavor, _ = self.flavors(exchange, environment)
+            url = self.base_url(exchange, environment, flavor) or self.spec(exchange).base_urls.get(flavor)
+        except InvalidInputError:
+            return
+        if url:
+            preconnect(url, FIRST_ROUND_CONNECTIONS, timeout_s=self.settings.http_connect_timeout_s)
 
     async def aclose(self) -> None:
         """Close the pooled exchange connections of this event loop (adapters share them; see `exchanges.pool`)."""

@@ -66,6 +66,7 @@ async def run_verification(
     ``on_check`` (optional) is told each check's line as soon as it is known."""
     exchange = credentials.exchange
     flavor, alternatives = access.flavors(exchange, target.environment)
+    access.preconnect(exchange, target.environment)  # handshakes now, in parallel, while the adapter loads
     pool = _AdapterPool(access, credentials, target.environment)
     request = VerificationRequest(
         exchange=exchange,

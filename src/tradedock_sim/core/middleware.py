@@ -62,8 +62,9 @@ class SimMiddleware:
         )
         faults = self.state.faults
         delay_ms = 0
-        if self.state.network.first_request(scope.get("client")):
-            delay_ms += self.state.network.handshake_ms(faults.latency_ms)
+        client = scope.get("client")
+        if self.state.network.first_request(client):
+            delay_ms += self.state.network.handshake_left_ms(client, faults.latency_ms)
         if faults.applies_to(path):
             delay_ms += faults.latency_ms
         if delay_ms:

@@ -11,10 +11,17 @@ charges it: the first request seen on a new connection waits ``handshake round t
 connection is identified by the ASGI scope's ``client`` (peer host, port), which is one TCP connection under
 uvicorn. ``round_trip_ms`` defaults to the fault latency (`POST /_sim/faults` ``latency_ms``), which is what one
 request/response exchange costs in the simulator.
+
+The handshake starts when the client connects, not when it sends its first request: the servers record when they
+accepted each connection (`connection_accepted`, called by ``server.py``'s protocol), and the first request pays
+only what is left of the handshake, ``max(0, accepted + handshake − now)``. A client that opens its connections
+ahead of time (while it does local work) therefore gains exactly what it would over a real network. Requests
+without a recorded accept (in-process ASGI tests) pay the whole handshake.
 """
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,6 +31,23 @@ from typing import Any
 HANDSHAKE_ROUNDS: Mapping[str, int] = {"none": 0, "tcp": 1, "tls1.3": 2, "tls1.2": 3}
 #: How many connections are remembered; the oldest are forgotten first (a port reused after that pays again).
 MAX_REMEMBERED_CONNECTIONS = 65_536
+
+
+#: When each live TCP connection was accepted (``time.monotonic()``), by peer (host, port); one registry per
+#: process (a client's (host, port) names one connection, whichever simulator it reached).
+_ACCEPTED: OrderedDict[tuple[str, int], float] = OrderedDict()
+
+
+def connection_accepted(peer: Any) -> None:
+    """Record that a connection from ``peer`` (host, port, ...) was accepted now."""
+    if isinstance(peer, tuple | list) and len(peer) >= 2:
+        _ACCEPTED[(str(peer[0]), int(peer[1]))] = time.monotonic()
+        if len(_ACCEPTED) > MAX_REMEMBERED_CONNECTIONS:
+            _ACCEPTED.popitem(last=False)
+
+
+def _accepted_at(peer: tuple[str, int]) -> float | None:
+    return _ACCEPTED.pop(peer, None)
 
 
 @dataclass
@@ -50,6 +74,15 @@ class NetworkModel:
             self._seen.popitem(last=False)
         self.connections += 1
         return True
+
+    def handshake_left_ms(self, client: Any, latency_ms: int) -> int:
+        """What the first request on ``client``'s new connection still waits: the handshake minus the time since
+        the connection was accepted (the whole handshake when no accept was recorded)."""
+        full = self.handshake_ms(latency_ms)
+        accepted = _accepted_at((str(client[0]), int(client[1]))) if isinstance(client, tuple | list) else None
+        if accepted is None or not full:
+            return full
+        return max(0, round(full - (time.monotonic() - accepted) * 1000))
 
     def handshake_ms(self, latency_ms: int) -> int:
         """What a new connection costs before its first request, given the current fault latency."""

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tradedock_sim.app import create_app
-from tradedock_sim.core import middleware
+from tradedock_sim.core import middleware, network
 from tradedock_sim.server import _bind, start_background
 
 
@@ -56,6 +56,25 @@ class TestHandshakeModel:
             # TCP (1 round) + TLS 1.3 (1 round) before the first request, then the request's own round.
             assert sleeps == [0.3, 0.1, 0.3]
             assert (await first.get("/_sim/network")).json()["connections"] == 2
+
+    async def test_a_connection_opened_ahead_paid_its_handshake_while_idle(
+        self, sleeps, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The handshake runs from when the server accepted the connection: a client that connected 150 ms before
+        its first request waits only the rest of the 200 ms handshake; one that connected 300 ms before, none."""
+        app = create_app("toy")
+        now = [1000.0]
+        monkeypatch.setattr(network.time, "monotonic", lambda: now[0])
+        network.connection_accepted(("127.0.0.1", 50011))
+        network.connection_accepted(("127.0.0.1", 50012))
+        async with _connection(app, 50011) as ahead, _connection(app, 50012) as long_ahead:
+            await ahead.post("/_sim/faults", json={"latency_ms": 100})
+            await ahead.post("/_sim/network", json={"handshake": "tls1.3"})
+            now[0] += 0.15
+            await ahead.get("/api/whoami")
+            now[0] += 0.15
+            await long_ahead.get("/api/whoami")
+        assert [round(s, 2) for s in sleeps] == [0.15, 0.1]
 
     @pytest.mark.parametrize(("handshake", "rounds"), [("none", 0), ("tcp", 1), ("tls1.3", 2), ("tls1.2", 3)])
     async def test_each_handshake_costs_its_round_trips(self, sleeps, handshake: str, rounds: int) -> None:

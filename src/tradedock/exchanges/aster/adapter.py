@@ -39,7 +39,7 @@ from tradedock.errors import (
 )
 from tradedock.exchanges.aster import endpoints
 from tradedock.exchanges.aster.errors import ERROR_TABLE, SUCCESS_CODES
-from tradedock.exchanges.aster.signing import KeySigner, NonceSource, sign_request
+from tradedock.exchanges.aster.signing import KeySigner, NonceSource, SignedRequest, sign_request
 from tradedock.exchanges.aster.spec import FLAVORS, SPEC
 from tradedock.exchanges.aster.wallets import (
     API_WALLET_HOWTO,
@@ -289,25 +289,28 @@ class AsterAdapter:
         would be refused as a replay, so the HTTP layer may resend a read (5xx, 429) only because of that."""
 
         def sign() -> Signed:
-            if self._key is None:
-                self._key = KeySigner(self._credentials.get("private_key"))
-            signed = sign_request(
-                params,
-                user=self.user,
-                signer=self.signer,
-                nonce=self._nonces.next(self.signer, self.time_offset_ms, user=self.user),
-                private_key=self._key,
-                chain_id=self.chain_id,
-            )
             # The query string is passed whole (sent byte for byte) and apart from the path, so http.py's logs
             # show the path only.
-            return Signed(query=signed.query)
+            return Signed(query=self._sign(params).query)
 
         response, body = await http.request("GET", path, sign=sign)
         if response.status_code == 404 and not _is_error_envelope(body):
             raise _PathNotFoundError(f"aster has no {path}", exchange=EXCHANGE, code="404")
         self._check(body, response.status_code)
         return body
+
+    def _sign(self, params: Sequence[tuple[str, object]]) -> SignedRequest:
+        """``params`` signed with the next nonce; call it per attempt, when the request leaves (`http.Signer`)."""
+        if self._key is None:
+            self._key = KeySigner(self._credentials.get("private_key"))
+        return sign_request(
+            params,
+            user=self.user,
+            signer=self.signer,
+            nonce=self._nonces.next(self.signer, self.time_offset_ms, user=self.user),
+            private_key=self._key,
+            chain_id=self.chain_id,
+        )
 
     def _check(self, body: Any, status: int) -> None:
         """Raise the domain error for an error envelope or an unexplained HTTP error status."""

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote_plus
 
-from eth_account.messages import encode_typed_data
 from eth_keys.datatypes import PrivateKey
 from eth_utils.crypto import keccak
 
@@ -100,10 +99,25 @@ def typed_data(msg: str, chain_id: int) -> dict[str, Any]:
 _MESSAGE_TYPE_HASH = keccak(b"Message(string msg)")
 
 
+#: keccak of the EIP-712 domain type (https://eips.ethereum.org/EIPS/eip-712, "Definition of domainSeparator").
+_DOMAIN_TYPE_HASH = keccak(b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
+
+
 @functools.lru_cache(maxsize=8)
 def _domain_separator(chain_id: int) -> bytes:
-    """The EIP-712 domain separator for ``chain_id``, from eth-account's typed-data encoder (once per chain)."""
-    return bytes(encode_typed_data(full_message=typed_data("", chain_id)).header)
+    """``hashStruct(domain)`` for ``chain_id``: the type hash, then each field encoded as 32 bytes (strings as their
+    keccak, the chain id big-endian, the address left-padded), computed once per chain. Checked against the
+    documented digests in tests/vectors/aster.json."""
+    return bytes(
+        keccak(
+            _DOMAIN_TYPE_HASH
+            + keccak(DOMAIN_NAME.encode())
+            + keccak(DOMAIN_VERSION.encode())
+            + chain_id.to_bytes(32, "big")
+            + bytes(12)
+            + bytes.fromhex(ZERO_ADDRESS.removeprefix("0x"))
+        )
+    )
 
 
 def digest(msg: str, chain_id: int) -> bytes:

@@ -17,7 +17,7 @@ from tradedock.errors import InvalidInputError, OrderRejectedError, TradeDockErr
 from tradedock.exchanges import placing
 from tradedock.exchanges.aster import candles as aster_candles
 from tradedock.exchanges.aster.adapter import EXCHANGE, AsterAdapter
-from tradedock.exchanges.aster.signing import sign_request
+from tradedock.exchanges.http import Signed
 from tradedock.exchanges.orders import (
     InstrumentRules,
     OrderRequest,
@@ -218,21 +218,15 @@ class AsterTrader(InstrumentRulesCache, AsterAdapter):
                 raise
 
     async def _signed(self, method: str, path: str, params: Sequence[tuple[str, object]]) -> Any:
-        """One signed call with a fresh nonce, sent once (POST as a form body, GET/DELETE in the query)."""
-        signed = sign_request(
-            params,
-            user=self.user,
-            signer=self.signer,
-            nonce=self._nonces.next(self.signer, self.time_offset_ms, user=self.user),
-            private_key=self._credentials.get("private_key"),
-            chain_id=self.chain_id,
-        )
-        if method == "POST":
-            headers = {"Content-Type": "application/x-www-form-urlencoded"}
-            response, body = await self._futures.request(
-                method, path, content=signed.query, headers=headers, idempotent=False
-            )
-        else:
-            response, body = await self._futures.request(method, path, params=signed.query, idempotent=False)
+        """One signed call with a fresh nonce, sent once (POST as a form body, GET/DELETE in the query); signed
+        when it leaves, after the rate budget's wait."""
+        post = method == "POST"
+
+        def sign() -> Signed:
+            query = self._sign(params).query
+            return Signed(body=query) if post else Signed(query=query)
+
+        headers = {"Content-Type": "application/x-www-form-urlencoded"} if post else None
+        response, body = await self._futures.request(method, path, headers=headers, idempotent=False, sign=sign)
         self._check(body, response.status_code)
         return body

@@ -60,11 +60,12 @@ def derive_address(private_key: str) -> str | None:
     """The checksummed address of a private key, or None when it is not a usable secp256k1 key."""
     if _PRIVATE_KEY.fullmatch(private_key) is None:
         return None
-    from eth_account import Account
+    from eth_keys.datatypes import PrivateKey  # not eth-account: importing it costs a second of start-up
 
     try:
-        return str(Account.from_key(private_key).address)
-    except (ValueError, TypeError):  # zero or ≥ curve order; never echo the key
+        raw = bytes.fromhex(private_key.removeprefix("0x").removeprefix("0X"))
+        return str(PrivateKey(raw).public_key.to_checksum_address())
+    except Exception:  # zero or ≥ curve order; never echo the key
         return None
 
 

@@ -27,6 +27,7 @@ from tradedock.exchanges.bitget import endpoints, parsing
 from tradedock.exchanges.bitget.adapter import EXCHANGE_NAME, BitgetAdapter
 from tradedock.exchanges.bitget.endpoints import PRODUCT_TYPES, Endpoint
 from tradedock.exchanges.bitget.signing import encode_query, public_headers, signed_headers
+from tradedock.exchanges.http import Signed
 from tradedock.exchanges.orders import (
     InstrumentRules,
     OrderRequest,
@@ -265,17 +266,23 @@ class BitgetTrader(InstrumentRulesCache, BitgetAdapter):
         """One signed POST, never retried by the HTTP layer (it may already have acted)."""
         self._classic_only()
         body = json.dumps(dict(data), separators=(",", ":"))
-        headers = signed_headers(
-            api_key=self._api_key,
-            secret=self._secret,
-            passphrase=self._passphrase,
-            timestamp_ms=self._clock.now_ms() + self.time_offset_ms,
-            method=endpoint.method,
-            request_path=endpoint.path,
-            body=body,
-            demo=self.demo,
-        )
+
+        def sign() -> Signed:
+            # After the rate budget's wait: the timestamp is when the request leaves.
+            return Signed(
+                headers=signed_headers(
+                    api_key=self._api_key,
+                    secret=self._secret,
+                    passphrase=self._passphrase,
+                    timestamp_ms=self._clock.now_ms() + self.time_offset_ms,
+                    method=endpoint.method,
+                    request_path=endpoint.path,
+                    body=body,
+                    demo=self.demo,
+                )
+            )
+
         response, answer = await self._http.request(
-            endpoint.method, endpoint.path, content=body, headers=headers, idempotent=False
+            endpoint.method, endpoint.path, content=body, idempotent=False, sign=sign
         )
         return self._unwrap(response, answer)
