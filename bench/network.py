@@ -19,6 +19,12 @@ The simulators run in their own process (`tradedock-sim serve`), so their CPU do
 key are 1.1 s apart (Bitget's account info allows 1 request/s per UID). Medians of ``--runs``.
 
     .venv/bin/python -m bench.network [--runs 5]
+
+**Stable entry points** (the bench runner, ``bench/run_all.py`` and ``bench/verdict.py``, call them; keep their
+signatures): ``await measure(runs) -> {"warm": [...], "cold": [...], "ccxt": [...]}`` (rows as built below; starts
+and stops its own simulators), ``report(results) -> str`` (the markdown table and its footnote for
+docs/benchmarks.md), ``TARGET``, ``SPACING_S`` and ``_ccxt(exchange, url, credentials)`` (a ccxt instance pointed
+at a simulator).
 """
 
 from __future__ import annotations
