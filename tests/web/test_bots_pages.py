@@ -127,6 +127,9 @@ async def test_create_a_bot_from_a_connection_signal_engine_round_position_then_
     assert re.search(r'<tr class="order">.*?long BTCUSDT.*?<td>filled</td>', page, re.S)
     assert "Order filled" in page and "Draft → Running" in page
 
+    paused = await site.post(f"{bot}/pause", {}, csrf_from=bot)
+    assert paused.status_code == 303 and paused.headers["location"].endswith("?done=paused")
+    assert 'id="bot-state">Paused<' in (await site.get(bot)).text
     stopped = await site.post(f"{bot}/stop", {"close_position": "yes"}, csrf_from=bot)
     assert stopped.status_code == 303
     await ExecutionService(site.ctx, "web-test").run_round()
@@ -138,3 +141,24 @@ async def test_create_a_bot_from_a_connection_signal_engine_round_position_then_
     assert (await site.get(bot)).status_code == 404
     assert (await site.post(f"{bot}/start", {}, csrf_from="/")).status_code == 404
     assert (await site.get(new)).status_code == 404
+
+
+async def test_a_refused_start_shows_the_reason_and_the_fix(site: Site) -> None:
+    await _sign_in(site, "h@example.com")
+    creds = (await site.scenario(ExchangeId.BYBIT, "hedge_mode"))["credentials"]
+    made = await site.post(
+        "/connect/bybit",
+        {"environment": "sandbox", "scope": "futures", "contract": "usdt_m", "label": "Hedged", **creds},
+        csrf_from="/connect/bybit",
+    )
+    connection = made.headers["location"].split("?")[0]
+    strategy_id, _ = await _webhook_strategy(site, "TV")
+    new = f"{connection}/bots/new"
+    form = {"name": "B", "strategy_id": strategy_id, "symbol": "BTCUSDT", "sizing_kind": "balance_pct"}
+    created = await site.post(new, {**form, "sizing_value": "10", "mode": "live"}, csrf_from=new)
+    bot = created.headers["location"].split("?")[0]
+    refused = await site.post(f"{bot}/start", {}, csrf_from=bot)
+    assert refused.status_code == 409 and 'role="alert"' in refused.text
+    assert "Position mode:" in refused.text and "One-Way" in refused.text  # the reason, named, with the fix
+    assert 'id="bot-state">Draft<' in refused.text and "Start refused" in refused.text  # and on the audit trail
+    assert "10 % of the futures balance" in refused.text
