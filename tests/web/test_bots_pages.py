@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.web.conftest import Site, add_user
+from tests.web.conftest import LogCapture, Site, add_user
 from tradedock.domain import ExchangeId
 from tradedock.services.execution import ExecutionService
 from tradedock.services.strategies import ingest_signal
@@ -77,7 +77,9 @@ async def test_the_catalog_webhook_secret_once_builtin_params_and_operator_publi
     assert (await site.post("/strategies/webhook", {"name": "x"})).status_code == 403  # no CSRF token
 
 
-async def test_create_a_bot_from_a_connection_signal_engine_round_position_then_stop_closing_it(site: Site) -> None:
+async def test_create_a_bot_from_a_connection_signal_engine_round_position_then_stop_closing_it(
+    site: Site, log_capture: LogCapture
+) -> None:
     await _sign_in(site, "t@example.com")
     creds = (await site.scenario(ExchangeId.BYBIT, "healthy"))["credentials"]
     made = await site.post(
@@ -136,6 +138,10 @@ async def test_create_a_bot_from_a_connection_signal_engine_round_position_then_
     page = (await site.get(bot)).text
     assert 'id="bot-state">Stopped<' in page and "No open position." in page
     assert "(stop)" in page and "reduce only" in page  # the closing order
+
+    # the signal secret was on its creation page only: never in another page, a redirect or a log line
+    later = [body for what, body in site.pages if "/strategies/webhook" not in what]
+    assert not [b for b in later if secret in b] and secret not in "\n".join(log_capture.lines)
 
     await _sign_in(site, "other@example.com")
     assert (await site.get(bot)).status_code == 404
