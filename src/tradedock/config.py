@@ -114,6 +114,10 @@ class Settings(BaseModel):
     webhook_max_attempts: int = Field(8, ge=1, le=100)
     webhook_backoff_s: float = Field(30.0, ge=0.1, le=86400)
     webhook_disable_after: int = Field(20, ge=1, le=10000)
+    #: Allow webhook URLs on internal addresses (loopback, private, link-local, …: anything not globally routable).
+    #: Off (the default), such URLs are refused when a webhook is created and at every delivery (host names are
+    #: resolved first), so a webhook cannot reach the platform's own network. On for local development and tests.
+    webhook_allow_private: bool = False
 
     log_level: str = "WARNING"
 

@@ -46,7 +46,9 @@ async def test_webhooks_validate_paginate_and_delete(api: Api) -> None:
     missing = await api.client.post("/api/v1/webhooks", json={}, headers=user.auth)
     assert missing.status_code == 422 and missing.json()["field"] == "url"
     assert missing.headers["content-type"] == "application/problem+json"
-    local = await api.client.post("/api/v1/webhooks", json={"url": "http://127.0.0.1:9000/hook"}, headers=user.auth)
+    internal = await api.client.post("/api/v1/webhooks", json={"url": "http://127.0.0.1:9000/hook"}, headers=user.auth)
+    assert internal.status_code == 422 and internal.json()["field"] == "url"  # TRADEDOCK_WEBHOOK_ALLOW_PRIVATE off
+    local = await api.client.post("/api/v1/webhooks", json={"url": "https://hooks.example.com/a"}, headers=user.auth)
     assert local.status_code == 201 and local.json()["event_types"] == list(EVENT_TYPES)
     for n in range(2):
         made = await api.client.post("/api/v1/webhooks", json={"url": f"https://h.example.com/{n}"}, headers=user.auth)

@@ -4,9 +4,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -61,6 +64,7 @@ async def mharness(tmp_path: Path, monitor_db: str | None) -> AsyncIterator[Harn
         egress_ips=(EGRESS_IP,),
         http_timeout_s=1.0,
         http_connect_timeout_s=1.0,
+        webhook_allow_private=True,  # the tests' webhook receivers listen on loopback
     )
     ctx = await open_app(settings, transports=dict(transports))
     harness = Harness(ctx, controls, tmp_path / "home", transports)
@@ -171,3 +175,68 @@ async def seed_bulk(ctx: AppContext, urls: dict[str, str], per_exchange: dict[st
             ids.append(cid)
             secrets.extend(v for k, v in fields.items() if k != "api_key")
     return ids, secrets
+
+
+async def schedule_runs(ctx: AppContext) -> dict[str, int]:
+    """Runs recorded by the monitor (trigger ``schedule``), per connection id."""
+    async with ctx.reading() as session:
+        rows = await session.execute(
+            select(VerificationRun.connection_id, func.count())
+            .where(VerificationRun.trigger == "schedule")
+            .group_by(VerificationRun.connection_id)
+        )
+        return {cid: int(n) for cid, n in rows.all()}
+
+
+async def wait_for_round(ctx: AppContext, ids: list[str], n: int, deadline: float) -> dict[str, int]:
+    """Poll until every connection has ``n`` monitor runs (or the monotonic ``deadline`` passes)."""
+    while time.monotonic() < deadline:
+        runs = await schedule_runs(ctx)
+        if all(runs.get(cid, 0) >= n for cid in ids):
+            return runs
+        await asyncio.sleep(0.3)
+    return await schedule_runs(ctx)
+
+
+def worker_env(home: Path, database_url: str, sim_urls: dict[str, str], **settings: str) -> dict[str, str]:
+    """The environment of a `tradedock worker` process: no outer TRADEDOCK_* variable, these settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRADEDOCK_")}
+    env.update(
+        TRADEDOCK_HOME=str(home),
+        TRADEDOCK_DATABASE_URL=database_url,
+        TRADEDOCK_SANDBOX_URLS=json.dumps(sim_urls),
+        TRADEDOCK_EGRESS_IPS="127.0.0.1",
+        **{f"TRADEDOCK_{name.upper()}": value for name, value in settings.items()},
+    )
+    return env
+
+
+async def start_workers(count: int, env: dict[str, str]) -> tuple[list[asyncio.subprocess.Process], list[str]]:
+    """``count`` `tradedock worker --json` processes, each past its ready line (procrastinate on PostgreSQL)."""
+    procs = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "tradedock", "worker", "--json",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
+        )
+        for _ in range(count)
+    ]  # fmt: skip
+    names = []
+    for proc in procs:
+        assert proc.stdout is not None
+        ready = json.loads(await asyncio.wait_for(proc.stdout.readline(), 60))
+        assert ready["database"] == "postgresql" and ready["queue"] == "procrastinate"
+        names.append(str(ready["worker"]))
+    return procs, names
+
+
+async def stop_workers(procs: list[asyncio.subprocess.Process]) -> list[str]:
+    """SIGTERM every live worker; each must exit 0 (jobs finished); their output (stdout + stderr)."""
+    for proc in procs:
+        if proc.returncode is None:
+            proc.terminate()
+    outputs = []
+    for proc in procs:
+        out, err = await asyncio.wait_for(proc.communicate(), 60)
+        outputs.append(out.decode() + err.decode())
+        assert proc.returncode == 0, err.decode()[-2000:]
+    return outputs

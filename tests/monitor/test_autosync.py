@@ -28,7 +28,9 @@ async def test_hedge_mode_and_moved_funds_are_recorded_and_delivered(mharness: H
     cid = await store_connection(mharness, preset["credentials"])
     async with mharness.ctx.transaction() as session:
         owner = await Store(session, mharness.ctx.clock).owner_id("local")
-        receiver.secret = (await WebhookService(session, clock, mharness.ctx.vault, owner).create(receiver.url)).secret
+        receiver.secret = (
+            await WebhookService(session, clock, mharness.ctx.vault, owner).create(receiver.url, allow_private=True)
+        ).secret
 
     first = await monitor.run_round()
     assert first.statuses == {"connected": 1}

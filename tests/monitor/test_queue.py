@@ -65,8 +65,14 @@ async def test_a_tick_queues_each_due_connection_once_and_a_worker_checks_each_o
     await queue.service.aclose()
 
 
+async def _returning(value: object) -> object:
+    return value
+
+
 @postgres_only
-async def test_a_stalled_workers_job_is_put_back_and_checked_once_by_another(mharness: Harness) -> None:
+async def test_a_stalled_workers_job_is_put_back_and_checked_once_by_another(
+    mharness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
     [cid] = await seed_healthy(mharness, 1)
     dead = QueueWorker(mharness.ctx)
     alive = QueueWorker(mharness.ctx)
@@ -99,7 +105,12 @@ async def test_a_stalled_workers_job_is_put_back_and_checked_once_by_another(mha
                 .where(MonitorLease.connection_id == cid)
                 .values(lease_expires_at=now - timedelta(seconds=1))
             )
+        stale = await manager.get_stalled_jobs(queue=QUEUE, seconds_since_heartbeat=alive.stalled_s)
         assert await alive._recover(0) == 1
+        # A recover job that overlapped (it listed the job before the first requeued it) leaves it queued.
+        with monkeypatch.context() as patch:
+            patch.setattr(alive.app.job_manager, "get_stalled_jobs", lambda **_: _returning(stale))
+            assert await alive._recover(1) == 0
         assert [(status, lock) for task, status, lock in await _jobs(mharness) if task == RECHECK] == [
             ("todo", CHECK_LOCK + cid)
         ]

@@ -19,10 +19,11 @@ from sqlalchemy import select
 from tests.services.conftest import Harness
 from tradedock.clock import FrozenClock
 from tradedock.db.models import WebhookAttempt, WebhookDelivery
+from tradedock.errors import InvalidInputError
 from tradedock.services import notifications
 from tradedock.services.notifications import DeliveryPolicy, DeliveryService
 from tradedock.services.records import Store
-from tradedock.services.webhooks import WebhookService
+from tradedock.services.webhooks import WebhookService, check_url, internal_target
 
 T0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -74,7 +75,8 @@ def receiver() -> Iterator[Receiver]:
 async def _webhook_and_event(harness: Harness, receiver: Receiver, clock: FrozenClock) -> tuple[str, str]:
     async with harness.ctx.transaction() as session:
         owner = await Store(session, harness.ctx.clock).owner_id("local")
-        created = await WebhookService(session, clock, harness.ctx.vault, owner).create(receiver.url)
+        service = WebhookService(session, clock, harness.ctx.vault, owner)
+        created = await service.create(receiver.url, allow_private=True)  # the receiver listens on loopback
         receiver.secret = created.secret
         event = await notifications.emit(
             session,
@@ -96,7 +98,7 @@ async def test_signed_delivery_retried_with_backoff_and_every_attempt_recorded(
     mharness: Harness, receiver: Receiver
 ) -> None:
     clock = FrozenClock(T0)
-    policy = DeliveryPolicy(max_attempts=5, backoff_base=timedelta(seconds=30), disable_after=10)
+    policy = DeliveryPolicy(max_attempts=5, backoff_base=timedelta(seconds=30), disable_after=10, allow_private=True)
     service = DeliveryService(mharness.ctx, "w1", policy, clock=clock)
     _, event_id = await _webhook_and_event(mharness, receiver, clock)
     receiver.statuses = [500, 503]
@@ -144,7 +146,7 @@ async def test_an_endpoint_that_keeps_failing_is_disabled_and_the_owner_is_told(
     mharness: Harness, receiver: Receiver
 ) -> None:
     clock = FrozenClock(T0)
-    policy = DeliveryPolicy(max_attempts=10, backoff_base=timedelta(seconds=1), disable_after=3)
+    policy = DeliveryPolicy(max_attempts=10, backoff_base=timedelta(seconds=1), disable_after=3, allow_private=True)
     service = DeliveryService(mharness.ctx, "w1", policy, clock=clock)
     webhook_id, _ = await _webhook_and_event(mharness, receiver, clock)
     receiver.statuses = [500] * 50
@@ -168,7 +170,7 @@ async def test_an_endpoint_that_keeps_failing_is_disabled_and_the_owner_is_told(
 
 async def test_an_unreachable_endpoint_is_recorded_and_retried(mharness: Harness) -> None:
     clock = FrozenClock(T0)
-    service = DeliveryService(mharness.ctx, "w1", DeliveryPolicy(timeout_s=1), clock=clock)
+    service = DeliveryService(mharness.ctx, "w1", DeliveryPolicy(timeout_s=1, allow_private=True), clock=clock)
     dead = Receiver(url="http://127.0.0.1:9/nothing-listens-here")
     await _webhook_and_event(mharness, dead, clock)
     assert await service.deliver_due() == 1
@@ -178,3 +180,69 @@ async def test_an_unreachable_endpoint_is_recorded_and_retried(mharness: Harness
     async with mharness.ctx.reading() as session:
         delivery = (await session.execute(select(WebhookDelivery))).scalar_one()
     assert delivery.state == "pending" and delivery.next_attempt_at > T0
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9000/hook",
+        "http://localhost/hook",
+        "https://app.localhost/hook",
+        "https://10.0.0.5/hook",
+        "https://192.168.1.10/hook",
+        "https://172.16.0.1/hook",
+        "https://169.254.169.254/latest/meta-data",  # cloud metadata (link-local)
+        "https://100.64.0.1/hook",  # shared address space
+        "https://0.0.0.0/hook",
+        "https://[::1]/hook",
+        "https://[fd00::1]/hook",
+        "https://[fe80::1]/hook",
+        "https://[::ffff:127.0.0.1]/hook",
+        "https://224.0.0.1/hook",
+    ],
+)
+def test_internal_webhook_targets_are_refused_unless_the_operator_allows_them(url: str) -> None:
+    with pytest.raises(InvalidInputError) as refused:
+        check_url(url)
+    assert refused.value.field == "url" and "internal address" in refused.value.message
+    assert "TRADEDOCK_WEBHOOK_ALLOW_PRIVATE" in (refused.value.fix or "")
+    assert check_url(url, allow_private=True) == url
+
+
+@pytest.mark.parametrize("url", ["https://hooks.example.com/td", "https://8.8.8.8/hook", "https://[2001:4860::8888]/"])
+def test_public_webhook_targets_are_accepted(url: str) -> None:
+    assert check_url(url) == url
+
+
+async def test_a_host_name_resolving_to_an_internal_address_is_refused_at_delivery(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import asyncio
+    import socket
+
+    answers = {"evil.example": "10.1.2.3", "meta.example": "169.254.169.254", "good.example": "93.184.216.34"}
+
+    async def resolve(host: str, port: int, **_: object) -> list[tuple[object, ...]]:
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (answers[host], port))]
+
+    monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", resolve)
+    assert "resolves to an internal address" in (await internal_target("https://evil.example/hook") or "")
+    assert "resolves to an internal address" in (await internal_target("https://meta.example/hook") or "")
+    assert await internal_target("https://good.example/hook") is None
+    assert "is an internal address" in (await internal_target("http://127.0.0.1:9/hook") or "")
+
+
+async def test_a_delivery_to_an_internal_address_is_not_sent_but_recorded_as_a_failed_attempt(
+    mharness: Harness, receiver: Receiver
+) -> None:
+    clock = FrozenClock(T0)
+    await _webhook_and_event(mharness, receiver, clock)  # registered while the operator allowed it
+    service = DeliveryService(mharness.ctx, "w1", DeliveryPolicy(max_attempts=3), clock=clock)  # now not allowed
+    assert await service.deliver_due() == 1
+    await service.aclose()
+    assert receiver.received == []
+    [attempt] = await _attempts(mharness)
+    assert attempt.status_code is None and "internal address" in (attempt.error or "")
+    async with mharness.ctx.reading() as session:
+        delivery = (await session.execute(select(WebhookDelivery))).scalar_one()
+    assert delivery.state == "pending" and delivery.attempts == 1  # retried later, like any failed attempt

@@ -77,7 +77,10 @@ async def create_webhook(body: WebhookBody, who: Caller, ctx: Context) -> NewWeb
     """Register an endpoint. The signing secret is in this response only (deliveries are signed with it)."""
     async with ctx.transaction() as session:
         return await WebhookService(session, ctx.clock, ctx.vault, who.user_id).create(
-            body.url, description=body.description, event_types=body.event_types
+            body.url,
+            description=body.description,
+            event_types=body.event_types,
+            allow_private=ctx.settings.webhook_allow_private,
         )
 
 

@@ -16,9 +16,10 @@ Tasks, all on the ``tradedock-monitor`` queue:
   a job that runs twice (a worker presumed dead that was only slow) records once.
 - ``tradedock.monitor.deliver``: claims and attempts due webhook deliveries (their own leases).
 - ``tradedock.monitor.recover`` (periodic, same pace): jobs left ``doing`` by a worker whose procrastinate heartbeat
-  is older than ``TRADEDOCK_MONITOR_LEASE_S`` (killed, host lost) are put back to ``todo`` (procrastinate's retry),
-  so another worker runs them; the connection's own lease has expired by then. A stalled tick or recover job whose
-  successor already waits (same queueing lock) ends ``aborted`` instead: the successor does its work.
+  is older than ``TRADEDOCK_MONITOR_LEASE_S`` (at least 10 s; killed, host lost) are put back to ``todo``
+  (procrastinate's retry), so another worker runs them; the connection's own lease has expired by then. A
+  stalled tick or recover job whose successor already waits (same queueing lock) ends ``aborted`` instead: the
+  successor does its work.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from procrastinate import App, PsycopgConnector
-from procrastinate.exceptions import AlreadyEnqueued, ConnectorException
+from procrastinate.exceptions import AlreadyEnqueued, ConnectorException, UniqueViolation
 from procrastinate.jobs import Job, Status
 
 from tradedock.services.context import AppContext
@@ -44,6 +45,8 @@ DELIVER = "tradedock.monitor.deliver"
 RECOVER = "tradedock.monitor.recover"
 #: Queueing lock and lock of a connection's re-check job: this prefix and the connection id.
 CHECK_LOCK = "tradedock.check:"
+#: The shortest stalled-worker timeout: a live worker on a loaded host must never look dead.
+STALLED_MIN_S = 10.0
 #: The process's own heartbeat (monitor_workers) is written every tick, at most once a second.
 BEAT_MIN_S = 1.0
 #: How many re-check jobs one tick queues at most (the rest on the next tick).
@@ -81,9 +84,10 @@ class QueueWorker:
         self.tick_hooks = tick_hooks
         settings = ctx.settings
         self.tick_s = settings.monitor_poll_s
-        self.stalled_s = settings.monitor_lease_s
-        #: procrastinate's worker heartbeat: several per stalled-worker window.
-        self.heartbeat_s = max(0.5, min(10.0, settings.monitor_lease_s / 4))
+        #: A worker whose procrastinate heartbeat is older than this is presumed dead and its jobs are requeued.
+        self.stalled_s = max(settings.monitor_lease_s, STALLED_MIN_S)
+        #: procrastinate's worker heartbeat: eight per stalled-worker window (a busy loop may beat late).
+        self.heartbeat_s = max(0.5, min(10.0, self.stalled_s / 8))
         self.concurrency = settings.monitor_batch
         self.checks = 0
         self.deliveries = 0
@@ -166,10 +170,13 @@ class QueueWorker:
             try:
                 await manager.retry_job(job)
                 recovered += 1
-            except (ConnectorException, AlreadyEnqueued):
-                # A newer job with its queueing lock already waits (the next tick, or recover): that one runs;
-                # this one ends as aborted (superseded), not failed.
-                await manager.finish_job(job, status=Status.ABORTED, delete_job=False)
+            except UniqueViolation:
+                # A newer job with its queueing lock already waits (the next tick): that one runs; this one (still
+                # 'doing', holding its lock) ends as aborted (superseded), not failed.
+                with contextlib.suppress(ConnectorException):
+                    await manager.finish_job(job, status=Status.ABORTED, delete_job=False)
+            except ConnectorException:
+                pass  # no longer 'doing': another recover job (they may overlap) or its worker got there first
         if recovered:
             _log.warning("monitor: %d job(s) of a stalled worker put back in the queue", recovered)
         return recovered

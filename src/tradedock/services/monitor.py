@@ -81,6 +81,7 @@ def delivery_policy(settings: Settings) -> DeliveryPolicy:
         max_attempts=settings.webhook_max_attempts,
         backoff_base=timedelta(seconds=settings.webhook_backoff_s),
         disable_after=settings.webhook_disable_after,
+        allow_private=settings.webhook_allow_private,
     )
 
 

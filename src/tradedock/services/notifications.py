@@ -34,7 +34,7 @@ from tradedock.db.repositories import EventRepository
 from tradedock.db.repositories.monitor import DeliveryRepository
 from tradedock.domain import ConnectionStatus
 from tradedock.services.context import AppContext
-from tradedock.services.webhooks import SEAL_KIND, SECRET_FIELD
+from tradedock.services.webhooks import SEAL_KIND, SECRET_FIELD, internal_target
 from tradedock.vault import SealContext
 from tradedock.verification import Report
 
@@ -195,6 +195,8 @@ class DeliveryPolicy:
     disable_after: int = 20
     lease: timedelta = timedelta(minutes=2)
     batch: int = 20
+    #: Deliver to internal addresses too (the operator's ``webhook_allow_private``); off: refused, recorded, retried.
+    allow_private: bool = False
 
 
 @dataclass(frozen=True)
@@ -288,7 +290,10 @@ class DeliveryService:
         }
         started = time.monotonic()
         status_code: int | None = None
-        error: str | None = None
+        error = None if self.policy.allow_private else await internal_target(prepared.url)
+        if error is not None:  # never sent: an attempt that failed, recorded like any other
+            await self._record(prepared, None, error, 0)
+            return True
         try:
             response = await self._http().post(prepared.url, content=prepared.body, headers=headers)
             status_code = response.status_code

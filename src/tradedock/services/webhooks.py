@@ -8,8 +8,10 @@ missing one. What does not: delivering events or signing bodies (services.notifi
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import secrets
+import socket
 from datetime import datetime
 from ipaddress import ip_address
 from typing import Any
@@ -75,14 +77,56 @@ class AuditView(BaseModel):
     detail: dict[str, Any]
 
 
-def check_url(url: str) -> str:
-    """An https URL (plain http only to this machine, for local development); no credentials in it."""
+#: What an internal webhook target is told to do instead.
+INTERNAL_FIX = (
+    "Use your endpoint's public https URL. (An operator can allow internal addresses for local development with "
+    "TRADEDOCK_WEBHOOK_ALLOW_PRIVATE=true.)"
+)
+
+
+def internal_address(host: str) -> bool:
+    """``localhost`` (and ``*.localhost``) or an IP literal that is not globally routable: loopback, private
+    (RFC 1918, fc00::/7), link-local (incl. cloud metadata at 169.254.169.254), shared, reserved, multicast, and
+    IPv4-mapped forms of these. A host name is not resolved here (see `notifications`: every delivery resolves)."""
+    name = host.lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        address = ip_address(name)
+    except ValueError:  # a host name
+        return False
+    return not address.is_global or address.is_multicast
+
+
+async def internal_target(url: str) -> str | None:
+    """Why a delivery to ``url`` is refused (its host is, or resolves to, an internal address), or ``None``. A host
+    name that does not resolve is left to the POST (it fails as unreachable). The POST resolves again: a DNS answer
+    that changes between the two (rebinding) is not caught here."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if internal_address(host):
+        return f"refused: {host} is an internal address (TRADEDOCK_WEBHOOK_ALLOW_PRIVATE is off)"
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError:
+        return None
+    if any(internal_address(str(info[4][0]).split("%", 1)[0]) for info in infos):
+        return f"refused: {host} resolves to an internal address (TRADEDOCK_WEBHOOK_ALLOW_PRIVATE is off)"
+    return None
+
+
+def check_url(url: str, *, allow_private: bool = False) -> str:
+    """An https URL (plain http only to this machine, for local development); no credentials in it; not an
+    internal address unless the operator allows them (``TRADEDOCK_WEBHOOK_ALLOW_PRIVATE``)."""
     text = url.strip()
     parts = urlsplit(text)
     host = parts.hostname or ""
     loopback = host == "localhost"
     with contextlib.suppress(ValueError):  # not an IP address: a host name
         loopback = loopback or ip_address(host).is_loopback
+    if host and not allow_private and internal_address(host):
+        raise InvalidInputError("url", f"the URL points at an internal address ({host})", fix=INTERNAL_FIX)
     if (
         len(text) > 2000
         or not host
@@ -129,8 +173,11 @@ class WebhookService:
         self.events = EventRepository(session, clock)
         self.audit_log = AuditRepository(session, clock)
 
-    async def create(self, url: str, *, description: str = "", event_types: list[str] | None = None) -> NewWebhook:
-        url = check_url(url)
+    async def create(
+        self, url: str, *, description: str = "", event_types: list[str] | None = None, allow_private: bool = False
+    ) -> NewWebhook:
+        """``allow_private``: the operator's ``webhook_allow_private`` (internal addresses refused by default)."""
+        url = check_url(url, allow_private=allow_private)
         description = description.strip()
         if len(description) > 200 or any(not ch.isprintable() for ch in description):
             raise InvalidInputError("description", "at most 200 printable characters", fix="Shorten the description.")

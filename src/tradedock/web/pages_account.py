@@ -181,7 +181,12 @@ async def create_webhook(request: Request) -> Response:
     try:
         async with ctx.transaction() as session:
             service = WebhookService(session, ctx.clock, ctx.vault, visitor.principal.user_id)
-            created = await service.create(url, description=description, event_types=chosen or None)
+            created = await service.create(
+                url,
+                description=description,
+                event_types=chosen or None,
+                allow_private=ctx.settings.webhook_allow_private,
+            )
     except TradeDockError as exc:
         typed = {"url": url, "description": description, "events": chosen}
         return await _webhooks_page(request, typed=typed, error=(getattr(exc, "field", "url"), exc.message, exc.fix))
