@@ -20,7 +20,7 @@ class Wallet:
 
 
 def new_wallet() -> Wallet:
-    account = Account.create()
+    account = Account.create()  # random: every helper below must work for any address
     return Wallet(account.address, "0x" + bytes(account.key).hex())
 
 
@@ -45,11 +45,16 @@ def problems(findings: tuple[CredentialFinding, ...]) -> list[tuple[str, str]]:
 
 
 def flip_case(address: str, index: int) -> str:
-    """The address with one letter's case flipped: a broken EIP-55 checksum, same bytes."""
+    """The address with one letter's case flipped: a broken EIP-55 checksum, same bytes.
+
+    The result must stay mixed-case: an all-upper or all-lower address carries no checksum at all (flipping the
+    only lower-case letter of ``0x…b…B…F…`` would make a valid address, and the test flaky)."""
     body = address[2:]
     for i in range(index, len(body)):
         if body[i].isalpha():
-            return "0x" + body[:i] + body[i].swapcase() + body[i + 1 :]
+            flipped = body[:i] + body[i].swapcase() + body[i + 1 :]
+            if flipped not in (flipped.lower(), flipped.upper()):
+                return "0x" + flipped
     raise AssertionError("no letter to flip")
 
 
