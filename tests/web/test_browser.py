@@ -158,7 +158,7 @@ def test_trader_walks_through_the_dashboard(browser: Any, live: Live, width: int
         secrets += [wrong["secret"], wrong["passphrase"]]
         _fill_key(page, wrong, "Bitget")
         page.click("button:has-text('Connect and verify')")
-        page.wait_for_selector("#report-title")
+        page.wait_for_selector(".verdict")  # the report streams: the title comes first
         report = page.inner_text(".report")
         assert "Verdict: Invalid." in report and "How to fix" in report and "passphrase" in report.lower()
         assert page.input_value("#f-api_key") == wrong["api_key"] and page.input_value("#f-passphrase") == ""
@@ -170,7 +170,7 @@ def test_trader_walks_through_the_dashboard(browser: Any, live: Live, width: int
         secrets.append(aster["private_key"])
         _fill_key(page, aster, "Aster")
         page.click("button:has-text('Connect and verify')")
-        page.wait_for_selector("#report-title")
+        page.wait_for_selector(".verdict")  # the report streams: the title comes first
         report = page.inner_text(".report")
         assert "Verdict: Invalid." in report and "How to fix" in report and "main wallet" in report.lower()
         visit.seen("aster-main-wallet-key")
