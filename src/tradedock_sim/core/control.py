@@ -100,6 +100,8 @@ def create_account(state: SimState, plugin: ExchangeSim, payload: Mapping[str, A
     uid_raw = payload.get("uid")
     if uid_raw is None:
         uid = plugin.new_uid(state)
+        while uid in state.accounts:  # random ids collide now and then in fleets of thousands
+            uid = plugin.new_uid(state)
     elif isinstance(uid_raw, str | int) and not isinstance(uid_raw, bool):
         uid = plugin.validate_uid(str(uid_raw))
     else:
