@@ -196,8 +196,11 @@ def main() -> None:
     parser.add_argument("--postgres", default=None, help="postgresql+psycopg://… (a scratch database is used)")
     parser.add_argument("--limits", action="store_true", help="keep the exchanges' per-IP limits")
     parser.add_argument("--profile", action="store_true", help="py-spy the first worker; print what dominates")
+    parser.add_argument("--json", default=None, help="also write the row here (`python -m bench --fleet-from`)")
     args = parser.parse_args()
     row = asyncio.run(run_one(args.connections, args.workers, args.postgres, limits=args.limits, profile=args.profile))
+    if args.json:
+        Path(args.json).write_text(json.dumps(row))
     print(report([row]))
     if row["profile"]:
         print("\nProfile of the first worker: " + describe(row["profile"]))

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
+import json
 import subprocess
 import sys
 import time
@@ -125,11 +127,27 @@ def run_verdict(sizes: Sizes, postgres: str | None) -> Section:
     )
 
 
+#: Rows measured by separate `python -m bench.fleet --json FILE` runs (``--fleet-from``), used instead of running.
+FLEET_FROM: list[Path] = []
+
+
+#: How long `run_fleet` waits for the ``--fleet-from`` files to appear (``--fleet-wait`` minutes).
+FLEET_WAIT_S = [0.0]
+
+
 def run_fleet(sizes: Sizes, postgres: str | None) -> Section:
-    quick = sizes.fleet < FULL.fleet
-    rows = [asyncio.run(fleet.run_one(sizes.fleet, 1, None, limits=False, profile=True))]
-    if postgres:
-        rows.append(asyncio.run(fleet.run_one(sizes.fleet, 3, postgres, limits=False, profile=False)))
+    if FLEET_FROM:
+        deadline = time.monotonic() + FLEET_WAIT_S[0]
+        while not all(path.exists() for path in FLEET_FROM) and time.monotonic() < deadline:
+            time.sleep(10)
+        rows = [json.loads(path.read_text()) for path in FLEET_FROM if path.exists()]
+        if not rows:
+            raise SystemExit(f"none of the --fleet-from files appeared: {', '.join(map(str, FLEET_FROM))}")
+    else:
+        rows = [asyncio.run(fleet.run_one(sizes.fleet, 1, None, limits=False, profile=True))]
+        if postgres:
+            rows.append(asyncio.run(fleet.run_one(sizes.fleet, 3, postgres, limits=False, profile=False)))
+    quick = min(row["connections"] for row in rows) < FULL.fleet
     goals = []
     for row in rows:
         where = f"{row['backend']}, {row['workers']} worker{'s' if row['workers'] > 1 else ''}"
@@ -148,7 +166,8 @@ def run_fleet(sizes: Sizes, postgres: str | None) -> Section:
         f"\n\nWith Bybit's per-IP limit in force (600 requests per 5 s), the {first['requests']:,} requests of "
         f"this re-check cannot leave one egress IP in less than {floor:.0f} s, whatever TradeDock does; the rows "
         "above lift that limit on both sides to measure TradeDock itself.\n\n"
-        f"Profile of the SQLite worker (py-spy, samples while it holds the GIL): {describe(first['profile'])}"
+        "Profile of the first worker (py-spy, samples while it holds the GIL): "
+        + (describe(first["profile"]) if first.get("profile") else "not taken")
     )
     return Section(
         "Fleet re-check by the monitor (`bench/fleet.py`)",
@@ -159,11 +178,11 @@ def run_fleet(sizes: Sizes, postgres: str | None) -> Section:
         "verify (6 requests), record with the version check. Wall time from the start signal until the last "
         "worker is done; CPU = user + system time of the worker processes ÷ connections; peak RSS of the largest "
         "worker. No injected latency (loopback).",
-        f".venv/bin/python -m bench.fleet --connections {sizes.fleet} --profile"
-        + (
-            f"\n.venv/bin/python -m bench.fleet --connections {sizes.fleet} --workers 3 --postgres URL"
-            if postgres
-            else ""
+        "\n".join(
+            f".venv/bin/python -m bench.fleet --connections {row['connections']} --workers {row['workers']}"
+            + (" --postgres URL" if row["backend"] == "PostgreSQL" else "")
+            + (" --profile" if row.get("profile") else "")
+            for row in rows
         ),
         body,
         goals=goals,
@@ -323,9 +342,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", default=None, help=f"write the page here ('-': print); default {DOC} for a full run")
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help="server for the PostgreSQL runs")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    parser.add_argument(
+        "--fleet-from", action="append", help="use a `bench.fleet --json FILE` row instead of running (repeatable)"
+    )
+    parser.add_argument("--fleet-wait", type=float, default=0, help="minutes to wait for the --fleet-from files")
+    parser.add_argument("--verdict-runs", type=int, default=None, help="runs per time-to-verdict row")
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
-    names = args.only or list(NAMES)
+    if args.verdict_runs:
+        sizes = dataclasses.replace(sizes, verdict_runs=args.verdict_runs)
+    FLEET_WAIT_S[0] = args.fleet_wait * 60
+    names = list(dict.fromkeys(args.only or NAMES))  # in the order given
     postgres = None if args.no_postgres else args.postgres
     pg_version = asyncio.run(postgres_version(postgres)) if postgres else None
     if postgres and pg_version is None:
@@ -333,28 +360,31 @@ def main(argv: list[str] | None = None) -> None:
         postgres = None
     started, load_before = datetime.now(UTC), load_average()
     clock = time.perf_counter()
-    sections = []
+    out = args.out or ("-" if args.quick or set(names) != set(NAMES) else str(DOC))
+    FLEET_FROM.extend(Path(path) for path in args.fleet_from or [])
+    sections: list[Section] = []
+    text = ""
     for name in names:
         print(f"bench: {name}…", file=sys.stderr, flush=True)
         began = time.perf_counter()
         section = RUNNERS[name](sizes, postgres)
         section.seconds = time.perf_counter() - began
         sections.append(section)
-    facts = {
-        "machine": machine(),
-        "postgres": pg_version if postgres else None,
-        "started": started.strftime("%Y-%m-%d %H:%M"),
-        "commit": _commit(),
-        "minutes": (time.perf_counter() - clock) / 60,
-        "load_before": load_before,
-        "load_after": load_average(),
-    }
-    text = page(sections, facts, args.quick)
-    out = args.out or ("-" if args.quick or args.only else str(DOC))
+        facts = {
+            "machine": machine(),
+            "postgres": pg_version if postgres else None,
+            "started": started.strftime("%Y-%m-%d %H:%M"),
+            "commit": _commit(),
+            "minutes": (time.perf_counter() - clock) / 60,
+            "load_before": load_before,
+            "load_after": load_average(),
+        }
+        text = page(sections, facts, args.quick)
+        if out != "-":  # after every benchmark, so a long run stopped early keeps what it measured
+            Path(out).write_text(text)
     if out == "-":
         print(text)
     else:
-        Path(out).write_text(text)
         print(f"bench: wrote {out}", file=sys.stderr)
 
 
