@@ -329,9 +329,10 @@ def page(sections: list[Section], facts: dict[str, Any], quick: bool) -> str:
             "",
             f"_({section.seconds:.0f} s)_",
         ]
-    notes = ROOT / "bench" / "NOTES.md"
-    if notes.exists():
-        out += ["", notes.read_text().strip()]
+    for extra in ("NOTES.md", "EARLIER.md"):  # hand-written reading, then the lanes' earlier sections
+        path = ROOT / "bench" / extra
+        if path.exists():
+            out += ["", path.read_text().strip()]
     return "\n".join(out) + "\n"
 
 
