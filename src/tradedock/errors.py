@@ -119,7 +119,8 @@ class InvalidInputError(UserFixableError):
 
 class SignalRefusedError(InvalidInputError):
     """A strategy signal was refused and nothing was ordered. ``reason`` is one of ``malformed``, ``replay``,
-    ``stale``, ``future``, ``unknown_symbol``, ``not_accepting`` (docs/architecture.md, "Bots and strategies")."""
+    ``stale``, ``future``, ``unknown_symbol``, ``not_accepting``, ``holds_secret`` (docs/architecture.md, "Bots and
+    strategies")."""
 
     def __init__(self, field: str, reason: str, message: str, *, fix: str | None = None) -> None:
         super().__init__(field, message, fix=fix)

@@ -62,6 +62,8 @@ async def test_every_bad_signal_is_refused_naming_the_field_and_nothing_is_order
         (body(secret, "s1", "long", now, time="2026-12-01T09:30:00"), "time", "malformed"),  # no offset
         (body(secret, "s1", "long", now, acton="long"), "acton", "malformed"),
         (body(secret, "s1", "long", now, symbol="btc/usdt"), "symbol", "malformed"),
+        (body(secret, secret, "long", now), "signal_id", "holds_secret"),  # an alert template pasted it there
+        (body(secret, "s1", "long", now, comment=f"key {secret}"), "comment", "holds_secret"),
     ]
     for sent, field, reason in cases:
         with pytest.raises(SignalRefusedError) as refused:

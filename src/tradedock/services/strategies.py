@@ -279,6 +279,7 @@ async def ingest_signal(
             raise SignalRefusedError(
                 "strategy", "not_accepting", "built-in strategies make their own signals", fix="Use a webhook strategy."
             )
+        _refuse_echoed_secret(body, given)
         parsed = parse_fields({k: v for k, v in body.items() if k != "secret"})
         check_fresh(parsed.time, ctx.clock.now(), row.max_signal_age_s)
         return await _accept(ctx, row, parsed)
@@ -367,6 +368,19 @@ async def _accept(ctx: AppContext, strategy: Strategy, parsed: ParsedSignal) -> 
     return SignalAccepted(signal=view, orders_created=len(running), bots_skipped=skipped)
 
 
+def _refuse_echoed_secret(body: Mapping[str, Any], secret: str) -> None:
+    """A field other than ``secret`` holding the secret (an alert template pasting it into ``signal_id``) would be
+    stored and shown: refused, naming the field, never the value."""
+    for name, value in body.items():
+        if name != "secret" and isinstance(value, str) and secret in value:
+            raise SignalRefusedError(
+                str(name)[:40] if str(name).isidentifier() else "body",
+                "holds_secret",
+                "this field holds the strategy's secret; it would be stored and shown with the signal",
+                fix="Send the secret only in 'secret' (or the X-TradeDock-Secret header); rotate it if it was shared.",
+            )
+
+
 async def _refused_event(
     ctx: AppContext, strategy: Strategy, body: Mapping[str, Any], refused: SignalRefusedError
 ) -> None:
@@ -377,7 +391,7 @@ async def _refused_event(
     shown_id = raw_id if isinstance(raw_id, str) and len(raw_id) <= 64 and raw_id.isprintable() else None
     data = {
         "strategy_id": strategy.id,
-        "signal_id": shown_id if refused.field != "signal_id" or refused.reason == "replay" else None,
+        "signal_id": shown_id if refused.reason == "replay" or refused.field not in ("signal_id", "body") else None,
         "field": refused.field,
         "reason": refused.reason,
         "message": refused.message,
