@@ -18,6 +18,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradedock.db.models import Bot, BotOrder, Event, Strategy, StrategySignal
+from tradedock.db.repositories.support import lease_selected
 
 #: Order states the engine still has work on (send, resolve, or follow until final).
 ACTIVE_ORDER_STATES = ("pending", "sending", "open", "partially_filled")
@@ -174,16 +175,8 @@ class BotRepository:
             )
             .order_by(Bot.reconciled_at.is_not(None), Bot.reconciled_at, Bot.id)
             .limit(limit)
-            .with_for_update(skip_locked=True)
         )
-        result = await self._session.execute(
-            update(Bot)
-            .where(Bot.id.in_(due.scalar_subquery()))
-            .values(lease_owner=worker_id, lease_expires_at=until)
-            .returning(Bot.id)
-            .execution_options(synchronize_session=False)
-        )
-        return [row[0] for row in result.all()]
+        return await lease_selected(self._session, Bot.id, due, worker_id, until)
 
     async def release(self, bot_id: str, worker_id: str, **values: Any) -> bool:
         result = await self._session.execute(

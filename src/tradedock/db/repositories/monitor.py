@@ -24,6 +24,7 @@ from tradedock.db.models import (
     WebhookAttempt,
     WebhookDelivery,
 )
+from tradedock.db.repositories.support import lease_selected
 
 
 def _rowcount(result: Any) -> int:
@@ -73,16 +74,8 @@ class MonitorRepository:
             )
             .order_by(MonitorLease.next_check_at, MonitorLease.connection_id)
             .limit(limit)
-            .with_for_update(skip_locked=True)
         )
-        result = await self._session.execute(
-            update(MonitorLease)
-            .where(MonitorLease.connection_id.in_(due.scalar_subquery()))
-            .values(lease_owner=worker_id, lease_expires_at=until)
-            .returning(MonitorLease.connection_id)
-            .execution_options(synchronize_session=False)
-        )
-        return [row[0] for row in result.all()]
+        return await lease_selected(self._session, MonitorLease.connection_id, due, worker_id, until)
 
     async def claim_one(self, connection_id: str, worker_id: str, now: datetime, until: datetime) -> bool:
         """Lease one connection if it is due and its lease is free or expired (a queued re-check job's claim)."""
@@ -251,16 +244,8 @@ class DeliveryRepository:
             )
             .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
             .limit(limit)
-            .with_for_update(skip_locked=True)
         )
-        result = await self._session.execute(
-            update(WebhookDelivery)
-            .where(WebhookDelivery.id.in_(due.scalar_subquery()))
-            .values(lease_owner=worker_id, lease_expires_at=until)
-            .returning(WebhookDelivery.id)
-            .execution_options(synchronize_session=False)
-        )
-        return [row[0] for row in result.all()]
+        return await lease_selected(self._session, WebhookDelivery.id, due, worker_id, until)
 
     async def get(self, delivery_id: str) -> WebhookDelivery | None:
         return await self._session.get(WebhookDelivery, delivery_id)

@@ -1,7 +1,7 @@
 """Helpers shared by the repositories: JSON-safe conversion and the guard that keeps secrets out of JSON.
 
-What belongs here: small pure functions the repositories apply before writing JSON columns. What does not:
-queries (each repository module) or models.
+What belongs here: small pure functions the repositories apply before writing JSON columns, and the one statement
+shape every lease claim uses (``lease_selected``). What does not: other queries (each repository module) or models.
 """
 
 from __future__ import annotations
@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import Select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from tradedock.domain import to_jsonable
 
@@ -39,3 +42,19 @@ def refuse_secret_keys(value: Any, where: str) -> None:
 def violates(exc: IntegrityError, column_or_constraint: str) -> bool:
     """Whether an IntegrityError names this column or constraint (SQLite and PostgreSQL messages both do)."""
     return column_or_constraint in str(exc.orig)
+
+
+async def lease_selected(
+    session: AsyncSession, key: InstrumentedAttribute[str], due: Select[Any], worker_id: str, until: Any
+) -> list[str]:
+    """Lease the rows ``due`` selects (their ``key`` column): one ``UPDATE … WHERE key IN (SELECT … FOR UPDATE SKIP
+    LOCKED) RETURNING key`` setting ``lease_owner`` and ``lease_expires_at``. Rows another worker is claiming are
+    skipped on PostgreSQL; on SQLite ``BEGIN IMMEDIATE`` serialises claimers (no lock clause there)."""
+    result = await session.execute(
+        update(key.class_)
+        .where(key.in_(due.with_for_update(skip_locked=True).scalar_subquery()))
+        .values(lease_owner=worker_id, lease_expires_at=until)
+        .returning(key)
+        .execution_options(synchronize_session=False)
+    )
+    return [row[0] for row in result.all()]
