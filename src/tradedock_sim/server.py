@@ -20,7 +20,7 @@ from starlette.applications import Starlette
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 from tradedock_sim.app import SIMULATORS, UnknownExchangeError, create_app
-from tradedock_sim.core.network import connection_accepted
+from tradedock_sim.core.network import connection_accepted, connection_closed
 
 READY_TIMEOUT_SECONDS = 20.0
 #: How long an idle kept-alive connection stays open (uvicorn's default is 5 s). Exchanges' front ends keep idle
@@ -33,8 +33,13 @@ class _AcceptTimedProtocol(AutoHTTPProtocol):  # type: ignore[misc,valid-type]
     starts when the client connects; see ``core/network.py``)."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        connection_accepted(transport.get_extra_info("peername"))
+        self._peer = transport.get_extra_info("peername")
+        connection_accepted(self._peer)
         super().connection_made(transport)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        connection_closed(getattr(self, "_peer", None))
+        super().connection_lost(exc)
 
 
 class _SignalFreeServer(uvicorn.Server):

@@ -46,6 +46,13 @@ def connection_accepted(peer: Any) -> None:
             _ACCEPTED.popitem(last=False)
 
 
+def connection_closed(peer: Any) -> None:
+    """Forget ``peer``'s accept time when its connection closes without a request (a later connection from the
+    same port must not inherit it)."""
+    if isinstance(peer, tuple | list) and len(peer) >= 2:
+        _ACCEPTED.pop((str(peer[0]), int(peer[1])), None)
+
+
 def _accepted_at(peer: tuple[str, int]) -> float | None:
     return _ACCEPTED.pop(peer, None)
 

@@ -36,7 +36,9 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
 
 def _connection(app: object, port: int) -> httpx.AsyncClient:
-    """One simulated TCP connection: the ASGI scope's client (host, port) is what identifies it."""
+    """One simulated TCP connection: the ASGI scope's client (host, port) is what identifies it. Tests use ports
+    below 1024, which no client connection is ever given, so real servers other tests run in this process never
+    record an accept for them."""
     return httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app, client=("127.0.0.1", port)),  # type: ignore[arg-type]
         base_url="http://toy.sim",
@@ -46,7 +48,7 @@ def _connection(app: object, port: int) -> httpx.AsyncClient:
 class TestHandshakeModel:
     async def test_first_request_on_a_connection_pays_the_handshake_then_only_latency(self, sleeps) -> None:
         app = create_app("toy")
-        async with _connection(app, 50001) as first, _connection(app, 50002) as second:
+        async with _connection(app, 101) as first, _connection(app, 102) as second:
             await first.post("/_sim/faults", json={"latency_ms": 100})
             answer = (await first.post("/_sim/network", json={"handshake": "tls1.3"})).json()
             assert answer == {"handshake": "tls1.3", "round_trip_ms": None, "handshake_ms": 200, "connections": 0}
@@ -65,9 +67,9 @@ class TestHandshakeModel:
         app = create_app("toy")
         now = [1000.0]
         monkeypatch.setattr(network.time, "monotonic", lambda: now[0])
-        network.connection_accepted(("127.0.0.1", 50011))
-        network.connection_accepted(("127.0.0.1", 50012))
-        async with _connection(app, 50011) as ahead, _connection(app, 50012) as long_ahead:
+        network.connection_accepted(("127.0.0.1", 111))
+        network.connection_accepted(("127.0.0.1", 112))
+        async with _connection(app, 111) as ahead, _connection(app, 112) as long_ahead:
             await ahead.post("/_sim/faults", json={"latency_ms": 100})
             await ahead.post("/_sim/network", json={"handshake": "tls1.3"})
             now[0] += 0.15
@@ -79,14 +81,14 @@ class TestHandshakeModel:
     @pytest.mark.parametrize(("handshake", "rounds"), [("none", 0), ("tcp", 1), ("tls1.3", 2), ("tls1.2", 3)])
     async def test_each_handshake_costs_its_round_trips(self, sleeps, handshake: str, rounds: int) -> None:
         app = create_app("toy")
-        async with _connection(app, 50003) as client:
+        async with _connection(app, 103) as client:
             await client.post("/_sim/network", json={"handshake": handshake, "round_trip_ms": 50})
             await client.get("/api/whoami")
             assert sleeps == ([rounds * 50 / 1000] if rounds else [])
 
     async def test_control_calls_pay_nothing_and_reset_turns_the_model_off(self, sleeps) -> None:
         app = create_app("toy")
-        async with _connection(app, 50004) as client:
+        async with _connection(app, 104) as client:
             await client.post("/_sim/network", json={"handshake": "tls1.2", "round_trip_ms": 10})
             await client.post("/_sim/faults", json={})
             assert sleeps == []
@@ -106,7 +108,7 @@ class TestHandshakeModel:
     )
     async def test_bad_input_names_the_field_and_changes_nothing(self, body: dict[str, object], field: str) -> None:
         app = create_app("toy")
-        async with _connection(app, 50005) as client:
+        async with _connection(app, 105) as client:
             await client.post("/_sim/network", json={"handshake": "tcp", "round_trip_ms": 7})
             response = await client.post("/_sim/network", json=body)
             assert response.status_code == 400
