@@ -16,8 +16,9 @@ from tests.services.conftest import Harness
 from tradedock.db.repositories import EventRepository
 from tradedock.domain import ExchangeId
 from tradedock.errors import MasterKeyError, NotFoundError
+from tradedock.exchanges.registry import get_spec
 from tradedock.services.context import open_app
-from tradedock.services.light_read import LightReader, open_light
+from tradedock.services.light_read import LightReader, key_expiry_reported, open_light
 from tradedock.services.records import Store
 
 
@@ -121,3 +122,8 @@ async def test_another_master_key_is_left_to_the_full_start_up_which_refuses_it(
     assert open_light(another) is None
     with pytest.raises(MasterKeyError, match="not configured"):
         await open_app(another)
+
+
+def test_which_exchanges_report_key_expiry_is_what_their_specs_say() -> None:
+    for exchange in ExchangeId:
+        assert key_expiry_reported(exchange.value) is get_spec(exchange).capabilities.key_expiry, exchange

@@ -3,17 +3,16 @@
 Each command reads the settings (a bad one exits 2 naming the variable), validates its options, asks for
 anything it needs from the user (before any database or event loop is open, so Ctrl-C exits 130 at once and
 nothing is stored), then opens the app and runs one service call inside one transaction, and renders the result
-as Rich output or ``--json``. ``list`` and ``show`` read through `services.light_read` (no SQLAlchemy; the full
-start-up only when it has to write first). Services and Rich are imported inside the commands (start-up time).
+as Rich output or ``--json``. ``list`` and ``show`` are `cli.reads` (Typer-free: the console entry point runs them
+without Typer too). Services and Rich are imported inside the commands (start-up time).
 What does not belong here: rules about connections (services).
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -23,7 +22,6 @@ from tradedock.errors import InvalidInputError
 from .common import (
     EXIT_OK,
     batch_exit_code,
-    database_errors_explained,
     exchanges_help,
     exit_code_for,
     guarded,
@@ -34,13 +32,10 @@ from .common import (
 )
 
 if TYPE_CHECKING:
-    from tradedock.config import Settings
     from tradedock.services.connections import ConnectionService, CredentialPrompt
     from tradedock.services.context import AppContext
-    from tradedock.services.light_read import LightReader
-    from tradedock.services.views import ConnectionDetail, ConnectionView, EventView, Outcome
+    from tradedock.services.views import Outcome
 
-T = TypeVar("T")
 
 JSON_OPTION = typer.Option(False, "--json", help="Print machine-readable JSON.")
 CREDENTIALS_OPTION = typer.Option(
@@ -121,108 +116,25 @@ def connect(
     run(go(), as_json=as_json)
 
 
-def _read_light(settings: Settings, read: Callable[[LightReader], T]) -> T | None:
-    """``read`` on the light read path (`services.light_read`: no SQLAlchemy, ~10× faster start), or ``None``
-    when this start has to write first (first run, a migration, a canary sentinel): then use the service."""
-    from tradedock.services.light_read import open_light
-
-    with database_errors_explained(settings):
-        light = open_light(settings)
-        if light is None:
-            return None
-        with light:
-            return read(light)
-
-
-def _on_service(settings: Settings, fn: Callable[[ConnectionService, AppContext], Awaitable[T]]) -> T:
-    """``fn`` on the full start-up (`cli.common.with_service`), in its own event loop."""
-    import asyncio
-
-    return asyncio.run(with_service(settings, fn))
-
-
 def list_connections(as_json: bool = JSON_OPTION) -> None:
     """List connections: status, last check, key expiry countdown, balance."""
-    settings = settings_or_exit(as_json=as_json)
-    events = 0 if as_json else 5  # the newest events under the table (not in --json)
+    from .reads import list_command
 
-    async def full(service: ConnectionService, _: AppContext) -> tuple[list[ConnectionView], list[EventView]]:
-        return await service.list(), (await service.recent_events(events) if events else [])
-
-    with guarded(as_json=as_json):
-        light = _read_light(settings, lambda read: (read.connections(), read.recent_events(events) if events else []))
-        rows, recent = light if light is not None else _on_service(settings, full)
-    from tradedock.services.light_read import key_expiry_reported
-
-    from .output import as_data, make_console, print_json, render_connections
-
-    if as_json:
-        print_json(rows)
-        return
-    console = make_console()
-    render_connections(console, as_data(rows), datetime.now(UTC), expiry_reported=key_expiry_reported)
-    render_recent_events(console, recent)
-
-
-def render_recent_events(console: Any, events: list[Any]) -> None:
-    """A few newest events under the table (the monitor's findings); user text is printed without markup."""
-    if not events:
-        return
-    from rich.text import Text
-
-    console.print(Text("Recent events (all: GET /api/v1/events):", style="bold"))
-    for event in events:
-        data = event.data
-        label = str(data.get("label") or data.get("webhook_id") or "")
-        detail = ""
-        if "from" in data and "to" in data:
-            detail = f"{data['from']} → {data['to']}"
-        elif "changes" in data:
-            detail = ", ".join(f"{k} {v.get('from')} → {v.get('to')}" for k, v in dict(data["changes"]).items())
-        elif "threshold_days" in data:
-            detail = f"key expires in {data.get('days_left')} days"
-        line = Text("  ")
-        line.append(event.created_at.strftime("%Y-%m-%d %H:%M"), style="dim")
-        line.append(f"  {event.type}  ")
-        line.append(label)
-        if detail:
-            line.append(f"  {detail}")
-        console.print(line)
+    _exit_unless_ok(list_command(as_json=as_json))
 
 
 def show(
     connection_id: str = typer.Argument(..., help="Connection id or a unique prefix."), as_json: bool = JSON_OPTION
 ) -> None:
     """Show one connection and its last verification report."""
-    settings = settings_or_exit(as_json=as_json)
+    from .reads import show_command
 
-    async def full(service: ConnectionService, _: AppContext) -> ConnectionDetail:
-        return await service.show(connection_id)
+    _exit_unless_ok(show_command(connection_id, as_json=as_json))
 
-    with guarded(as_json=as_json):
-        light = _read_light(settings, lambda reader: reader.show(connection_id))
-        detail = light if light is not None else _on_service(settings, full)
-    from tradedock.services.light_read import key_expiry_reported
 
-    from .output import as_data, make_console, print_json, render_fields, render_report
-
-    view = as_data(detail)
-    if as_json:
-        print_json(view)
-        return
-    console = make_console()
-    last = view.pop("last_report", None)
-    none_text = {
-        "key_expires_at": "never"
-        if view["key_expires_at"] or key_expiry_reported(view["exchange"])
-        else "not reported by the exchange",
-        "last_checked_at": "never",
-        "balance_usd": "not known yet",
-        "label": "—",
-    }
-    render_fields(console, view, none_text=none_text)
-    if last:
-        render_report(console, last, title="Last verification")
+def _exit_unless_ok(code: int) -> None:
+    if code != EXIT_OK:
+        raise typer.Exit(code)
 
 
 def check(

@@ -1,69 +1,49 @@
-"""Entry point of the ``tradedock`` command: the Typer app and its sub-commands (see `cli.common` for exit codes).
+"""Console entry point of the ``tradedock`` command (``tradedock.cli.main:main``).
 
-What belongs here: assembling the app, the global ``--verbose`` flag, and process-level hygiene (no locals in
-tracebacks, a quiet exit when the reader of our output goes away). What does not: rendering (`cli.output`),
-plumbing (`cli.common`), or business rules (services). Command modules import services lazily, so ``--help`` and
-``version`` start fast.
+What belongs here: choosing how to run the command line, and process-level hygiene (a quiet exit when the reader
+of our output goes away). The everyday reads — exactly ``version``, ``list`` or ``show ID``, each with an
+optional ``--json`` — run straight from `cli.reads` (`fast_path`) without importing Typer, whose import and
+per-parameter pydantic adapters cost ~0.1 s of every start (issue 9); the same functions back the Typer commands,
+so the output is the same. Anything else — ``--help``, ``-v``, another option, a mistake — goes to the Typer app
+(`cli.app`), which parses, explains and errors as usual.
+
+``from tradedock.cli.main import app`` still gives the Typer app (loaded on first use).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import typer
-
-from tradedock import __version__
-
-from . import accounts, bots, connections, db, fix, guide, sandbox, serve, strategies, vault, worker
-
-app = typer.Typer(
-    no_args_is_help=True,
-    add_completion=False,
-    # An unexpected error must never print local variables: they can hold the credentials being connected.
-    pretty_exceptions_show_locals=False,
-    rich_markup_mode=None,
-    help="TradeDock: connect exchange accounts by API key — verify, vault, monitor.",
-)
+if TYPE_CHECKING:
+    from typer import Typer
 
 
-@app.callback()
-def _configure(
-    verbose: bool = typer.Option(
-        False,
-        "--verbose",
-        "-v",
-        help="Log every exchange HTTP call to stderr (method, path, status, time; never headers, query strings, "
-        "bodies or secrets).",
-    ),
-) -> None:
-    if verbose:  # without it, warnings still reach stderr through logging's last-resort handler
-        import logging
+def fast_path(args: Sequence[str]) -> int | None:
+    """Run ``args`` (the command line after ``tradedock``) without Typer and return the exit code, or ``None``
+    when they are not exactly one of the plain forms of ``version``, ``list`` or ``show ID`` (with an optional
+    ``--json`` anywhere after the command name): then Typer must run them."""
+    if not args:
+        return None
+    command, rest = args[0], list(args[1:])
+    as_json = "--json" in rest
+    if as_json:
+        rest.remove("--json")
+    if command == "version" and not rest:
+        from .reads import version_command
 
-        logging.basicConfig(
-            level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
-        logging.getLogger("tradedock").setLevel(logging.DEBUG)
+        return version_command(as_json=as_json)
+    if command == "list" and not rest:
+        from .reads import list_command
 
+        return list_command(as_json=as_json)
+    if command == "show" and len(rest) == 1 and not rest[0].startswith("-"):
+        from .reads import show_command
 
-@app.command()
-def version(as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON.")) -> None:
-    """Print the TradeDock version."""
-    typer.echo(json.dumps({"version": __version__}) if as_json else __version__)
-
-
-connections.register(app)
-fix.register(app)
-accounts.register(app)
-serve.register(app)
-worker.register(app)
-db.register(app)
-guide.register(app)
-sandbox.register(app)
-vault.register(app)
-strategies.register(app)
-bots.register(app)
+        return show_command(rest[0], as_json=as_json)
+    return None
 
 
 def quiet_broken_pipe() -> None:
@@ -78,7 +58,21 @@ def quiet_broken_pipe() -> None:
 
 def main() -> None:
     try:
-        app()
+        code = fast_path(sys.argv[1:])
+        if code is None:
+            from .app import app
+
+            app()
+        sys.stdout.flush()
     except BrokenPipeError:
         quiet_broken_pipe()
         sys.exit(1)
+    sys.exit(code)
+
+
+def __getattr__(name: str) -> Typer:
+    if name == "app":
+        from .app import app
+
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
