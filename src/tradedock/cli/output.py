@@ -18,14 +18,15 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from rich.cells import cell_len
-from rich.console import Console, Group
+from rich.console import Console, ConsoleOptions, Group
 from rich.control import strip_control_codes
 from rich.live import Live
 from rich.markup import escape
 from rich.panel import Panel
+from rich.segment import Segment
 from rich.spinner import Spinner
 from rich.table import Table
-from rich.text import Span, Text
+from rich.text import Text
 
 __all__ = ["escape"]
 
@@ -206,55 +207,80 @@ def render_connections(
     console.print(grid(f"Connections ({len(rows)})", headers, rows, right={7}), soft_wrap=True)
 
 
-def grid(title: str, headers: Sequence[str], rows: Sequence[Sequence[Text | str]], *, right: set[int]) -> Text:
-    """A plain aligned table as one `Text` (long lines are not wrapped); a cell is a `Text` or plain text (shown
-    as is, never as markup; control codes removed as `Text` does). Unlike `rich.table.Table`, which measures every
-    cell several times, this stays fast for thousands of rows (`list` on a platform): each cell is measured once,
-    the lines are joined as plain strings and the cells' styles become spans at their offsets."""
+class Grid:
+    """A table made by `grid`: lines of (text, style) pieces — a style, ``None`` (plain), or a `Text` with spans of
+    its own, rendered as Rich renders it — printed as Rich segments (print it with ``soft_wrap=True``)."""
+
+    def __init__(self, lines: list[list[tuple[str, Any]]]) -> None:
+        self.lines = lines
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Segment]:
+        get_style = console.get_style
+        for line in self.lines:
+            for text, style in line:
+                if isinstance(style, Text):
+                    yield from style.render(console, end="")
+                else:
+                    yield Segment(text, get_style(style) if style else None)
+            yield Segment.line()
+
+
+def grid(title: str, headers: Sequence[str], rows: Sequence[Sequence[Text | str]], *, right: set[int]) -> Grid:
+    """A plain aligned table (long lines are not wrapped; trailing blanks of its last line dropped); a cell is a
+    `Text` or plain text (shown as is, never as markup; control codes removed as `Text` does). Unlike
+    `rich.table.Table`, which measures every cell several times, and unlike one big `Text`, which Rich splits back
+    into a `Text` per line, this stays fast for thousands of rows (`list` on a platform): each cell is measured
+    once, and runs of plain cells are joined into one segment."""
     table = [[_cell(cell) for cell in row] for row in ([Text(h, style="bold") for h in headers], *rows)]
     widths = [max(row[index][1] for row in table) for index in range(len(headers))]
-    parts: list[str] = []
-    spans: list[Span] = []
-    offset = 0
-
-    def put(text: str, styles: Sequence[Span] = ()) -> None:
-        nonlocal offset
-        spans.extend(Span(offset + span.start, offset + span.end, span.style) for span in styles)
-        parts.append(text)
-        offset += len(text)
-
-    put(title, [Span(0, len(title), "bold")])
-    put("\n")
+    last = len(headers) - 1
+    lines: list[list[tuple[str, Any]]] = [[(title, "bold")]]
     for number, row in enumerate(table):
-        for index, (plain, width, styles) in enumerate(row):
+        line: list[tuple[str, Any]] = []
+        pending = ""  # plain text not yet in `line`
+        for index, (plain, width, style) in enumerate(row):
             pad = " " * (widths[index] - width)
             if index:
-                put("  ")
+                pending += "  "
             if index in right:
-                put(pad)
-                put(plain, styles)
+                pending += pad
+            if style is None:
+                pending += plain
             else:
-                put(plain, styles)
-                if index < len(row) - 1:
-                    put(pad)
-        put("\n")
+                if pending:
+                    line.append((pending, None))
+                    pending = ""
+                line.append((plain, style))
+            if index not in right and index < last:
+                pending += pad
+        if pending:
+            line.append((pending, None))
+        lines.append(line)
         if number == 0:  # under the headers
-            rule = "  ".join("─" * w for w in widths)
-            put(rule + "\n", [Span(0, len(rule) + 1, "dim")])
-    out = Text("".join(parts), spans=spans)
-    out.rstrip()
-    return out
+            lines.append([("  ".join("─" * w for w in widths), "dim")])
+    _rstrip(lines[-1])
+    return Grid(lines)
 
 
-def _cell(cell: Text | str) -> tuple[str, int, list[Span]]:
-    """A cell's text, its width on screen and its styles (as spans over the text)."""
+def _rstrip(line: list[tuple[str, Any]]) -> None:
+    """Drop the trailing blanks of a line (of its plain or single-style pieces)."""
+    while line and not isinstance(line[-1][1], Text):
+        text, style = line[-1]
+        if text.rstrip():
+            line[-1] = (text.rstrip(), style)
+            return
+        line.pop()
+
+
+def _cell(cell: Text | str) -> tuple[str, int, Any]:
+    """A cell's text, its width on screen and its style: ``None`` (plain), a style, or the `Text` itself when it
+    has spans of its own."""
     if isinstance(cell, str):  # (a printable string has no control code to strip: the common, fast case)
-        plain, styles = cell if cell.isprintable() else strip_control_codes(cell), []
+        plain, style = cell if cell.isprintable() else strip_control_codes(cell), None
     else:
         plain = cell.plain
-        styles = [Span(0, len(plain), cell.style)] if cell.style and plain else []
-        styles.extend(cell.spans)
-    return plain, len(plain) if plain.isascii() else cell_len(plain), styles
+        style = cell if cell.spans else (cell.style or None) if plain else None
+    return plain, len(plain) if plain.isascii() else cell_len(plain), style
 
 
 def render_batch(
