@@ -5,7 +5,10 @@ text. What does not: deciding anything (statuses, exit codes come from services 
 input.
 
 Markup safety: anything that came from a user, an exchange or the database (labels, ids, messages, key ids) is
-rendered as `rich.text.Text` or passed through `escape()`; Rich markup is only ever written literally here.
+rendered as `rich.text.Text` (styles given as styles, never as markup).
+
+Start-up: ``list`` and ``show`` import this module on every run, so the Rich modules only some renderings use
+(tables, panels, the live checklist) are imported inside the functions that use them.
 """
 
 from __future__ import annotations
@@ -18,17 +21,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from rich.cells import cell_len
-from rich.console import Console, ConsoleOptions, Group
+from rich.console import Console, ConsoleOptions
 from rich.control import strip_control_codes
-from rich.live import Live
-from rich.markup import escape
-from rich.panel import Panel
 from rich.segment import Segment
-from rich.spinner import Spinner
-from rich.table import Table
 from rich.text import Text
-
-__all__ = ["escape"]
 
 OUTCOME_STYLE = {
     "pass": ("✔", "green"),
@@ -69,6 +65,11 @@ def live_checklist(console: Console, heading: str, check_ids: Sequence[str]) -> 
     if not console.is_terminal:
         yield
         return
+    from rich.console import Group
+    from rich.live import Live
+    from rich.spinner import Spinner
+    from rich.table import Table
+
     table = Table.grid(padding=(0, 1))
     for check_id in check_ids:
         table.add_row(Text("…", style="dim"), Text(check_id, style="dim"))
@@ -102,6 +103,10 @@ def render_report(
 
     ``replacing``: the report is of a new key for an existing connection (the verdict is about the new key).
     """
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.table import Table
+
     report = as_data(report)
     heading = title or f"{report['exchange'].capitalize()} ({report['environment']}) — {report.get('scope', '')}"
     table = Table(show_header=False, box=None, pad_edge=False, expand=False)
@@ -185,7 +190,15 @@ def render_connections(
     missing date then means "never" rather than "not reported")."""
     connections = as_data(connections)
     if not connections:
-        console.print("No connections yet. Run [bold]tradedock guide EXCHANGE[/] then [bold]tradedock connect[/].")
+        console.print(
+            Text.assemble(
+                "No connections yet. Run ",
+                ("tradedock guide EXCHANGE", "bold"),
+                " then ",
+                ("tradedock connect", "bold"),
+                ".",
+            )
+        )
         return
     rows = []
     for conn in connections:
@@ -303,6 +316,8 @@ def render_batch(
 
 
 def render_balances(console: Console, balances: Mapping[str, Any]) -> None:
+    from rich.table import Table
+
     balances = as_data(balances)
     table = Table(title=Text(f"Balances — connection {balances['connection_id']}"))
     for column in ("wallet", "coin", "total", "available", "USD"):
