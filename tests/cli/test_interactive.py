@@ -55,7 +55,11 @@ def _run_in_terminal(cli: Cli, args: list[str], answers: list[str], timeout_s: f
                     break
                 output += chunk
             if pending and output.endswith(b": "):
-                time.sleep(0.3)
+                # A prompt ends in ": ", but so may a chunk cut inside a field's help line ("API secret: …"):
+                # answer only once the terminal has been quiet for 0.3 s after it.
+                more, _, _ = select.select([master], [], [], 0.3)
+                if more:
+                    continue
                 answer = pending.pop(0)
                 os.write(master, (answer if answer == CTRL_C else answer + "\r").encode())
                 output += b"\n"
