@@ -9,7 +9,6 @@ settings and Rich are imported inside the commands (start-up time).
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -17,7 +16,7 @@ import typer
 from tradedock.errors import BotNotReadyError, InvalidInputError
 
 from .common import EXIT_INPUT, EXIT_OK, guarded, report_error, run, settings_or_exit
-from .strategies import USER_OPTION, acting_owner, with_context
+from .strategies import USER_OPTION, acting_owner, remove_after_confirming, with_context
 
 if TYPE_CHECKING:
     from tradedock.services.context import AppContext
@@ -312,44 +311,24 @@ def remove(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Delete a draft or stopped bot with no order in progress (its events stay)."""
-    settings = settings_or_exit(as_json=as_json)
-    if not yes:
-        with guarded(as_json=as_json):
-            if not sys.stdin.isatty():
-                raise InvalidInputError("yes", "no terminal to confirm the removal on", fix="Add --yes.")
-            import asyncio
+    from tradedock.services.bots import BotService
 
-            from tradedock.services.bots import BotService
+    async def ask(ctx: AppContext) -> tuple[str, str]:
+        view = (await BotService(ctx, await acting_owner(ctx, user)).get(bot_id)).bot
+        return f"Delete bot {view.name!r} ({view.id}, {view.state.value})?", view.id
 
-            from .prompts import confirm
+    async def delete(ctx: AppContext, item_id: str) -> None:
+        await BotService(ctx, await acting_owner(ctx, user)).delete(item_id)
 
-            async def lookup(ctx: AppContext) -> Any:
-                return (await BotService(ctx, await acting_owner(ctx, user)).get(bot_id)).bot
-
-            view = asyncio.run(with_context(settings, lookup))
-            if not confirm(f"Delete bot {view.name!r} ({view.id}, {view.state.value})?"):
-                print("Nothing was removed.", file=sys.stderr)
-                raise typer.Exit(EXIT_OK)
-            bot_id = view.id
-
-    async def go() -> int:
-        from rich.text import Text
-
-        from tradedock.services.bots import BotService
-
-        from .output import make_console, print_json
-
-        async def work(ctx: AppContext) -> None:
-            await BotService(ctx, await acting_owner(ctx, user)).delete(bot_id)
-
-        await with_context(settings, work)
-        if as_json:
-            print_json({"removed": bot_id})
-        else:
-            make_console().print(Text(f"Deleted bot {bot_id}; its events stay in the history."))
-        return EXIT_OK
-
-    run(go(), as_json=as_json)
+    remove_after_confirming(
+        settings_or_exit(as_json=as_json),
+        yes=yes,
+        as_json=as_json,
+        item_id=bot_id,
+        ask=ask,
+        delete=delete,
+        done=lambda item_id: f"Deleted bot {item_id}; its events stay in the history.",
+    )
 
 
 def register(app: typer.Typer) -> None:

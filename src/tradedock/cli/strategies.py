@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
 
@@ -59,6 +59,47 @@ async def with_context(settings: Settings, fn: Callable[[AppContext], Awaitable[
         return await fn(ctx)
     finally:
         await ctx.aclose()
+
+
+def remove_after_confirming(
+    settings: Settings,
+    *,
+    yes: bool,
+    as_json: bool,
+    item_id: str,
+    ask: Callable[[AppContext], Awaitable[tuple[str, str]]],
+    delete: Callable[[AppContext, str], Awaitable[None]],
+    done: Callable[[str], str],
+) -> NoReturn:
+    """What ``strategy remove`` and ``bot remove`` share: without ``--yes``, look the item up (``ask`` returns the
+    question and the item's full id) and confirm on the terminal (no terminal: refused, naming ``--yes``); then
+    ``delete`` it and print ``done(id)`` (``--json``: ``{"removed": id}``)."""
+    if not yes:
+        with guarded(as_json=as_json):
+            if not sys.stdin.isatty():
+                raise InvalidInputError("yes", "no terminal to confirm the removal on", fix="Add --yes.")
+            import asyncio
+
+            from .prompts import confirm
+
+            question, item_id = asyncio.run(with_context(settings, ask))
+            if not confirm(question):
+                print("Nothing was removed.", file=sys.stderr)
+                raise typer.Exit(EXIT_OK)
+
+    async def go() -> int:
+        from rich.text import Text
+
+        from .output import make_console, print_json
+
+        await with_context(settings, lambda ctx: delete(ctx, item_id))
+        if as_json:
+            print_json({"removed": item_id})
+        else:
+            make_console().print(Text(done(item_id)))
+        return EXIT_OK
+
+    run(go(), as_json=as_json)
 
 
 def _print_secret(made: dict[str, Any], *, as_json: bool) -> None:
@@ -308,43 +349,24 @@ def remove(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Delete a strategy and its signals (refused while a bot that is not stopped follows it)."""
-    settings = settings_or_exit(as_json=as_json)
-    if not yes:
-        with guarded(as_json=as_json):
-            if not sys.stdin.isatty():
-                raise InvalidInputError("yes", "no terminal to confirm the removal on", fix="Add --yes.")
-            import asyncio
+    from tradedock.services.strategies import StrategyService
 
-            from tradedock.services.strategies import StrategyService
+    async def ask(ctx: AppContext) -> tuple[str, str]:
+        view = await StrategyService(ctx, await acting_owner(ctx, user)).get(strategy_id)
+        return f"Delete strategy {view.name!r} ({view.id}) and its signals?", strategy_id
 
-            from .prompts import confirm
+    async def delete(ctx: AppContext, item_id: str) -> None:
+        await StrategyService(ctx, await acting_owner(ctx, user)).delete(item_id)
 
-            async def lookup(ctx: AppContext) -> Any:
-                return await StrategyService(ctx, await acting_owner(ctx, user)).get(strategy_id)
-
-            view = asyncio.run(with_context(settings, lookup))
-            if not confirm(f"Delete strategy {view.name!r} ({view.id}) and its signals?"):
-                print("Nothing was removed.", file=sys.stderr)
-                raise typer.Exit(EXIT_OK)
-
-    async def go() -> int:
-        from rich.text import Text
-
-        from tradedock.services.strategies import StrategyService
-
-        from .output import make_console, print_json
-
-        async def work(ctx: AppContext) -> None:
-            await StrategyService(ctx, await acting_owner(ctx, user)).delete(strategy_id)
-
-        await with_context(settings, work)
-        if as_json:
-            print_json({"removed": strategy_id})
-        else:
-            make_console().print(Text(f"Deleted strategy {strategy_id}; senders using its secret are now refused."))
-        return EXIT_OK
-
-    run(go(), as_json=as_json)
+    remove_after_confirming(
+        settings_or_exit(as_json=as_json),
+        yes=yes,
+        as_json=as_json,
+        item_id=strategy_id,
+        ask=ask,
+        delete=delete,
+        done=lambda item_id: f"Deleted strategy {item_id}; senders using its secret are now refused.",
+    )
 
 
 def register(app: typer.Typer) -> None:
