@@ -34,6 +34,7 @@ from tradedock.config import Settings
 from tradedock.domain import ExchangeId
 from tradedock.monitor import MonitorRunner
 from tradedock.services.accounts import LoginLimiter
+from tradedock.services.api_reads import ApiReads
 from tradedock.services.context import open_app
 from tradedock.services.health import HealthService
 
@@ -84,7 +85,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx = await open_app(settings, clock=clock, transports=transports)
-        app.state.api = ApiState(ctx=ctx, limiter=limiter(), health=HealthService(ctx))
+        reads = ApiReads(ctx)
+        app.state.api = ApiState(ctx=ctx, limiter=limiter(), health=HealthService(ctx), reads=reads)
         runner = MonitorRunner(ctx) if run_monitor else None
         if runner is not None:
             runner.start()
@@ -95,6 +97,7 @@ def create_app(
         finally:
             if runner is not None:
                 await runner.stop()
+            await reads.aclose()
             await ctx.aclose()
 
     app = FastAPI(

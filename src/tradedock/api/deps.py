@@ -18,6 +18,7 @@ from tradedock.api.rate_limits import SignalLimiter
 from tradedock.errors import AuthenticationError, NotAllowedError
 from tradedock.services.accounts import SESSION_COOKIE as SESSION_COOKIE
 from tradedock.services.accounts import AccountService, LoginLimiter, Principal
+from tradedock.services.api_reads import ApiReads
 from tradedock.services.context import AppContext
 from tradedock.services.health import HealthService
 
@@ -39,16 +40,22 @@ class ApiState:
     ctx: AppContext
     limiter: LoginLimiter
     health: HealthService
+    reads: ApiReads  # who is calling; list and show connections (the hot reads, `services.api_reads`)
     signals: SignalLimiter = field(default_factory=SignalLimiter)  # per-strategy signal windows
 
 
-def state(request: Request) -> ApiState:
+# Dependencies are ``async def`` even when they do not await: FastAPI runs a plain ``def`` dependency in its
+# thread pool, a thread hand-off per dependency per request.
+
+
+async def state(request: Request) -> ApiState:
     value: ApiState = request.app.state.api
     return value
 
 
-def context(request: Request) -> AppContext:
-    return state(request).ctx
+async def context(request: Request) -> AppContext:
+    value: AppContext = request.app.state.api.ctx
+    return value
 
 
 async def principal(
@@ -56,29 +63,26 @@ async def principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     cookie: Annotated[str | None, Depends(session_cookie)],
 ) -> Principal:
-    ctx = context(request)
+    api: ApiState = request.app.state.api
     header = request.headers.get("authorization")
     if header is not None and credentials is None:
         raise AuthenticationError(
             "the Authorization header must be `Bearer <token>`", fix="Send Authorization: Bearer tdp_…"
         )
-    # Read-only: every request authenticates without the write lock (on SQLite, BEGIN IMMEDIATE per request
-    # serialised all requests); the last-used time is written at most once a minute, in its own transaction.
-    async with ctx.reading() as session:
-        accounts = AccountService(session, ctx.clock)
-        if credentials is not None:
-            found, touch_due = await accounts.check_token(credentials.credentials)
-        elif cookie:
-            found, touch_due = await accounts.check_session(cookie)
-        else:
-            raise AuthenticationError(
-                "sign in first, or send a personal API token",
-                fix="Send Authorization: Bearer <token> (tradedock token create), "
-                "or sign in at POST /api/v1/auth/login.",
-            )
+    # Read-only (`services.api_reads`: one SELECT, never the write lock); the last-used time is written at most
+    # once a minute, in its own transaction.
+    if credentials is not None:
+        found, touch_due = await api.reads.from_token(credentials.credentials)
+    elif cookie:
+        found, touch_due = await api.reads.from_session(cookie)
+    else:
+        raise AuthenticationError(
+            "sign in first, or send a personal API token",
+            fix="Send Authorization: Bearer <token> (tradedock token create), or sign in at POST /api/v1/auth/login.",
+        )
     if touch_due:
-        async with ctx.transaction() as session:
-            await AccountService(session, ctx.clock).touch(found)
+        async with api.ctx.transaction() as session:
+            await AccountService(session, api.ctx.clock).touch(found)
     request.state.user_id = found.user_id  # for the access log
     return found
 
@@ -101,7 +105,7 @@ class Paging:
     offset: int
 
 
-def paging(
+async def paging(
     limit: Annotated[int, Query(ge=1, le=200, description="At most this many items.")] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000, description="Skip this many items.")] = 0,
 ) -> Paging:

@@ -1,8 +1,9 @@
 """Persistence: SQLAlchemy 2 async models, repositories (every query lives there), Alembic migrations.
 
 What belongs here: `make_engine`, `make_sessionmaker`, `migrate`, `prepare_database` and the models; queries
-are in `tradedock.db.repositories` (and, for the CLI's start-up-critical reads, `tradedock.db.direct`). This
-package never imports the vault, verification or exchanges: it stores sealed bytes it cannot read.
+are in `tradedock.db.repositories` (and, for the CLI's start-up-critical reads, `tradedock.db.direct`; for the
+HTTP API's hottest reads, `tradedock.db.hot_reads`). This package never imports the vault, verification or
+exchanges: it stores sealed bytes it cannot read.
 
 The names below load on first use (PEP 562), so that importing a light submodule — `db.direct`, `db.revisions`,
 `db.values`, `db.ids` — does not import SQLAlchemy (``tradedock list`` starts without it; issue 9). The

@@ -66,6 +66,36 @@ def _sha256(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
+def token_hash(token: str) -> str:
+    """What is stored of an API token (and looked up): the SHA-256 of the token as sent, trimmed."""
+    return _sha256(token.strip())
+
+
+def cookie_hash(cookie: str) -> str:
+    """What is stored of a session cookie (and looked up): its SHA-256."""
+    return _sha256(cookie)
+
+
+def session_usable(expires_at: datetime, last_seen_at: datetime, now: datetime) -> bool:
+    """A session ends at its expiry, or after `SESSION_IDLE` unused."""
+    return expires_at > now and last_seen_at + SESSION_IDLE > now
+
+
+def touch_due(last: datetime | None, now: datetime) -> bool:
+    """Whether a token's last-used (a session's last-seen) time is due a write (at most once a minute)."""
+    return last is None or now - last >= TOUCH_EVERY
+
+
+def invalid_token() -> AuthenticationError:
+    return AuthenticationError(
+        "this API token is not valid (unknown or revoked)", fix="Create a new token and use that."
+    )
+
+
+def signed_out() -> AuthenticationError:
+    return AuthenticationError("you are not signed in (or the session ended)", fix="Sign in again.")
+
+
 def normalize_email(value: str) -> str:
     email = value.strip().lower()
     if len(email) > 200 or not EMAIL_PATTERN.fullmatch(email):
@@ -228,15 +258,15 @@ class AccountService:
     async def check_session(self, cookie: str) -> tuple[Principal, bool]:
         """Like `from_session` without writing: the principal, and whether its last-seen time is due a `touch`
         (at most once a minute). Read-only, so a request can authenticate in a read transaction."""
-        row = await self.repo.session_by_hash(_sha256(cookie))
+        row = await self.repo.session_by_hash(cookie_hash(cookie))
         now = self.clock.now()
-        if row is None or row.expires_at <= now or row.last_seen_at + SESSION_IDLE <= now:
-            raise AuthenticationError("you are not signed in (or the session ended)", fix="Sign in again.")
+        if row is None or not session_usable(row.expires_at, row.last_seen_at, now):
+            raise signed_out()
         user = await self.repo.user(row.user_id)
         if user is None:
-            raise AuthenticationError("you are not signed in (or the session ended)", fix="Sign in again.")
+            raise signed_out()
         found = Principal(user.id, user.name, user.is_operator, session_id=row.id)
-        return found, now - row.last_seen_at >= TOUCH_EVERY
+        return found, touch_due(row.last_seen_at, now)
 
     async def touch(self, principal: Principal) -> None:
         """Record that the principal's session or token was used now (sessions expire when idle)."""
@@ -263,15 +293,12 @@ class AccountService:
 
     async def check_token(self, token: str) -> tuple[Principal, bool]:
         """Like `from_token` without writing: the principal, and whether its last-used time is due a `touch`."""
-        found_row = await self.repo.token_with_user(_sha256(token.strip()))
+        found_row = await self.repo.token_with_user(token_hash(token))
         if found_row is None:
-            raise AuthenticationError(
-                "this API token is not valid (unknown or revoked)", fix="Create a new token and use that."
-            )
+            raise invalid_token()
         row, user = found_row
-        now = self.clock.now()
         found = Principal(user.id, user.name, user.is_operator, token_id=row.id)
-        return found, row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY
+        return found, touch_due(row.last_used_at, self.clock.now())
 
     async def create_token(self, principal: Principal, name: str) -> NewToken:
         return await self._create_token(principal.user_id, name)
