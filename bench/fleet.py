@@ -4,7 +4,9 @@ N healthy Bybit keys are created on the simulator (`tradedock-sim serve`, its ow
 (`services.bulk_store`); then W worker processes (`bench.fleet_worker`: rounds of `MonitorService.run_round`,
 the default batch of 16 checks at a time, as ``tradedock worker`` runs them) start together and re-check every
 connection once. Reported: wall time from the start signal until the last worker is done, TradeDock's CPU time
-(user + system of the workers) per verification, the largest worker's peak RSS, and the runs recorded.
+(user + system of the workers) per verification, the simulator process's CPU time per verification and per request
+beside it (the simulator shares this machine's cores: what it needs is part of the physical limit here), the
+largest worker's peak RSS, the runs recorded, and the 1-minute load average before the workers start → at the end.
 
 By default the exchanges' per-IP limits are lifted on both sides (``--limits`` keeps them): Bybit allows 600
 requests per 5 s per IP, so with them N verifications of ~6 requests cannot take less than N × 6 / 120 seconds
@@ -28,7 +30,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bench.common import Sims, postgres_database, sandbox_keys, seed_bybit
+from bench.common import Sims, postgres_database, process_cpu_seconds, sandbox_keys, seed_bybit
 from bench.profiles import describe, summarize
 from tradedock.config import load_settings
 from tradedock.db.models import VerificationRun
@@ -146,9 +148,12 @@ async def _measure(
     home: Path, url: str | None, sims: Sims, count: int, workers: int, limits: bool, profile: bool
 ) -> dict[str, Any]:
     seed_s = await _seed(home, url, sims, count)
+    load_before = os.getloadavg()[0]
     requests_before = await sims.requests_served("bybit")
+    sim_cpu_before = process_cpu_seconds(sims.process.pid)
     args = [] if limits else ["--unlimited"]
     done = await asyncio.to_thread(_workers, home, url, sims.urls, workers, args, profile)
+    sim_cpu = process_cpu_seconds(sims.process.pid) - sim_cpu_before
     requests = await sims.requests_served("bybit") - requests_before
     runs = await _runs(home, url)
     cpu = sum(w["cpu_s"] for w in done["workers"])
@@ -160,6 +165,10 @@ async def _measure(
         "seed_s": seed_s,
         "wall_s": done["wall_s"],
         "cpu_ms_per_check": cpu / max(count, 1) * 1000,
+        "sim_cpu_ms_per_check": sim_cpu / max(count, 1) * 1000,
+        "sim_cpu_ms_per_request": sim_cpu / max(requests, 1) * 1000,
+        "loadavg": os.getloadavg()[0],
+        "loadavg_before": load_before,
         "peak_rss_mib": max(w["peak_rss_mib"] for w in done["workers"]),
         "runs": runs,
         "checked": sum(w["checked"] for w in done["workers"]),
@@ -173,18 +182,28 @@ async def _measure(
 
 
 def report(rows: list[dict[str, Any]]) -> str:
+    """The table; the simulator's CPU (its own process, serving every request) sits beside TradeDock's: on this
+    machine's 2 cores the two together are the physical limit (rows measured before it was recorded show —)."""
     lines = [
         "| connections | backend | workers | exchange per-IP limit | wall | per second | TradeDock CPU per "
-        "verification | peak RSS (largest worker) | requests | runs recorded | not checked |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "verification | simulator CPU per verification (per request) | peak RSS (largest worker) | requests "
+        "| runs recorded | not checked | load average |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         runs = ", ".join(f"{status} {n:,}" for status, n in sorted(r["runs"].items()))
         limit = f"in force (floor {r['floor_s']:.0f} s)" if r["limits"] else "lifted"
+        sim = (
+            f"{r['sim_cpu_ms_per_check']:.1f} ms ({r['sim_cpu_ms_per_request']:.2f} ms)"
+            if "sim_cpu_ms_per_check" in r
+            else "—"
+        )
+        load = f"{r['loadavg_before']:.1f} → {r['loadavg']:.1f}" if "loadavg_before" in r else "—"
         lines.append(
             f"| {r['connections']:,} | {r['backend']} | {r['workers']} | {limit} | {r['wall_s']:.1f} s "
-            f"| {r['connections'] / r['wall_s']:.0f} | {r['cpu_ms_per_check']:.1f} ms | {r['peak_rss_mib']:.0f} MiB "
-            f"| {r['requests']:,} | {runs} | {r['failed']} failed, {r['lost']} lost |"
+            f"| {r['connections'] / r['wall_s']:.0f} | {r['cpu_ms_per_check']:.1f} ms | {sim} "
+            f"| {r['peak_rss_mib']:.0f} MiB | {r['requests']:,} | {runs} | {r['failed']} failed, {r['lost']} lost "
+            f"| {load} |"
         )
     return "\n".join(lines)
 

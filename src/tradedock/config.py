@@ -98,8 +98,9 @@ class Settings(BaseModel):
     monitor_backoff_s: float = Field(60.0, ge=0.1, le=86400)
     #: How long a worker holds a connection it is checking; a dead worker's lease expires after this.
     monitor_lease_s: float = Field(300.0, ge=1, le=86400)
-    #: Connections one worker claims at a time, and checks at once.
-    monitor_batch: int = Field(16, ge=1, le=1000)
+    #: Connections one worker claims at a time (one lease statement), loads in one query, checks at once and
+    #: records in one transaction; on PostgreSQL also the procrastinate worker's concurrency (at most 32).
+    monitor_batch: int = Field(128, ge=1, le=1000)
     #: Seconds a monitor waits when nothing is due.
     monitor_poll_s: float = Field(5.0, gt=0, le=3600)
     #: Run the monitor inside `tradedock serve` (turn off when `tradedock worker` processes do the work).

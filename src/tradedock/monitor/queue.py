@@ -52,6 +52,9 @@ BEAT_MIN_S = 1.0
 #: How many re-check jobs one tick queues at most (the rest on the next tick).
 TICK_LIMIT = 2000
 
+#: The most re-check jobs one worker runs at once (each job is a batch of one: its own lease, load and record).
+MAX_CONCURRENCY = 32
+
 #: Called once per tick after the monitor's own work (e.g. the bots' executor); errors are logged, never fatal.
 TickHook = Callable[[AppContext], Awaitable[None]]
 
@@ -88,7 +91,7 @@ class QueueWorker:
         self.stalled_s = max(settings.monitor_lease_s, STALLED_MIN_S)
         #: procrastinate's worker heartbeat: eight per stalled-worker window (a busy loop may beat late).
         self.heartbeat_s = max(0.5, min(10.0, self.stalled_s / 8))
-        self.concurrency = settings.monitor_batch
+        self.concurrency = min(settings.monitor_batch, MAX_CONCURRENCY)
         self.checks = 0
         self.deliveries = 0
         self.app = self._build_app()

@@ -23,13 +23,13 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradedock.clock import Clock
-from tradedock.db.models import Event, VerificationRun, new_id
+from tradedock.db.models import Event, new_id
 from tradedock.db.repositories import EventRepository
 from tradedock.db.repositories.monitor import DeliveryRepository
 from tradedock.domain import ConnectionStatus
@@ -96,6 +96,22 @@ async def emit(
     return event
 
 
+class PriorResult(Protocol):
+    @property
+    def check_id(self) -> str: ...
+
+    @property
+    def outcome(self) -> str: ...
+
+
+class PriorRun(Protocol):
+    """What the events need of a connection's previous run: its checks' outcomes (a `VerificationRun`, or the
+    monitor's batch record's one-check summary)."""
+
+    @property
+    def results(self) -> Sequence[PriorResult]: ...
+
+
 @dataclass(frozen=True)
 class Recorded:
     """One check as the record phase saw it: the row's facts before, the facts written, and the report."""
@@ -107,7 +123,7 @@ class Recorded:
     before: Mapping[str, Any]
     after: Mapping[str, Any]
     report: Report
-    previous_run: VerificationRun | None
+    previous_run: PriorRun | None
 
 
 def _failing(report: Report, ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
@@ -118,7 +134,7 @@ def _failing(report: Report, ids: Sequence[str] | None = None) -> list[dict[str,
     ]
 
 
-def _previous_outcome(run: VerificationRun | None, check_id: str) -> str | None:
+def _previous_outcome(run: PriorRun | None, check_id: str) -> str | None:
     if run is None:
         return None
     for result in run.results:

@@ -6,10 +6,10 @@ so the record of a removal survives the removal. What does not: deciding what to
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradedock.clock import Clock, SystemClock
@@ -39,6 +39,20 @@ class AuditRepository:
         self._session.add(entry)
         await self._session.flush()
         return entry
+
+    async def append_many(self, entries: Sequence[tuple[str, str | None, str, Mapping[str, Any]]]) -> None:
+        """`append` for a batch, one executemany INSERT: (owner_id, connection_id, action, detail) each."""
+        if not entries:
+            return
+        now = self._clock.now()
+        rows = []
+        for owner_id, connection_id, action, detail in entries:
+            document = jsonable(dict(detail))
+            refuse_secret_keys(document, f"audit detail of {action!r}")
+            rows.append(
+                {"at": now, "owner_id": owner_id, "connection_id": connection_id, "action": action, "detail": document}
+            )
+        await (await self._session.connection()).execute(insert(cast(Table, AuditEntry.__table__)), rows)
 
     async def list_for_owner(
         self, owner_id: str, *, connection_id: str | None = None, limit: int = 100, offset: int = 0

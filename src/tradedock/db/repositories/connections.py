@@ -11,16 +11,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradedock.clock import Clock, SystemClock
 from tradedock.db.ids import looks_like_id as looks_like_id  # (also imported from here)
 from tradedock.db.ids import not_found as not_found
-from tradedock.db.models import Connection
+from tradedock.db.models import Connection, ConnectionSecret, ConnectionSecretField
 from tradedock.db.repositories.secrets import SealedInput, SecretRepository, StoredSecrets
 from tradedock.db.repositories.support import jsonable, refuse_secret_keys, violates
 from tradedock.errors import AlreadyConnectedError
@@ -83,6 +84,53 @@ class AddedMany:
 
     added: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CheckableRow:
+    """What a batch check loads of one connection (one query for the batch, no ORM object): the row's public
+    facts and its sealed material (``None`` when the wrapped data key row is gone)."""
+
+    id: str
+    owner_id: str
+    exchange: str
+    environment: str
+    scope: str
+    contract_type: str | None
+    position_mode_choice: str | None
+    margin_mode_choice: str | None
+    version: int
+    key_fingerprint: str
+    account_uid: str | None
+    sealed: StoredSecrets | None
+
+
+#: The columns a batch record reads (and locks) before writing a check's facts: the version check, the key check,
+#: and the facts the events compare (status, modes, expiry, balance).
+CURRENT_COLUMNS = (
+    "id",
+    "owner_id",
+    "label",
+    "exchange",
+    "version",
+    "key_fingerprint",
+    "status",
+    "account_mode",
+    "position_mode",
+    "margin_mode",
+    "key_expires_at",
+    "last_balance_usd",
+)
+
+
+@dataclass(frozen=True)
+class FactsUpdate:
+    """One row of `apply_many`: write ``facts`` if the row is still at ``expected_version``."""
+
+    connection_id: str
+    owner_id: str
+    expected_version: int
+    facts: Mapping[str, Any]
 
 
 class ConnectionRepository:
@@ -268,6 +316,128 @@ class ConnectionRepository:
         rows = await self.list_for_owner(owner_id)
         sealed = await self.secrets.get_many([row.id for row in rows])
         return [(row, sealed.get(row.id)) for row in rows]
+
+    async def checkable_many(self, connection_ids: Sequence[str]) -> list[CheckableRow]:
+        """Connections of any owner with their sealed material, in ONE query whatever the count (connections left
+        joined to the wrapped data key and the field ciphertexts: one result row per field) — what the monitor's
+        batch loads before it talks to any exchange. Ids not found are absent."""
+        if not connection_ids:
+            return []
+        c = cast(Table, Connection.__table__).c
+        s = cast(Table, ConnectionSecret.__table__).c
+        f = cast(Table, ConnectionSecretField.__table__).c
+        query = (
+            select(
+                c.id,
+                c.owner_id,
+                c.exchange,
+                c.environment,
+                c.scope,
+                c.contract_type,
+                c.position_mode_choice,
+                c.margin_mode_choice,
+                c.version,
+                c.key_fingerprint,
+                c.account_uid,
+                s.kek_id,
+                s.wrapped_dek,
+                s.aad_version,
+                f.field,
+                f.ciphertext,
+            )
+            .select_from(
+                cast(Table, Connection.__table__)
+                .outerjoin(cast(Table, ConnectionSecret.__table__), s.connection_id == c.id)
+                .outerjoin(cast(Table, ConnectionSecretField.__table__), f.connection_id == c.id)
+            )
+            .where(c.id.in_(list(connection_ids)))
+        )
+        heads: dict[str, tuple[Any, ...]] = {}
+        fields: dict[str, dict[str, bytes]] = {}
+        for row in (await self._session.execute(query)).all():
+            heads.setdefault(row[0], tuple(row[:14]))
+            named = fields.setdefault(row[0], {})
+            if row[14] is not None and row[11] is not None:
+                named[row[14]] = bytes(row[15])
+        out = []
+        for cid, head in heads.items():
+            sealed = (
+                None
+                if head[11] is None
+                else StoredSecrets(cid, head[11], bytes(head[12]), MappingProxyType(fields[cid]), head[13])
+            )
+            out.append(
+                CheckableRow(
+                    id=cid,
+                    owner_id=head[1],
+                    exchange=head[2],
+                    environment=head[3],
+                    scope=head[4],
+                    contract_type=head[5],
+                    position_mode_choice=head[6],
+                    margin_mode_choice=head[7],
+                    version=int(head[8]),
+                    key_fingerprint=head[9],
+                    account_uid=head[10],
+                    sealed=sealed,
+                )
+            )
+        return out
+
+    async def lock_current(self, connection_ids: Sequence[str]) -> dict[str, Mapping[str, Any]]:
+        """The `CURRENT_COLUMNS` of these connections (any owner), locked until the transaction ends (``FOR
+        UPDATE`` in id order on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already excludes other writers), so the
+        version read here is still the row's when `apply_many` writes. Removed ids are absent."""
+        if not connection_ids:
+            return {}
+        table = cast(Table, Connection.__table__)
+        query = (
+            select(*(table.c[name] for name in CURRENT_COLUMNS))
+            .where(table.c.id.in_(list(connection_ids)))
+            .order_by(table.c.id)
+            .with_for_update()
+        )
+        rows = (await self._session.execute(query)).all()
+        return {row.id: cast(Mapping[str, Any], row._mapping) for row in rows}
+
+    async def apply_many(self, updates: Sequence[FactsUpdate]) -> int:
+        """`update_if_version` for a whole batch: one executemany UPDATE per set of fact names (a report sets only
+        the facts it learned; usually one or two sets per batch), each row written only at its expected version
+        (and owner). How many rows were written: fewer than given means another writer moved a row."""
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        now = self._clock.now()
+        for item in updates:
+            values = self._checked(item.facts)
+            names = tuple(sorted(values))
+            groups.setdefault(names, []).append(
+                {
+                    "b_id": item.connection_id,
+                    "b_owner": item.owner_id,
+                    "b_version": item.expected_version,
+                    "b_new_version": item.expected_version + 1,
+                    "b_now": now,
+                    **{f"b_{name}": values[name] for name in names},
+                }
+            )
+        table = cast(Table, Connection.__table__)
+        connection = await self._session.connection()
+        written = 0
+        for names, params in groups.items():
+            statement = (
+                update(table)
+                .where(
+                    table.c.id == bindparam("b_id"),
+                    table.c.owner_id == bindparam("b_owner"),
+                    table.c.version == bindparam("b_version"),
+                )
+                .values(
+                    updated_at=bindparam("b_now"),
+                    version=bindparam("b_new_version"),
+                    **{name: bindparam(f"b_{name}") for name in names},
+                )
+            )
+            written += int(getattr(await connection.execute(statement, params), "rowcount", 0) or 0)
+        return written
 
     async def get_sealed(self, owner_id: str, connection_id: str) -> StoredSecrets:
         """The sealed secrets of the owner's connection (pass to ``vault.open``)."""

@@ -9,11 +9,12 @@ PostgreSQL (rows another worker is claiming are skipped, not waited for); SQLite
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, func, insert, or_, select, text, update
+from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradedock.db.models import (
@@ -29,6 +30,20 @@ from tradedock.db.repositories.support import lease_selected
 
 def _rowcount(result: Any) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+@dataclass(frozen=True)
+class HeldLease:
+    """A lease row this worker still holds, as the batch record reads it (locked until the record commits)."""
+
+    connection_id: str
+    failures: int
+    expiry_notified: int | None
+    expiry_for: datetime | None
+
+
+#: The columns `finish_many` writes for every row (the same set for each, as executemany needs).
+FINISH_COLUMNS = ("failures", "next_check_at", "last_error", "expiry_notified", "expiry_for")
 
 
 class MonitorRepository:
@@ -129,6 +144,48 @@ class MonitorRepository:
             .execution_options(synchronize_session=False)
         )
         return _rowcount(result) == 1
+
+    async def held(self, connection_ids: Sequence[str], worker_id: str) -> dict[str, HeldLease]:
+        """The lease rows among ``connection_ids`` still held by ``worker_id`` — the batch record's fence — locked
+        until the transaction ends (``FOR UPDATE`` in id order on PostgreSQL, so two records never deadlock and no
+        claim can take them meanwhile; SQLite's ``BEGIN IMMEDIATE`` already excludes every other writer). A row
+        missing from the answer was lost (expired and taken by another worker) or removed with its connection."""
+        if not connection_ids:
+            return {}
+        query = (
+            select(
+                MonitorLease.connection_id,
+                MonitorLease.failures,
+                MonitorLease.expiry_notified,
+                MonitorLease.expiry_for,
+            )
+            .where(MonitorLease.connection_id.in_(list(connection_ids)), MonitorLease.lease_owner == worker_id)
+            .order_by(MonitorLease.connection_id)
+            .with_for_update()
+        )
+        rows = (await self._session.execute(query)).all()
+        return {row[0]: HeldLease(row[0], int(row[1] or 0), row[2], row[3]) for row in rows}
+
+    async def finish_many(self, worker_id: str, rows: Sequence[Mapping[str, Any]]) -> int:
+        """`finish` for a whole batch in one executemany UPDATE: each row (``connection_id`` and every column of
+        `FINISH_COLUMNS`) is written only while ``worker_id`` holds its lease; how many rows were written."""
+        if not rows:
+            return 0
+        table = cast(Table, MonitorLease.__table__)
+        statement = (
+            update(table)
+            .where(table.c.connection_id == bindparam("b_id"), table.c.lease_owner == bindparam("b_owner"))
+            .values(
+                lease_owner=None,
+                lease_expires_at=None,
+                **{name: bindparam(f"b_{name}") for name in FINISH_COLUMNS},
+            )
+        )
+        params = [
+            {"b_id": row["connection_id"], "b_owner": worker_id, **{f"b_{name}": row[name] for name in FINISH_COLUMNS}}
+            for row in rows
+        ]
+        return _rowcount(await (await self._session.connection()).execute(statement, params))
 
     async def queue_counts(self, now: datetime) -> dict[str, int]:
         due = await self._session.scalar(

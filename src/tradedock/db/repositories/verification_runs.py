@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradedock.db.models import CheckResult, Connection, VerificationRun, new_id
@@ -30,6 +30,18 @@ class NewCheckResult:
     message: str
     fix: Sequence[str] = ()
     evidence: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NewRun:
+    """One run for `VerificationRunRepository.add_many`."""
+
+    connection_id: str
+    trigger: str
+    status: str
+    started_at: datetime
+    duration_ms: int
+    results: Sequence[NewCheckResult]
 
 
 class VerificationRunRepository:
@@ -75,6 +87,69 @@ class VerificationRunRepository:
         self._session.add(run)
         await self._session.flush()
         return run
+
+    async def add_many(self, runs: Sequence[NewRun]) -> list[str]:
+        """`add` for a batch: two executemany INSERTs (runs, then their results) whatever the count; the new ids."""
+        if not runs:
+            return []
+        run_rows: list[dict[str, Any]] = []
+        result_rows: list[dict[str, Any]] = []
+        for run in runs:
+            if run.trigger not in TRIGGERS:
+                raise ValueError(f"unknown verification trigger {run.trigger!r}; use one of {sorted(TRIGGERS)}")
+            run_id = new_id()
+            run_rows.append(
+                {
+                    "id": run_id,
+                    "connection_id": run.connection_id,
+                    "trigger": run.trigger,
+                    "status": run.status,
+                    "started_at": run.started_at,
+                    "duration_ms": run.duration_ms,
+                }
+            )
+            for position, result in enumerate(run.results):
+                evidence = jsonable(dict(result.evidence))
+                refuse_secret_keys(evidence, f"evidence of {result.check_id}")
+                result_rows.append(
+                    {
+                        "run_id": run_id,
+                        "check_id": result.check_id,
+                        "position": position,
+                        "outcome": result.outcome,
+                        "message": result.message,
+                        "fix": [str(step) for step in result.fix],
+                        "evidence": evidence,
+                    }
+                )
+        connection = await self._session.connection()
+        await connection.execute(insert(cast(Table, VerificationRun.__table__)), run_rows)
+        if result_rows:
+            await connection.execute(insert(cast(Table, CheckResult.__table__)), result_rows)
+        return [row["id"] for row in run_rows]
+
+    async def latest_outcomes(self, connection_ids: Sequence[str], check_id: str) -> dict[str, str]:
+        """Connection id → the outcome of ``check_id`` in its newest run, in one query for the batch (a connection
+        without a run, or whose newest run lacks that check, is absent). Any owner: the monitor's batch record."""
+        if not connection_ids:
+            return {}
+        runs = cast(Table, VerificationRun.__table__)
+        newest = (
+            select(runs.c.id)
+            .where(runs.c.connection_id == Connection.id)
+            .order_by(runs.c.started_at.desc(), runs.c.id.desc())
+            .limit(1)
+            .correlate(Connection)
+            .scalar_subquery()
+        )
+        latest = select(Connection.id.label("cid"), newest.label("run_id")).where(
+            Connection.id.in_(list(connection_ids))
+        )
+        latest_sq = latest.subquery()
+        query = select(latest_sq.c.cid, CheckResult.outcome).join(
+            CheckResult, (CheckResult.run_id == latest_sq.c.run_id) & (CheckResult.check_id == check_id)
+        )
+        return {str(cid): str(outcome) for cid, outcome in (await self._session.execute(query)).all()}
 
     async def latest(self, owner_id: str, connection_id: str) -> VerificationRun | None:
         """The newest run of the owner's connection (``None`` for none, or for a foreign connection)."""
