@@ -12,7 +12,7 @@ from tests.api.conftest import Api, User
 from tradedock.api.deps import Page, Paging
 from tradedock.domain import ExchangeId
 from tradedock.services.accounts import AccountService
-from tradedock.services.api_reads import ApiReads
+from tradedock.services.api_reads import ApiReads, Presented
 from tradedock.services.bulk_store import KeyToStore, store_many
 from tradedock.services.connections import ConnectionService
 from tradedock.services.views import ConnectionView
@@ -103,13 +103,27 @@ async def test_callers_are_the_ones_the_account_service_finds(api: Api) -> None:
     reads: ApiReads = api.app.state.api.reads
     async with api.ctx.reading() as session:
         expected = await AccountService(session, api.ctx.clock).check_token(user.token)
-    assert await reads.from_token(f"  {user.token} ") == expected
+    assert await reads.caller(Presented(token=f"  {user.token} ")) == expected
     login = await api.client.post("/api/v1/auth/login", json={"email": user.email, "password": user.password})
     cookie = login.cookies["tradedock_session"]
     async with api.ctx.reading() as session:
         expected = await AccountService(session, api.ctx.clock).check_session(cookie)
-    assert await reads.from_session(cookie) == expected
+    assert await reads.caller(Presented(cookie=cookie)) == expected
     # revoked: refused at the very next request (nothing is cached)
     tokens = (await api.client.get("/api/v1/tokens", headers=user.auth)).json()["items"]
     assert (await api.client.delete(f"/api/v1/tokens/{tokens[0]['id']}", headers=user.auth)).status_code == 204
     assert (await api.client.get("/api/v1/connections", headers=user.auth)).status_code == 401
+
+
+@pytest.mark.parametrize("path", ["/api/v1/connections", "/api/v1/connections/{id}", "/api/v1/connections/{prefix}"])
+async def test_list_and_show_record_the_tokens_use_like_every_route(api: Api, path: str) -> None:
+    user = await api.user("a@example.com")
+    ids = await _seed(api, user)
+    made = await api.client.post("/api/v1/tokens", json={"name": "reader"}, headers=user.auth)
+    second = made.json()
+    assert second["last_used_at"] is None
+    url = path.format(id=ids[0], prefix=ids[0][:6])
+    answer = await api.client.get(url, headers={"Authorization": f"Bearer {second['token']}"})
+    assert answer.status_code == 200
+    tokens = (await api.client.get("/api/v1/tokens", headers=user.auth)).json()["items"]
+    assert next(t for t in tokens if t["id"] == second["id"])["last_used_at"] is not None

@@ -18,7 +18,7 @@ from tradedock.api.rate_limits import SignalLimiter
 from tradedock.errors import AuthenticationError, NotAllowedError
 from tradedock.services.accounts import SESSION_COOKIE as SESSION_COOKIE
 from tradedock.services.accounts import AccountService, LoginLimiter, Principal
-from tradedock.services.api_reads import ApiReads
+from tradedock.services.api_reads import ApiReads, Presented
 from tradedock.services.context import AppContext
 from tradedock.services.health import HealthService
 
@@ -58,33 +58,44 @@ async def context(request: Request) -> AppContext:
     return value
 
 
-async def principal(
+async def presented(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     cookie: Annotated[str | None, Depends(session_cookie)],
-) -> Principal:
-    api: ApiState = request.app.state.api
+) -> Presented:
+    """What the request presents to prove who it is (not checked yet: `principal`, or a route that checks it
+    together with its own read — `ApiReads.connections_for`)."""
     header = request.headers.get("authorization")
     if header is not None and credentials is None:
         raise AuthenticationError(
             "the Authorization header must be `Bearer <token>`", fix="Send Authorization: Bearer tdp_…"
         )
-    # Read-only (`services.api_reads`: one SELECT, never the write lock); the last-used time is written at most
-    # once a minute, in its own transaction.
     if credentials is not None:
-        found, touch_due = await api.reads.from_token(credentials.credentials)
-    elif cookie:
-        found, touch_due = await api.reads.from_session(cookie)
-    else:
-        raise AuthenticationError(
-            "sign in first, or send a personal API token",
-            fix="Send Authorization: Bearer <token> (tradedock token create), or sign in at POST /api/v1/auth/login.",
-        )
+        return Presented(token=credentials.credentials)
+    if cookie:
+        return Presented(cookie=cookie)
+    raise AuthenticationError(
+        "sign in first, or send a personal API token",
+        fix="Send Authorization: Bearer <token> (tradedock token create), or sign in at POST /api/v1/auth/login.",
+    )
+
+
+async def admit(request: Request, found: Principal, touch_due: bool) -> Principal:
+    """After the credentials were checked: write the last-used time when due (at most once a minute, in its own
+    transaction; the check itself only read) and note the user for the access log."""
     if touch_due:
-        async with api.ctx.transaction() as session:
-            await AccountService(session, api.ctx.clock).touch(found)
-    request.state.user_id = found.user_id  # for the access log
+        ctx: AppContext = request.app.state.api.ctx
+        async with ctx.transaction() as session:
+            await AccountService(session, ctx.clock).touch(found)
+    request.state.user_id = found.user_id
     return found
+
+
+async def principal(request: Request, shown: Annotated[Presented, Depends(presented)]) -> Principal:
+    # Read-only (`services.api_reads`: one SELECT, never the write lock).
+    api: ApiState = request.app.state.api
+    found, touch_due = await api.reads.caller(shown)
+    return await admit(request, found, touch_due)
 
 
 async def operator(who: Annotated[Principal, Depends(principal)]) -> Principal:
@@ -94,6 +105,7 @@ async def operator(who: Annotated[Principal, Depends(principal)]) -> Principal:
 
 
 Caller = Annotated[Principal, Depends(principal)]
+Credentials = Annotated[Presented, Depends(presented)]
 Operator = Annotated[Principal, Depends(operator)]
 Context = Annotated[AppContext, Depends(context)]
 State = Annotated[ApiState, Depends(state)]

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, status
+from fastapi import APIRouter, Path, Request, status
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from tradedock.api.deps import Caller, Context, Page, Pages, State
+from tradedock.api.deps import Caller, Context, Credentials, Page, Pages, State, admit
 from tradedock.api.problems import problem_response, responses
 from tradedock.domain import ConnectionStatus, ContractType, Environment, Scope
 from tradedock.services.connections import ConnectionService, ConnectRequest, parse_exchange
@@ -146,18 +146,24 @@ async def connect(body: ConnectBody, who: Caller, ctx: Context) -> Any:
 
 # List and show answer with the bytes their models serialise to (the serializer FastAPI itself would use, so the
 # JSON is the same) without FastAPI validating the views a second time; the views come from `services.api_reads`
-# (one SELECT each, no ORM). ``response_model`` still documents them in OpenAPI.
+# (one SELECT each, no ORM), read in the same thread hand-off as the caller's token or session (``Credentials``
+# is only what the request presented; `admit` does what `principal` does after the check). ``response_model``
+# still documents them in OpenAPI.
 
 
 @router.get("/connections", response_model=Page[ConnectionView], responses=responses())
-async def list_connections(who: Caller, api: State, pages: Pages) -> Response:
-    window = await api.reads.connections(who.user_id, limit=pages.limit + 1, offset=pages.offset)
+async def list_connections(request: Request, shown: Credentials, api: State, pages: Pages) -> Response:
+    # Who is calling and the page: one hand-off to a reader thread (`services.api_reads`).
+    who, touch_due, window = await api.reads.connections_for(shown, limit=pages.limit + 1, offset=pages.offset)
+    await admit(request, who, touch_due)
     return _json(Page[ConnectionView].window(window, pages))
 
 
 @router.get("/connections/{connection_id}", response_model=ConnectionDetail, responses=responses(404))
-async def show_connection(connection_id: ConnectionId, who: Caller, api: State) -> Response:
-    return _json(await api.reads.connection(who.user_id, connection_id))
+async def show_connection(connection_id: ConnectionId, request: Request, shown: Credentials, api: State) -> Response:
+    who, touch_due, first = await api.reads.connection_for(shown, connection_id)
+    await admit(request, who, touch_due)
+    return _json(await api.reads.connection(who.user_id, connection_id, first))
 
 
 def _json(view: BaseModel) -> Response:
