@@ -8,7 +8,9 @@ databases, or anything built at import time.
 `Settings` is a plain pydantic model; `load_settings` reads the ``TRADEDOCK_*`` variables itself (names matched
 case-insensitively; every value is text that pydantic converts, and the structured ones — IP lists, JSON maps —
 have their own parsers below). Not pydantic-settings: importing it (and the asyncio it pulls in) cost about 30 ms
-of every command's start-up, for a prefix lookup (issue 9).
+of every command's start-up, for a prefix lookup (issue 9). What needs no pydantic — the setting names and the
+environment lookup, the database URL check, `SettingError`, `ensure_home` — lives in `config_light`, which also
+reads the four settings ``tradedock list``/``show`` need without this model.
 """
 
 from __future__ import annotations
@@ -16,21 +18,28 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
-import re
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from tradedock.errors import InvalidInputError
+from tradedock.config_light import (
+    ENV_PREFIX,
+    LOG_LEVELS,
+    SETTING_FIXES,
+    SettingError,
+    check_database_url,
+    clean_database_url,
+    default_home,
+    ensure_home,
+    environment_values,
+    setting_error,
+    sqlite_url,
+)
 from tradedock.jsonlimits import JsonLimitError, loads_limited
-
-ENV_PREFIX = "TRADEDOCK_"
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class PermissionPolicy(StrEnum):
@@ -38,10 +47,6 @@ class PermissionPolicy(StrEnum):
 
     FAIL = "fail"
     WARN = "warn"
-
-
-def default_home() -> Path:
-    return Path(platformdirs.user_data_dir("tradedock", appauthor=False))
 
 
 class Settings(BaseModel):
@@ -150,9 +155,7 @@ class Settings(BaseModel):
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
-            return None
-        return check_database_url(value.strip())
+        return clean_database_url(value)
 
     @field_validator("log_level")
     @classmethod
@@ -201,7 +204,7 @@ class Settings(BaseModel):
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
-        return f"sqlite+aiosqlite:///{self.home / 'tradedock.db'}"
+        return sqlite_url(self.home)
 
     @property
     def default_master_key_file(self) -> Path:
@@ -255,77 +258,6 @@ def process_alive(pid: int) -> bool:
     return True
 
 
-_SQLITE = re.compile(r"^sqlite\+aiosqlite:///")
-_POSTGRES = re.compile(r"^postgresql\+psycopg://")
-
-
-def check_database_url(url: str) -> str:
-    """The URL if it names a backend and driver TradeDock speaks with a parseable host/port; else ValueError.
-
-    Checked without importing SQLAlchemy; the message never repeats a password.
-    """
-    if _SQLITE.match(url):
-        return url
-    if url.startswith("sqlite"):
-        raise ValueError("SQLite URLs must use the aiosqlite driver: sqlite+aiosqlite:///path/to/tradedock.db")
-    if _POSTGRES.match(url):
-        try:
-            parts = urlsplit(url)
-            _ = parts.port  # raises on a non-numeric or out-of-range port
-        except ValueError:
-            raise ValueError("the PostgreSQL URL has a malformed host or port") from None
-        if not parts.hostname and "host=" not in parts.query:
-            raise ValueError("the PostgreSQL URL names no host")
-        if not parts.path.strip("/"):
-            raise ValueError("the PostgreSQL URL names no database")
-        return url
-    if url.startswith("postgres"):
-        raise ValueError("PostgreSQL URLs must use psycopg 3: postgresql+psycopg://user:password@host:5432/db")
-    raise ValueError("not a database URL TradeDock supports")
-
-
-#: How to fix each setting (the error names the variable; this says what a good value looks like).
-SETTING_FIXES = {
-    "home": "Set TRADEDOCK_HOME to a directory path.",
-    "database_url": "Set TRADEDOCK_DATABASE_URL to sqlite+aiosqlite:///path/to/tradedock.db or "
-    "postgresql+psycopg://user:password@host:5432/db, or unset it for SQLite in TRADEDOCK_HOME.",
-    "master_key_file": "Set TRADEDOCK_MASTER_KEY_FILE to the path of the master key file.",
-    "egress_ips": "Set TRADEDOCK_EGRESS_IPS to comma-separated IP addresses, e.g. 203.0.113.7,203.0.113.8.",
-    "sandbox_urls": 'Set TRADEDOCK_SANDBOX_URLS to a JSON object, e.g. {"bybit": "http://127.0.0.1:18400"}, '
-    "or unset it to use the URLs `tradedock sandbox` records.",
-    "withdraw_policy": "Set TRADEDOCK_WITHDRAW_POLICY to fail or warn.",
-    "transfer_policy": "Set TRADEDOCK_TRANSFER_POLICY to fail or warn.",
-    "balance_minimums": 'Set TRADEDOCK_BALANCE_MINIMUMS to a JSON object of USD amounts, e.g. {"bitget": 150}.',
-    "expiry_warn_days": "Set TRADEDOCK_EXPIRY_WARN_DAYS to a whole number of days (0-3650), e.g. 14, or unset it.",
-    "clock_warn_ms": "Set TRADEDOCK_CLOCK_WARN_MS to a whole number of milliseconds, e.g. 2000, or unset it.",
-    "http_timeout_s": "Set TRADEDOCK_HTTP_TIMEOUT_S to a number of seconds above 0 (at most 600), e.g. 10.",
-    "http_connect_timeout_s": "Set TRADEDOCK_HTTP_CONNECT_TIMEOUT_S to a number of seconds above 0, e.g. 5.",
-    "log_level": f"Set TRADEDOCK_LOG_LEVEL to one of {', '.join(LOG_LEVELS)}.",
-}
-
-
-class SettingError(InvalidInputError):
-    """A malformed ``TRADEDOCK_*`` variable; ``field`` is the variable's name."""
-
-
-def _setting_error(name: str, reason: str) -> SettingError:
-    variable = ENV_PREFIX + name.upper()
-    fix = SETTING_FIXES.get(name, f"Fix or unset {variable}.")
-    return SettingError(variable, f"{variable} is not valid: {reason}", fix=fix)
-
-
-def environment_values() -> dict[str, str]:
-    """The ``TRADEDOCK_<SETTING>`` variables that name a setting, by setting name (``TRADEDOCK_HOME`` →
-    ``home``); variable names are matched case-insensitively, other variables are ignored."""
-    fields = Settings.model_fields
-    found: dict[str, str] = {}
-    for variable, value in os.environ.items():
-        upper = variable.upper()
-        if upper.startswith(ENV_PREFIX) and (name := upper.removeprefix(ENV_PREFIX).lower()) in fields:
-            found[name] = value
-    return found
-
-
 def load_settings(**overrides: Any) -> Settings:
     """Read settings from the environment; keyword overrides win (tests, CLI options).
 
@@ -338,12 +270,20 @@ def load_settings(**overrides: Any) -> Settings:
         first = exc.errors(include_url=False, include_input=False)[0]
         name = str(first["loc"][0]) if first["loc"] else "settings"
         reason = str(first["msg"]).removeprefix("Value error, ")
-        raise _setting_error(name, reason) from None
+        raise setting_error(name, reason) from None
 
 
-def ensure_home(settings: Settings) -> Path:
-    """Create the data directory (mode 0700) if missing, else check it is ours and not writable by others
-    (never chmod an existing directory: TRADEDOCK_HOME=$HOME must not lock the home directory)."""
-    from tradedock.localfiles import ensure_private_dir
-
-    return ensure_private_dir(settings.home, "TRADEDOCK_HOME")
+__all__ = [
+    "ENV_PREFIX",
+    "LOG_LEVELS",
+    "SETTING_FIXES",
+    "PermissionPolicy",
+    "SettingError",
+    "Settings",
+    "check_database_url",
+    "ensure_home",
+    "environment_values",
+    "load_settings",
+    "process_alive",
+    "read_sandbox_record",
+]

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from tradedock.domain import ConnectionStatus, ContractType, Environment, ExchangeId, Scope
-from tradedock.verification import CHECK_IDS, CheckResult, Facts, Outcome, Report, status_from
+from tradedock.verification import CHECK_IDS, CHECK_TITLES, CheckResult, Facts, Outcome, Report, status_from
 from tradedock.verification.checks import ALL_CHECKS
 
 from .factories import BYBIT_SECRET, credentials, key_info, usdt
@@ -58,6 +58,12 @@ class TestStatusFrom:
 def test_checks_are_registered_in_design_order() -> None:
     assert tuple(c.id for c in ALL_CHECKS) == CHECK_IDS
     assert [c.id for c in ALL_CHECKS if not c.remote] == ["credentials.format"]
+
+
+def test_the_title_table_is_the_checks_own_titles() -> None:
+    """`report.CHECK_TITLES` (what ``tradedock show`` reads without loading the checks) says what each check's
+    own ``title`` says, for every check, in report order."""
+    assert list(CHECK_TITLES.items()) == [(c.id, c.title) for c in ALL_CHECKS]
 
 
 def test_report_to_dict_is_json_safe_and_secret_free() -> None:

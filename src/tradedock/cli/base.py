@@ -30,6 +30,7 @@ from tradedock.errors import (
 
 if TYPE_CHECKING:
     from tradedock.config import Settings
+    from tradedock.config_light import HomeSettings
     from tradedock.services.connections import ConnectionService
     from tradedock.services.context import AppContext
     from tradedock.services.views import CheckAllView
@@ -133,7 +134,7 @@ def exit_code_of(command: Callable[[], int], *, as_json: bool, interrupted_note:
 
 
 @contextmanager
-def database_errors_explained(settings: Settings) -> Iterator[None]:
+def database_errors_explained(settings: HomeSettings) -> Iterator[None]:
     """A database that cannot be reached or opened becomes a clear error naming the setting to fix, not a
     driver traceback."""
     from tradedock.services.diagnose import database_error

@@ -7,8 +7,10 @@ Typer commands of the same names (`cli.app`, `cli.connections`) call the same fu
 same thing and exit with the same code (tests/cli/test_fast_path.py runs both).
 
 Each function returns the exit code (`cli.base`): a domain error is printed cleanly (exit 2, 1, …), Ctrl-C exits
-130. ``list`` and ``show`` read through `services.light_read` (no SQLAlchemy); the full start-up only when it has
-to write first. What does not belong here: anything that writes or asks for input.
+130. ``list`` and ``show`` read through `services.light_read` (no SQLAlchemy, no pydantic: the settings they need
+come from `config_light`, their output is built from the rows); the full start-up (and the full settings) only
+when it has to write first, or when the environment sets a setting only `config.Settings` validates.
+What does not belong here: anything that writes or asks for input.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from .base import EXIT_OK, database_errors_explained, exit_code_of, with_service
 
 if TYPE_CHECKING:
     from tradedock.config import Settings
+    from tradedock.config_light import HomeSettings
     from tradedock.services.connections import ConnectionService
     from tradedock.services.context import AppContext
     from tradedock.services.light_read import LightReader
@@ -51,13 +54,22 @@ def show_command(connection_id: str, *, as_json: bool) -> int:
     return exit_code_of(lambda: _show(connection_id, as_json), as_json=as_json)
 
 
-def _settings() -> Settings:
-    from tradedock.config import load_settings
+def _settings() -> HomeSettings:
+    """The settings: without pydantic when the environment sets only what `config_light` reads."""
+    from tradedock.config_light import load_light_settings
 
-    return load_settings()
+    light = load_light_settings()
+    return light if light is not None else _full_settings(None)
 
 
-def _read_light(settings: Settings, read: Callable[[LightReader], T]) -> T | None:
+def _full_settings(settings: HomeSettings | None) -> Settings:
+    """``settings`` if they are the full model, else the full model loaded from the same environment."""
+    from tradedock.config import Settings, load_settings
+
+    return settings if isinstance(settings, Settings) else load_settings()
+
+
+def _read_light(settings: HomeSettings, read: Callable[[LightReader], T]) -> T | None:
     """``read`` on the light read path (`services.light_read`: no SQLAlchemy, ~10× faster start), or ``None``
     when this start has to write first (first run, a migration, a canary sentinel): then use the service."""
     from tradedock.services.light_read import open_light
@@ -70,11 +82,11 @@ def _read_light(settings: Settings, read: Callable[[LightReader], T]) -> T | Non
             return read(light)
 
 
-def _on_service(settings: Settings, fn: Callable[[ConnectionService, AppContext], Any]) -> Any:
-    """``fn`` on the full start-up (`cli.base.with_service`), in its own event loop."""
+def _on_service(settings: HomeSettings, fn: Callable[[ConnectionService, AppContext], Any]) -> Any:
+    """``fn`` on the full start-up (`cli.base.with_service`, with the full settings), in its own event loop."""
     import asyncio
 
-    return asyncio.run(with_service(settings, fn))
+    return asyncio.run(with_service(_full_settings(settings), fn))
 
 
 def _list(as_json: bool) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from tradedock.config import Settings
+from tradedock.config_light import HomeSettings
 from tradedock.errors import UserFixableError
 
 #: Driver exceptions that mean "could not open/reach the database" (matched by class name and module).
@@ -38,7 +38,7 @@ def _first_line(exc: BaseException, secret: str | None) -> str:
     return text[:300]
 
 
-def database_error(exc: BaseException, settings: Settings) -> DatabaseUnavailableError | None:
+def database_error(exc: BaseException, settings: HomeSettings) -> DatabaseUnavailableError | None:
     """A clear error if ``exc`` means the configured database could not be reached or opened, else ``None``."""
     for item in _chain(exc):
         kind = type(item)
@@ -56,7 +56,7 @@ def database_error(exc: BaseException, settings: Settings) -> DatabaseUnavailabl
     return None
 
 
-def _explain(settings: Settings, reason: str) -> DatabaseUnavailableError:
+def _explain(settings: HomeSettings, reason: str) -> DatabaseUnavailableError:
     if settings.database_url:
         parts = urlsplit(settings.database_url)
         where = f"{parts.hostname or 'localhost'}:{parts.port or 5432}"

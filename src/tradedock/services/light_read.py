@@ -1,9 +1,11 @@
-"""The light read path of ``tradedock list`` and ``tradedock show``: the same views, without SQLAlchemy.
+"""The light read path of ``tradedock list`` and ``tradedock show``: the same views, without SQLAlchemy or pydantic.
 
 Why: those commands used to import the ORM, the service layer and the exchange adapters' machinery to run two
 SELECTs — ~1.5 s of CPU per command (issue 9). Here the start-up and the reads use the standard library's sqlite3
-or psycopg directly (`db.direct`) and return the views `ConnectionService.list`/`show`/`recent_events` return,
-built by the same constructors (`services.views`), with the same id rules (`db.ids`).
+or psycopg directly (`db.direct`) and return the JSON of the views `ConnectionService.list`/`show` return
+(``to_json()``), built without pydantic (`services.light_views`), and the events as `db.direct` records (the
+attributes of `EventView`), with the same id rules (`db.ids`). Settings: `config_light.HomeSettings` (the
+pydantic-free `LightSettings`, or `config.Settings`).
 
 What it keeps of the full start-up (`services.context.open_app`), every time:
 - the data directory's safety checks (`config.ensure_home`);
@@ -22,14 +24,15 @@ light path only ever reads a database the full start-up has brought to the state
 from __future__ import annotations
 
 from types import TracebackType
+from typing import Any
 
-from tradedock.config import Settings, ensure_home
-from tradedock.db.direct import DirectReader
+from tradedock.config_light import HomeSettings, ensure_home
+from tradedock.db.direct import DirectReader, EventRecord
 from tradedock.db.ids import may_be_prefix, not_found, the_one_match, wanted_id
 from tradedock.db.revisions import packaged_heads
 from tradedock.domain import LOCAL_OWNER, ExchangeId
+from tradedock.services.light_views import connection_json, detail_json
 from tradedock.services.vault_canary import load_fingerprint_key, prove_keys, vault_error
-from tradedock.services.views import ConnectionDetail, ConnectionView, EventView
 from tradedock.vault import FINGERPRINT_KEY_NAME, open_vault
 
 
@@ -46,14 +49,14 @@ class LightReader:
     def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
         self._reader.close()
 
-    def connections(self) -> list[ConnectionView]:
-        """As `ConnectionService.list`."""
+    def connections(self) -> list[dict[str, Any]]:
+        """As `ConnectionService.list` (each view's ``to_json()``)."""
         if self._owner_id is None:
             return []
-        return [ConnectionView.from_row(row) for row in self._reader.connections(self._owner_id)]
+        return [connection_json(row) for row in self._reader.connections(self._owner_id)]
 
-    def show(self, id_or_prefix: str) -> ConnectionDetail:
-        """As `ConnectionService.show`: an exact id, else a unique prefix (`db.ids`)."""
+    def show(self, id_or_prefix: str) -> dict[str, Any]:
+        """As `ConnectionService.show` (its ``to_json()``): an exact id, else a unique prefix (`db.ids`)."""
         if self._owner_id is None:
             raise not_found(id_or_prefix)
         wanted = wanted_id(id_or_prefix)
@@ -63,19 +66,16 @@ class LightReader:
                 raise not_found(wanted)
             rows = self._reader.connections(self._owner_id)
             row = the_one_match(id_or_prefix, wanted, [r for r in rows if r.id.startswith(wanted)])
-        return ConnectionDetail.from_row_and_run(row, self._reader.latest_run(self._owner_id, row.id))
+        return detail_json(row, self._reader.latest_run(self._owner_id, row.id))
 
-    def recent_events(self, limit: int = 5) -> list[EventView]:
-        """As `ConnectionService.recent_events`."""
+    def recent_events(self, limit: int = 5) -> list[EventRecord]:
+        """As `ConnectionService.recent_events` (records with `EventView`'s fields)."""
         if self._owner_id is None:
             return []
-        return [
-            EventView(id=e.id, type=e.type, created_at=e.created_at, connection_id=e.connection_id, data=e.data)
-            for e in self._reader.events(self._owner_id, limit)
-        ]
+        return self._reader.events(self._owner_id, limit)
 
 
-def open_light(settings: Settings, owner: str = LOCAL_OWNER) -> LightReader | None:
+def open_light(settings: HomeSettings, owner: str = LOCAL_OWNER) -> LightReader | None:
     """A `LightReader` after the read-only start-up checks, or ``None`` when start-up has to write first (then
     use `services.context.open_app`). Raises what `open_app` raises for the same problems: `MasterKeyError`
     (wrong or missing master key), `UnsafeFileError`, driver errors for `services.diagnose`."""
@@ -99,7 +99,7 @@ def open_light(settings: Settings, owner: str = LOCAL_OWNER) -> LightReader | No
         raise
 
 
-def _canary_passes(reader: DirectReader, settings: Settings) -> bool:
+def _canary_passes(reader: DirectReader, settings: HomeSettings) -> bool:
     """The start-up canary, read-only: ``True`` when it passes, ``False`` when only the full start-up can decide
     (it would write or sample a row); raises `MasterKeyError` on any problem, like `open_app`."""
     vault = open_vault(settings)

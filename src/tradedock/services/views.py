@@ -142,8 +142,7 @@ def check_title(check_id: str) -> str:
 
 
 def check_titles() -> Mapping[str, str]:
-    """Every registered check's title by id (the checklist is imported on first use: `tradedock list` never
-    needs it)."""
+    """Every check's title by id (a static table beside `CHECK_IDS`: no check is loaded for it)."""
     from tradedock.verification import CHECK_TITLES
 
     return CHECK_TITLES

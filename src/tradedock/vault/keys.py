@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 
-from tradedock.config import Settings, ensure_home
+from tradedock.config_light import HomeSettings, ensure_home
 from tradedock.errors import MasterKeyError
 from tradedock.localfiles import check_key_file
 
@@ -200,7 +200,7 @@ def _create_default_key_file(path: Path) -> bool:
     return True
 
 
-def load_key_ring(settings: Settings) -> KeyRing:
+def load_key_ring(settings: HomeSettings) -> KeyRing:
     """The configured ring: the variable, else the key file, else the generated default key file."""
     if settings.master_key is not None and settings.master_key_file is not None:
         raise MasterKeyError(

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from tradedock.config import Settings
+from tradedock.config_light import HomeSettings
 from tradedock.errors import MasterKeyError, VaultError, VaultIntegrityError
 from tradedock.vault.envelope import (
     AAD_VERSION,
@@ -240,7 +240,7 @@ class Vault:
         return self.wrap_key(name, self.unwrap_key(name, wrapped))
 
 
-def open_vault(settings: Settings) -> Vault:
+def open_vault(settings: HomeSettings) -> Vault:
     """The vault for these settings; generates ``$TRADEDOCK_HOME/master.key`` (0600) on first run (then
     ``created_key_file`` says so: tell the user to back it up)."""
     return Vault(load_key_ring(settings))

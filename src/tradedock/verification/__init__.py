@@ -11,18 +11,19 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tradedock.verification.checks import CHECK_TITLES
     from tradedock.verification.engine import CheckCallback, verify
-    from tradedock.verification.report import CHECK_IDS, CheckResult, Facts, Outcome, Report, status_from
+    from tradedock.verification.report import CHECK_IDS, CHECK_TITLES, CheckResult, Facts, Outcome, Report, status_from
     from tradedock.verification.request import AdapterProvider, Policy, VerificationRequest
 
 #: Where each public name lives: loaded on first use (PEP 562), so that reading the checks' titles
-#: (`tradedock show`) does not import the engine and asyncio.
+#: (`tradedock show`: a table in `report`) imports neither the checks nor the engine and asyncio.
 _HOME = {
-    "CHECK_TITLES": "checks",
     "CheckCallback": "engine",
     "verify": "engine",
-    **{name: "report" for name in ("CHECK_IDS", "CheckResult", "Facts", "Outcome", "Report", "status_from")},
+    **{
+        name: "report"
+        for name in ("CHECK_IDS", "CHECK_TITLES", "CheckResult", "Facts", "Outcome", "Report", "status_from")
+    },
     **{name: "request" for name in ("AdapterProvider", "Policy", "VerificationRequest")},
 }
 

@@ -31,7 +31,4 @@ ALL_CHECKS: tuple[Check, ...] = (
     balance_minimum,
 )
 
-#: Each check's title by id (stored runs keep only the id; pages and views show the title).
-CHECK_TITLES: dict[str, str] = {c.id: c.title for c in ALL_CHECKS}
-
-__all__ = ["ALL_CHECKS", "CHECK_TITLES", "Check", "CheckContext", "Verdict", "check"]
+__all__ = ["ALL_CHECKS", "Check", "CheckContext", "Verdict", "check"]
