@@ -2,11 +2,12 @@
 
 N healthy Bybit keys are created on the simulator (`tradedock-sim serve`, its own process) and stored in bulk
 (`services.bulk_store`); then W worker processes (`bench.fleet_worker`: rounds of `MonitorService.run_round`,
-the default batch of 16 checks at a time, as ``tradedock worker`` runs them) start together and re-check every
-connection once. Reported: wall time from the start signal until the last worker is done, TradeDock's CPU time
-(user + system of the workers) per verification, the simulator process's CPU time per verification and per request
-beside it (the simulator shares this machine's cores: what it needs is part of the physical limit here), the
-largest worker's peak RSS, the runs recorded, and the 1-minute load average before the workers start → at the end.
+batches of 128 claimed with one statement, 16 verifications at once, one record transaction per batch, as
+``tradedock worker`` runs them) start together and re-check every connection once. Reported: wall time from the
+start signal until the last worker is done, TradeDock's CPU time (user + system of the workers) per verification,
+the simulator process's CPU time per verification and per request beside it (the simulator shares this machine's
+cores: what it needs is part of the physical limit here), the largest worker's peak RSS, the runs recorded, and
+the 1-minute load average before the workers start → at the end.
 
 By default the exchanges' per-IP limits are lifted on both sides (``--limits`` keeps them): Bybit allows 600
 requests per 5 s per IP, so with them N verifications of ~6 requests cannot take less than N × 6 / 120 seconds
