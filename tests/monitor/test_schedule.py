@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from tests.monitor.conftest import monitor_runs, seed_healthy, store_connection
 from tests.services.conftest import Harness
@@ -182,3 +182,47 @@ async def _events(harness: Harness) -> list[Event]:
     async with harness.ctx.reading() as session:
         rows = (await session.execute(select(Event).where(Event.type.like("connection.key%")))).scalars()
         return sorted(rows, key=lambda e: (e.created_at, e.id))
+
+
+async def _poison_runs_of(harness: Harness, connection_id: str) -> None:
+    """A database trigger refusing any run of one connection: the batch's record transaction fails for real."""
+    async with harness.ctx.transaction() as session:
+        if session.bind.dialect.name == "postgresql":
+            await session.execute(
+                text(
+                    "CREATE FUNCTION refuse_run() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'poisoned run'; END;"
+                    " $$ LANGUAGE plpgsql"
+                )
+            )
+            await session.execute(
+                text(
+                    "CREATE TRIGGER refuse_run BEFORE INSERT ON verification_runs FOR EACH ROW"
+                    f" WHEN (NEW.connection_id = '{connection_id}') EXECUTE FUNCTION refuse_run()"
+                )
+            )
+        else:
+            await session.execute(
+                text(
+                    "CREATE TRIGGER refuse_run BEFORE INSERT ON verification_runs"
+                    f" WHEN NEW.connection_id = '{connection_id}' BEGIN SELECT RAISE(ABORT, 'poisoned run'); END"
+                )
+            )
+
+
+async def test_a_batch_whose_record_fails_records_the_others_and_alerts_for_the_bad_one(mharness: Harness) -> None:
+    clock = FrozenClock(T0)
+    monitor = MonitorService(mharness.ctx, worker_id="w1", policy=POLICY, clock=clock)
+    ids = await seed_healthy(mharness, 3)
+    bad = ids[1]
+    await _poison_runs_of(mharness, bad)
+    result = await monitor.run_round()
+    assert result.checked == 2 and result.failed == 1 and result.claimed == 3
+    assert await monitor_runs(mharness) == {cid: 1 for cid in ids if cid != bad}
+    lease = await _lease(mharness, bad)
+    assert lease.lease_owner is None and lease.failures == 1
+    assert lease.last_error is not None and "could not be recorded" in lease.last_error
+    assert timedelta(seconds=30) <= lease.next_check_at - T0 <= timedelta(seconds=60)  # backoff, not a hot loop
+    for cid in ids:
+        if cid != bad:
+            good = await _lease(mharness, cid)
+            assert good.failures == 0 and good.last_error is None and good.lease_owner is None

@@ -11,7 +11,8 @@ rows. An item whose lease was lost (expired and taken by another worker) or whos
 skipped and counted; one whose key was replaced while it was verified is not recorded and is due again at once;
 the others commit. Items isolate each other: one that cannot be loaded, decrypted or verified becomes an operator
 alert (its lease row's ``last_error`` and a backoff retry), written in the same transaction; if the batch
-transaction itself fails, each item is recorded alone, so one bad item never costs the others their record.
+transaction itself fails, each item is recorded alone, so one bad item never costs the others their record (and
+one that cannot be recorded at all becomes an alert too).
 What does not: claims, the loop and heartbeats (services.monitor), SQL (db.repositories), event rules
 (services.notifications), schedule rules (services.monitor_rules).
 """
@@ -210,23 +211,30 @@ class BatchRecorder:
         """Per connection id: the status recorded, ``"error"`` (an operator alert was written, or the item could
         not be recorded at all), or ``None`` (not recorded: lease lost, connection removed, key replaced meanwhile).
 
-        Record the batch in one transaction; if that transaction fails, each item alone (an item that still
-        fails is logged and left to its lease, which expires: it is checked again)."""
+        Record the batch in one transaction; if that transaction fails, each item alone; an item that still fails
+        becomes an operator alert (``the check could not be recorded``: backoff, not a hot loop); if even that fails
+        (the database is gone) it is logged and left to its lease, which expires: it is checked again."""
         if not items:
             return {}
         try:
             return await self._record(items)
         except Exception:
-            if len(items) == 1:
-                raise
             _log.exception("monitor: recording a batch of %d failed; recording each alone", len(items))
         outcomes: dict[str, str | None] = {}
         for item in items:
+            cid = _id(item)
+            if len(items) > 1:  # (a batch of one has just failed as a whole)
+                try:
+                    outcomes.update(await self._record([item]))
+                    continue
+                except Exception:
+                    _log.exception("monitor: recording connection %s failed", cid)
             try:
-                outcomes.update(await self._record([item]))
+                reason = "RecordError: the check could not be recorded; see the worker log"
+                outcomes.update(await self._record([Unchecked(cid, reason)]))
             except Exception:
-                _log.exception("monitor: recording connection %s failed", _id(item))
-                outcomes[_id(item)] = "error"
+                _log.exception("monitor: connection %s: not even its alert could be recorded", cid)
+                outcomes[cid] = "error"
         return outcomes
 
     async def _record(self, items: Sequence[Item]) -> dict[str, str | None]:
