@@ -56,6 +56,8 @@ class User(Base):
 
 class Connection(Base):
     __tablename__ = "connections"
+    #: A page of an owner's connections in order without sorting them all (migration 0008).
+    __table_args__ = (Index("ix_connections_owner_created", "owner_id", "created_at", "id"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
