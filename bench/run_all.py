@@ -173,11 +173,12 @@ def run_fleet(sizes: Sizes, postgres: str | None) -> Section:
         "Fleet re-check by the monitor (`bench/fleet.py`)",
         "N healthy Bybit sandbox keys are created on the simulator (its own process) and stored in bulk "
         "(`services.bulk_store`); then worker processes (`bench/fleet_worker.py`: rounds of "
-        "`MonitorService.run_round`, the default batch of 16 checks at a time, as `tradedock worker` runs them) "
-        "start together and re-check every connection once: schedule, claim under a lease, load and decrypt, "
-        "verify (6 requests), record with the version check. Wall time from the start signal until the last "
-        "worker is done; CPU = user + system time of the worker processes ÷ connections; peak RSS of the largest "
-        "worker. No injected latency (loopback).",
+        "`MonitorService.run_round`, as `tradedock worker` runs them) start together and re-check every "
+        "connection once, in batches of 128: one lease statement claims a batch, one query loads it, 16 "
+        "verifications (6 requests each) run at once, one transaction records the batch (version check and lease "
+        "fence per row). Wall time from the start signal until the last worker is done; CPU = user + system time "
+        "of the worker processes ÷ connections, and the simulator process's beside it (it shares the 2 cores); "
+        "peak RSS of the largest worker. No injected latency (loopback).",
         "\n".join(
             f".venv/bin/python -m bench.fleet --connections {row['connections']} --workers {row['workers']}"
             + (" --postgres URL" if row["backend"] == "PostgreSQL" else "")
