@@ -12,8 +12,9 @@ Tasks, all on the ``tradedock-monitor`` queue:
   connection and a ``deliver`` job when webhook deliveries are due.
 - ``tradedock.monitor.recheck(connection_id)``: lock and queueing lock ``tradedock.check:<id>``, so a connection
   has at most one job waiting and one running. The job leases the connection (only if still due and its lease is
-  free or expired) and checks it through the connection service; the lease is fenced in the record transaction, so
-  a job that runs twice (a worker presumed dead that was only slow) records once.
+  free or expired) and checks it; the jobs running at once in a process are leased with one statement and checked
+  as one batch (`MonitorService.check_one`). The lease is fenced in the record transaction, so a job that runs
+  twice (a worker presumed dead that was only slow) records once.
 - ``tradedock.monitor.deliver``: claims and attempts due webhook deliveries (their own leases).
 - ``tradedock.monitor.recover`` (periodic, same pace): jobs left ``doing`` by a worker whose procrastinate heartbeat
   is older than ``TRADEDOCK_MONITOR_LEASE_S`` (at least 10 s; killed, host lost) are put back to ``todo``
@@ -52,7 +53,7 @@ BEAT_MIN_S = 1.0
 #: How many re-check jobs one tick queues at most (the rest on the next tick).
 TICK_LIMIT = 2000
 
-#: The most re-check jobs one worker runs at once (each job is a batch of one: its own lease, load and record).
+#: The most re-check jobs one worker runs at once (those started together are checked as one batch).
 MAX_CONCURRENCY = 32
 
 #: Called once per tick after the monitor's own work (e.g. the bots' executor); errors are logged, never fatal.

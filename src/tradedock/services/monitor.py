@@ -56,6 +56,8 @@ _log = logging.getLogger(__name__)
 LIVE_WINDOW_MIN = timedelta(seconds=10)
 #: How many unscheduled connections one round adds to the schedule.
 SCHEDULE_BATCH = 500
+#: How long a queued re-check job waits for others to start, so they are leased, loaded and recorded together.
+COLLECT_S = 0.05
 #: Batches a round keeps in flight: the next one is claimed, loaded and verified while one is being recorded.
 PIPELINE = 2
 
@@ -104,6 +106,10 @@ class MonitorService:
         self.clock = clock or ctx.clock
         self.rng = rng or random.Random()
         self._verifying = asyncio.Semaphore(self.policy.concurrency)
+        #: Queued re-check jobs waiting to be checked together (`check_one`).
+        self._collected: dict[str, asyncio.Future[str | None]] = {}
+        self._collecting = False
+        self._collectors: set[asyncio.Task[None]] = set()
         self.deliveries = deliveries or DeliveryService(
             ctx, self.worker_id, delivery_policy(ctx.settings), clock=self.clock, rng=self.rng
         )
@@ -192,15 +198,45 @@ class MonitorService:
     async def check_one(self, connection_id: str) -> str | None:
         """A queued re-check job (PostgreSQL workers): lease this one connection if it is still due and its lease is
         free or expired, then check it like `check`; ``None`` when there was nothing to do (checked meanwhile, or
-        another worker holds a live lease: the next tick queues it again once that lease expires)."""
-        now = self.clock.now()
-        async with self.ctx.transaction() as session:
-            claimed = await MonitorRepository(session).claim_one(
-                connection_id, self.worker_id, now, now + self.policy.lease
-            )
-        if not claimed:
-            return None
-        return await self.check(connection_id)
+        another worker holds a live lease: the next tick queues it again once that lease expires).
+
+        The jobs this process runs at once share their database work: those started within `COLLECT_S` of each
+        other are leased with one statement and checked as one batch (`check_batch`)."""
+        future = self._collected.get(connection_id)
+        if future is None:
+            future = asyncio.get_running_loop().create_future()
+            self._collected[connection_id] = future
+        if not self._collecting:
+            self._collecting = True
+            task = asyncio.create_task(self._check_collected())
+            self._collectors.add(task)
+            task.add_done_callback(self._collectors.discard)
+        return await asyncio.shield(future)
+
+    async def _check_collected(self) -> None:
+        """Lease and check, as one batch, the jobs' connections collected over `COLLECT_S`; each job gets its own
+        outcome (or the batch's error)."""
+        try:
+            await asyncio.sleep(COLLECT_S)
+        finally:
+            collected, self._collected, self._collecting = self._collected, {}, False
+        try:
+            now = self.clock.now()
+            async with self.ctx.transaction() as session:
+                claimed = await MonitorRepository(session).claim_these(
+                    list(collected), self.worker_id, now, now + self.policy.lease
+                )
+            outcomes = await self.check_batch(claimed) if claimed else {}
+        except BaseException as error:
+            for future in collected.values():
+                if not future.done():
+                    future.set_exception(error)
+            if not isinstance(error, Exception):
+                raise
+            return
+        for cid, future in collected.items():
+            if not future.done():
+                future.set_result(outcomes.get(cid))
 
     async def due_for_queue(self, limit: int, lock_prefix: str) -> list[str]:
         """Due connections with a free or expired lease and no queued or running re-check job (PostgreSQL)."""

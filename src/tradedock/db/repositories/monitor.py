@@ -92,19 +92,25 @@ class MonitorRepository:
         )
         return await lease_selected(self._session, MonitorLease.connection_id, due, worker_id, until)
 
-    async def claim_one(self, connection_id: str, worker_id: str, now: datetime, until: datetime) -> bool:
-        """Lease one connection if it is due and its lease is free or expired (a queued re-check job's claim)."""
+    async def claim_these(
+        self, connection_ids: Sequence[str], worker_id: str, now: datetime, until: datetime
+    ) -> list[str]:
+        """Lease these connections (queued re-check jobs) in one statement, those still due with a free or expired
+        lease; their ids, sorted."""
+        if not connection_ids:
+            return []
         result = await self._session.execute(
             update(MonitorLease)
             .where(
-                MonitorLease.connection_id == connection_id,
+                MonitorLease.connection_id.in_(list(connection_ids)),
                 MonitorLease.next_check_at <= now,
                 or_(MonitorLease.lease_expires_at.is_(None), MonitorLease.lease_expires_at < now),
             )
             .values(lease_owner=worker_id, lease_expires_at=until)
+            .returning(MonitorLease.connection_id)
             .execution_options(synchronize_session=False)
         )
-        return _rowcount(result) == 1
+        return sorted(row[0] for row in result.all())
 
     async def due_unqueued(self, now: datetime, limit: int, lock_prefix: str) -> list[str]:
         """PostgreSQL with procrastinate's schema: due connections whose lease is free or expired and that have no
