@@ -227,13 +227,15 @@ class MonitorService:
                     list(collected), self.worker_id, now, now + self.policy.lease
                 )
             outcomes = await self.check_batch(claimed) if claimed else {}
-        except BaseException as error:
+        except Exception as error:
             for future in collected.values():
                 if not future.done():
                     future.set_exception(error)
-            if not isinstance(error, Exception):
-                raise
             return
+        except BaseException:  # cancelled (shutdown): so are the jobs waiting for this batch
+            for future in collected.values():
+                future.cancel()
+            raise
         for cid, future in collected.items():
             if not future.done():
                 future.set_result(outcomes.get(cid))
