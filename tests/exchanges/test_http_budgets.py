@@ -189,6 +189,3 @@ class TestPooledTransports:
     def test_a_test_seam_is_used_as_given(self) -> None:
         seam = httpx.MockTransport(lambda request: httpx.Response(200))
         assert pool.transport_for("https://api.bybit.com", seam) is seam
-
-    def test_http2_is_offered_when_h2_is_installed(self) -> None:
-        assert pool.http2_available()

@@ -1,5 +1,6 @@
-"""The pooled transport's own sockets (``exchanges/netstream.py``) against a real server on loopback: plain TCP and
-TLS, connection reuse, a connection the server closed while idle, timeouts and refused connections."""
+"""The pooled transport (``exchanges/netstream.py``: aiohttp over `SpareConnector`) against a real server on loopback:
+plain TCP and TLS, connection reuse, a connection the server closed while idle, timeouts, refused connections, and
+connections opened ahead of the requests (`preconnect`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
+import aiohttp
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -18,7 +19,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from tradedock.exchanges.netstream import PooledTransport
-from tradedock.exchanges.pool import LIMITS
 
 
 class Server:
@@ -73,15 +73,14 @@ async def server() -> AsyncIterator[Server]:
 
 
 def _transport(context: ssl.SSLContext | None = None) -> PooledTransport:
-    return PooledTransport(ssl_context=context or ssl.create_default_context(), http2=False, limits=LIMITS)
+    return PooledTransport(ssl_context=context or ssl.create_default_context(), limit=100, keepalive_s=30)
 
 
 async def _get(transport: PooledTransport, url: str, timeout_s: float = 5.0) -> int:
-    request = httpx.Request("GET", url, extensions={"timeout": httpx.Timeout(timeout_s).as_dict()})
-    response = await transport.handle_async_request(request)
-    await response.aread()
-    assert response.status_code == 200
-    number: int = response.json()["connection"]
+    timeout = aiohttp.ClientTimeout(total=None, sock_connect=5, sock_read=timeout_s)
+    answer = await transport.send("GET", url, headers={}, body=None, timeout=timeout)
+    assert answer.status_code == 200
+    number: int = answer.json()["connection"]
     return number
 
 
@@ -140,7 +139,7 @@ class TestPooledTransport:
         server_side, _ = _certificate(tmp_path)
         port = await server.start(server_side)
         transport = _transport(ssl.create_default_context())
-        with pytest.raises(httpx.ConnectError):
+        with pytest.raises(aiohttp.ClientConnectorCertificateError):
             await _get(transport, f"https://127.0.0.1:{port}/")
         await transport.aclose()
 
@@ -148,7 +147,7 @@ class TestPooledTransport:
         port = await server.start()
         server.silent = True
         transport = _transport()
-        with pytest.raises(httpx.ReadTimeout):
+        with pytest.raises(TimeoutError):
             await _get(transport, f"http://127.0.0.1:{port}/", timeout_s=0.2)
         await transport.aclose()
 
@@ -172,12 +171,24 @@ class TestPooledTransport:
         assert sorted(numbers) == [1, 2] and server.connections == 2
         await transport.aclose()
 
-    async def test_over_http2_one_connection_is_enough(self, server: Server, tmp_path: Path) -> None:
-        server_side, client_side = _certificate(tmp_path)
-        port = await server.start(server_side)
-        transport = PooledTransport(ssl_context=client_side, http2=True, limits=LIMITS)
-        assert transport.preconnect(f"https://127.0.0.1:{port}", 7) == 1
-        assert await _get(transport, f"https://127.0.0.1:{port}/") == 1  # the server offers HTTP/1.1 only: fine
+    async def test_requests_wait_for_spares_still_opening_instead_of_dialling(self, server: Server) -> None:
+        port = await server.start()
+        transport = _transport()
+        assert transport.preconnect(f"http://127.0.0.1:{port}", 4) == 4
+        numbers = await asyncio.gather(*(_get(transport, f"http://127.0.0.1:{port}/") for _ in range(4)))
+        assert sorted(numbers) == [1, 2, 3, 4] and server.connections == 4
+        await transport.aclose()
+
+    async def test_connections_stay_pooled_across_requests_and_count_for_preconnect(self, server: Server) -> None:
+        port = await server.start()
+        transport = _transport()
+        numbers = await asyncio.gather(*(_get(transport, f"http://127.0.0.1:{port}/") for _ in range(3)))
+        assert sorted(numbers) == [1, 2, 3]
+        assert transport.preconnect(f"http://127.0.0.1:{port}", 5) == 2  # three already open, idle in the pool
+        await asyncio.sleep(0.1)
+        assert server.connections == 5
+        numbers = await asyncio.gather(*(_get(transport, f"http://127.0.0.1:{port}/") for _ in range(5)))
+        assert sorted(numbers) == [1, 2, 3, 4, 5] and server.connections == 5
         await transport.aclose()
 
     async def test_a_spare_the_server_closed_is_not_used(self, server: Server) -> None:
@@ -198,6 +209,6 @@ class TestPooledTransport:
         probe.close()
         await probe.wait_closed()
         transport = _transport()
-        with pytest.raises(httpx.ConnectError):
+        with pytest.raises(aiohttp.ClientConnectorError):
             await _get(transport, f"http://127.0.0.1:{port}/")
         await transport.aclose()

@@ -14,6 +14,7 @@ those with its `errors.py` table after `ExchangeHttp.request` returns a parsed b
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 from collections.abc import Callable, Mapping
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import aiohttp
 import httpx
 
 from tradedock.errors import (
@@ -32,6 +34,7 @@ from tradedock.errors import (
 )
 from tradedock.exchanges.base import HttpOptions
 from tradedock.exchanges.budgets import RateBook
+from tradedock.exchanges.netstream import Answer, PooledTransport
 from tradedock.exchanges.pool import loop_pool, origin, transport_for
 
 log = logging.getLogger("tradedock.http")
@@ -39,7 +42,7 @@ log = logging.getLogger("tradedock.http")
 _RETRY_STATUSES = frozenset({502, 503, 504})
 
 
-def _looks_like_html(response: httpx.Response) -> bool:
+def _looks_like_html(response: Reply) -> bool:
     ctype = response.headers.get("content-type", "")
     if "html" in ctype:
         return True
@@ -47,7 +50,7 @@ def _looks_like_html(response: httpx.Response) -> bool:
     return head.startswith((b"<!doctype", b"<html"))
 
 
-def _retry_after(response: httpx.Response) -> float | None:
+def _retry_after(response: Reply) -> float | None:
     value = response.headers.get("retry-after")
     if value is None:
         return None
@@ -60,7 +63,7 @@ def _retry_after(response: httpx.Response) -> float | None:
 def silence_transport_loggers() -> None:
     """httpx and httpcore log full request URLs at INFO, which for signed GETs include the signature and
     account addresses; only our own redacted ``tradedock.http`` lines may describe requests."""
-    for name in ("httpx", "httpcore"):
+    for name in ("httpx", "httpcore", "aiohttp"):
         logger = logging.getLogger(name)
         if logger.getEffectiveLevel() < logging.WARNING:
             logger.setLevel(logging.WARNING)
@@ -76,11 +79,16 @@ class Signed:
     body: str | None = None
 
 
+#: An answer as `ExchangeHttp.request` returns it: `netstream.Answer` over the pooled connections, an
+#: ``httpx.Response`` over the test seam; both have ``status_code``, ``headers.get()``, ``content`` and ``json()``.
+Reply = httpx.Response | Answer
+
 #: Builds the signature of one attempt. Called after the rate budget granted the request (and again before a
 #: resend), so the timestamp or nonce is taken when the request actually leaves.
 Signer = Callable[[], Signed]
 
-#: What every request carries (what ``httpx.AsyncClient`` used to add): exchanges' CDNs see the same requests.
+#: What every request carries (what ``httpx.AsyncClient`` used to add, kept when the transport became aiohttp):
+#: exchanges' CDNs see the same requests.
 _BASE_HEADERS = {
     "Accept": "*/*",
     "Accept-Encoding": "gzip, deflate",
@@ -121,6 +129,13 @@ class ExchangeHttp:
             "timeout": httpx.Timeout(self.options.timeout_s, connect=self.options.connect_timeout_s).as_dict()
         }
         self._headers = _headers(tuple(self.options.extra_headers.items()))
+        self._plain_headers = {**_BASE_HEADERS, **self.options.extra_headers}
+        self._timeout = aiohttp.ClientTimeout(
+            total=None,
+            connect=self.options.timeout_s,  # waiting for a free connection and opening one
+            sock_connect=self.options.connect_timeout_s,  # opening one: TCP and TLS
+            sock_read=self.options.timeout_s,  # between two reads of the answer
+        )
 
     @property
     def base_url(self) -> str:
@@ -139,7 +154,7 @@ class ExchangeHttp:
         headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
         sign: Signer | None = None,
-    ) -> tuple[httpx.Response, Any]:
+    ) -> tuple[Reply, Any]:
         """Send one request; return the response and its parsed JSON body.
 
         ``params`` is a query string sent exactly as given (what was signed) or a mapping httpx encodes. ``sign``
@@ -162,21 +177,19 @@ class ExchangeHttp:
         attempt, waited_for_limit = 0, False
         while True:
             last = attempt >= attempts - 1
-            outgoing = self._build(method, path, params, content, headers, sign() if sign is not None else None)
+            signed = sign() if sign is not None else None
             try:
-                response = await transport.handle_async_request(outgoing)
-                response.request = outgoing
-                try:
-                    await response.aread()
-                finally:
-                    await response.aclose()
-            except httpx.TimeoutException:
+                if isinstance(transport, PooledTransport):
+                    response: Reply = await self._send(transport, method, path, params, content, headers, signed)
+                else:
+                    response = await self._send_seam(transport, method, path, params, content, headers, signed)
+            except (TimeoutError, httpx.TimeoutException):
                 log.info("%s %s %s: timeout", self.exchange, method, path)
                 raise ExchangeTimeoutError(
                     f"{self.exchange} did not answer within {self.options.timeout_s:g} s",
                     exchange=self.exchange,
                 ) from None
-            except httpx.TransportError as exc:
+            except (aiohttp.ClientError, httpx.TransportError) as exc:
                 log.info("%s %s %s: transport error %s", self.exchange, method, path, type(exc).__name__)
                 if not last:
                     attempt += 1
@@ -202,6 +215,51 @@ class ExchangeHttp:
                     continue
             return response, self._parse(response)
 
+    async def _send(
+        self,
+        transport: PooledTransport,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | str | None,
+        content: str | bytes | None,
+        headers: Mapping[str, str] | None,
+        signed: Signed | None,
+    ) -> Answer:
+        """One attempt over the process's pooled connections: the query string goes on the URL byte for byte (a
+        mapping is encoded as httpx encodes params); the headers are the shared defaults plus the caller's and the
+        signature's."""
+        query = signed.query if signed is not None and signed.query is not None else params
+        if signed is not None and signed.body is not None:
+            content = signed.body
+        url = self._base + path
+        if query:
+            url = f"{url}?{query if isinstance(query, str) else httpx.QueryParams(query)}"
+        merged = self._plain_headers
+        extra = signed.headers if signed is not None else None
+        if headers or extra:
+            merged = {**merged, **(headers or {}), **(extra or {})}
+        return await transport.send(method, url, headers=merged, body=content, timeout=self._timeout)
+
+    async def _send_seam(
+        self,
+        transport: httpx.AsyncBaseTransport,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | str | None,
+        content: str | bytes | None,
+        headers: Mapping[str, str] | None,
+        signed: Signed | None,
+    ) -> httpx.Response:
+        """One attempt over the test seam (`HttpOptions.transport`, an httpx transport), built the same way."""
+        outgoing = self._build(method, path, params, content, headers, signed)
+        response = await transport.handle_async_request(outgoing)
+        response.request = outgoing
+        try:
+            await response.aread()
+        finally:
+            await response.aclose()
+        return response
+
     def _build(
         self,
         method: str,
@@ -211,8 +269,8 @@ class ExchangeHttp:
         headers: Mapping[str, str] | None,
         signed: Signed | None,
     ) -> httpx.Request:
-        """One attempt's request: a query string goes on the URL byte for byte (httpx would re-encode it as
-        params); the headers are the shared defaults plus the caller's and the signature's."""
+        """One attempt's ``httpx.Request`` for the test seam: a query string goes on the URL byte for byte (httpx
+        would re-encode it as params); the headers are the shared defaults plus the caller's and the signature's."""
         query = signed.query if signed is not None and signed.query is not None else params
         if signed is not None and signed.body is not None:
             content = signed.body
@@ -253,7 +311,7 @@ class ExchangeHttp:
         # Full jitter, capped: https://aws.amazon.com/builders-library/timeouts-retries-and-backoff-with-jitter/
         await asyncio.sleep(random.uniform(0, min(1.0, 0.1 * 2**attempt)))
 
-    def _parse(self, response: httpx.Response) -> Any:
+    def _parse(self, response: Reply) -> Any:
         status = response.status_code
         if status == 429 or status == 418:
             raise RateLimitedError(
@@ -276,7 +334,7 @@ class ExchangeHttp:
                 code=str(status),
             )
         try:
-            return response.json()
+            return json.loads(response.content)
         except ValueError:
             if status >= 500:
                 raise ExchangeUnavailableError(

@@ -1,24 +1,20 @@
-"""Process-wide connection pools: one long-lived httpx transport (httpcore connection pool) per exchange origin,
-one SSL context, and the rate budgets, shared by every adapter in the process.
+"""Process-wide connection pools: one long-lived pooled transport (an aiohttp session, ``netstream.py``) per
+exchange origin, one SSL context, and the rate budgets, shared by every adapter in the process.
 
-What belongs here: building and caching the pooled transports (keep-alive, HTTP/2 over TLS when ``h2`` is
-installed and the exchange offers it, sockets from ``netstream.py``), the one SSL context (loading the CA bundle
-costs tens of milliseconds of CPU, so it is built once), and `aclose_clients()` for shutdown. What does not: sending
-requests or mapping their outcome (``http.py``), or the limits themselves (``budgets.py``).
+What belongs here: building and caching the pooled transports (keep-alive HTTP/1.1), the one SSL context (loading
+the CA bundle costs tens of milliseconds of CPU, so it is built once), `preconnect` and `aclose_clients()` for
+shutdown. What does not: sending requests or mapping their outcome (``http.py``), or the limits themselves
+(``budgets.py``).
 
-``http.py`` hands its ``httpx.Request`` straight to the transport: an ``httpx.AsyncClient`` would only add cookie,
-redirect, auth and default-header handling that exchange calls never use, at a CPU cost on every request.
-
-httpx clients and aiolimiter limiters belong to the event loop they were first used on, so the pools are kept per
+aiohttp sessions and aiolimiter limiters belong to the event loop they were first used on, so the pools are kept per
 running loop; a server or a CLI command has one loop, so in practice one pool per process. A connection opened by
-one verification is reused by the next, and concurrent requests over HTTP/2 share one connection (one handshake).
+one verification is reused by the next.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
-import importlib.util
 import ssl
 import weakref
 from dataclasses import dataclass, field
@@ -31,18 +27,17 @@ from tradedock.exchanges.netstream import PooledTransport
 #: Idle kept-alive connections are closed after this long (exchanges' front ends keep them about a minute; closing
 #: ours first avoids sending on a connection the server is closing).
 KEEPALIVE_EXPIRY_S = 30.0
-LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=32, keepalive_expiry=KEEPALIVE_EXPIRY_S)
+#: Connections per exchange origin at most (in use or idle); a request beyond waits for one to free.
+MAX_CONNECTIONS = 100
 
 
 @functools.cache
 def ssl_context() -> ssl.SSLContext:
-    """The one TLS context of the process (system/certifi CA bundle as httpx chooses it), built on first use."""
-    return httpx.create_ssl_context()
-
-
-@functools.cache
-def http2_available() -> bool:
-    return importlib.util.find_spec("h2") is not None
+    """The one TLS context of the process (the certifi CA bundle, as httpx chooses it), built on first use; it
+    offers HTTP/1.1 only (ALPN), the protocol the pooled transports speak."""
+    context = httpx.create_ssl_context()
+    context.set_alpn_protocols(["http/1.1"])
+    return context
 
 
 @dataclass
@@ -73,7 +68,9 @@ def origin(url: str) -> str:
     return f"{parsed.scheme}://{parsed.host}{port}"
 
 
-def transport_for(host: str, seam: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncBaseTransport:
+def transport_for(
+    host: str, seam: httpx.AsyncBaseTransport | None = None
+) -> PooledTransport | httpx.AsyncBaseTransport:
     """The pooled transport for ``host`` (an `origin`); ``seam`` (`HttpOptions.transport`, the test seam, e.g. an
     ``httpx.ASGITransport``) is used as given and stays its owner's to close."""
     return seam if seam is not None else _pooled(host)
@@ -83,19 +80,15 @@ def _pooled(host: str) -> PooledTransport:
     pool = loop_pool()
     transport = pool.transports.get(host)
     if transport is None:
-        transport = PooledTransport(
-            ssl_context=ssl_context(),  # also for http://: httpx would otherwise build (and load) one per transport
-            http2=host.startswith("https://") and http2_available(),
-            limits=LIMITS,
-        )
+        transport = PooledTransport(ssl_context=ssl_context(), limit=MAX_CONNECTIONS, keepalive_s=KEEPALIVE_EXPIRY_S)
         pool.transports[host] = transport
     return transport
 
 
 def preconnect(url: str, count: int, *, timeout_s: float | None = None) -> int:
     """Start opening the connections requests to ``url``'s origin will need, in the background and in parallel
-    (one over TLS with HTTP/2, else up to ``count`` in all, counting those already open); see
-    `netstream.AsyncioBackend.preconnect`. Returns how many were started: none on a warm pool."""
+    (up to ``count`` in all, counting those already open); see `netstream.SpareConnector.preconnect`. Returns how
+    many were started: none on a warm pool."""
     host = origin(url)
     return _pooled(host).preconnect(host, count, timeout_s=timeout_s)
 

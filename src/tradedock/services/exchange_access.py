@@ -85,7 +85,7 @@ class ExchangeAccess:
 
     def preconnect(self, exchange: ExchangeId, environment: Environment) -> None:
         """Start opening, in parallel and in the background, the connections a verification's first round will
-        use (`FIRST_ROUND_CONNECTIONS` over HTTP/1.1, one over HTTP/2), so their handshakes overlap the local work
+        use (`FIRST_ROUND_CONNECTIONS`, HTTP/1.1), so their handshakes overlap the local work
         before the requests (a cold process imports the adapter meanwhile) instead of delaying them. Nothing on a
         warm pool or with a test transport; a bad environment is left for the adapter to report."""
         if exchange in self.transports:

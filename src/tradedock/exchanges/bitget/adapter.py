@@ -17,8 +17,6 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-import httpx
-
 from tradedock.clock import Clock, SystemClock
 from tradedock.domain import (
     AccountInfo,
@@ -46,7 +44,7 @@ from tradedock.exchanges.bitget.endpoints import PRODUCT_TYPES, Endpoint
 from tradedock.exchanges.bitget.errors import ERROR_TABLE, SUCCESS_CODE, account_mode_hint
 from tradedock.exchanges.bitget.signing import encode_query, public_headers, signed_headers
 from tradedock.exchanges.bitget.spec import SPEC
-from tradedock.exchanges.http import ExchangeHttp, Signed
+from tradedock.exchanges.http import ExchangeHttp, Reply, Signed
 
 T = TypeVar("T")
 
@@ -258,7 +256,7 @@ class BitgetAdapter:
         response, body = await self._http.request(endpoint.method, endpoint.path, params=query or None, sign=sign)
         return self._unwrap(response, body)
 
-    def _unwrap(self, response: httpx.Response, body: object) -> Any:
+    def _unwrap(self, response: Reply, body: object) -> Any:
         status = response.status_code
         if isinstance(body, Mapping) and "code" in body:
             code = str(body["code"])
