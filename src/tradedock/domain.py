@@ -408,10 +408,23 @@ def decimal_text(value: Decimal) -> str:
     return format(value, "f")
 
 
+#: Values `to_jsonable` returns as they are, by exact type (subclasses such as str enums take the full path).
+_JSON_SCALARS = frozenset({type(None), bool, int, float, str})
+
+
 def to_jsonable(value: Any) -> Any:
     """The one JSON conversion: Decimal → plain text, datetime/date → ISO 8601, enums → value, sets → sorted
     lists, tuples → lists, dataclasses → dicts, mappings recursively; `Credentials` → its redacted repr (a
     secret is never serialised, even by accident); anything else → ``str``."""
+    # Exact built-in types first (most of evidence and facts; a batch record converts thousands of values):
+    # plain dicts and lists skip the ABC checks below, with the same result.
+    kind = type(value)
+    if kind in _JSON_SCALARS:
+        return value
+    if kind is dict:
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if kind is list:
+        return [to_jsonable(v) for v in value]
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, Credentials):

@@ -71,7 +71,7 @@ class VerificationRunRepository:
         )
         rows: list[CheckResult] = []
         for position, result in enumerate(results):
-            evidence = jsonable(dict(result.evidence))
+            evidence = jsonable(result.evidence)  # a new dict of JSON values
             refuse_secret_keys(evidence, f"evidence of {result.check_id}")
             rows.append(
                 CheckResult(
@@ -109,7 +109,7 @@ class VerificationRunRepository:
                 }
             )
             for position, result in enumerate(run.results):
-                evidence = jsonable(dict(result.evidence))
+                evidence = jsonable(result.evidence)  # a new dict of JSON values
                 refuse_secret_keys(evidence, f"evidence of {result.check_id}")
                 result_rows.append(
                     {
