@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-HEAVY = ("eth_account", "py_ecc", "eth_utils", "sqlalchemy", "httpx", "tradedock_sim")
+HEAVY = ("eth_account", "py_ecc", "eth_utils", "coincurve", "sqlalchemy", "httpx", "tradedock_sim")
 
 _PRELUDE = """
 import json, sys
@@ -84,7 +84,7 @@ print(sorted(m for m in sys.modules if m.startswith("tradedock.exchanges.") and 
 
 
 def test_an_aster_verification_path_never_loads_eth_account(tmp_path: Path) -> None:
-    """Signing and the local key check use eth-keys; eth-account (with py_ecc) is for tests and vectors only."""
+    """Signing and the local key check use coincurve; eth-account (with py_ecc) is for tests and vectors only."""
     code = """
 from tradedock.domain import Environment
 from tradedock.exchanges.aster.signing import sign_request
@@ -94,5 +94,5 @@ adapter = EXCHANGES[spec.id].create_adapter(spec.credentials({"api_wallet": "0x"
 sign_request([], user=None, signer="0x" + "ab" * 20, nonce=1, private_key="0x" + "12" * 32, chain_id=1666)
 """
     loaded = loaded_after(code, tmp_path)
-    assert "eth_utils" in loaded and "httpx" in loaded  # positive control: the adapter did load
+    assert "coincurve" in loaded and "httpx" in loaded  # positive control: the adapter did load and signed
     assert "eth_account" not in loaded and "py_ecc" not in loaded

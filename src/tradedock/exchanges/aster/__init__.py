@@ -1,12 +1,12 @@
 """Aster DEX, V3 API wallet (EIP-712) authentication: `SPEC` and `create_adapter`, what the registry needs.
 
 This module only imports the spec (data). `create_adapter` imports ``adapter.py`` — the HTTP client, the
-signer and eth-keys — the first time it is called, so listing exchanges, rendering a guide or `tradedock --help`
+signer and coincurve — the first time it is called, so listing exchanges, rendering a guide or `tradedock --help`
 never pays for it.
 
 Files: ``spec.py`` (`SPEC`: fields, URLs, capabilities, paste shapes), ``wallets.py`` (the local inspector),
 ``profile.py`` (requirements, wallets, menu names), ``guide.py`` (the key-setup guide), ``endpoints.py``,
-``errors.py`` (code table), ``signing.py`` (EIP-712 digest, signed with eth-keys), ``adapter.py``
+``errors.py`` (code table), ``signing.py`` (EIP-712 digest, signed with coincurve), ``adapter.py``
 (`AsterAdapter` and the real factory). Facts: /work/shared/reference/exchanges/aster.md.
 """
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote_plus
 
-from eth_keys.datatypes import PrivateKey
-from eth_utils.crypto import keccak
+from coincurve import PrivateKey
+from Crypto.Hash import keccak as _keccak
 
 from tradedock.clock import Clock
 from tradedock.errors import InvalidInputError
@@ -45,6 +45,12 @@ _TYPES: dict[str, list[dict[str, str]]] = {
 }
 
 Params = Mapping[str, object] | Iterable[tuple[str, object]]
+
+
+def keccak(data: bytes) -> bytes:
+    """Keccak-256 (Ethereum's, not SHA3-256) through pycryptodome directly: eth-utils' wrapper over the same
+    code costs twice as much per hash (issue 19)."""
+    return _keccak.new(digest_bits=256, data=data).digest()
 
 
 def encode_value(value: object) -> str:
@@ -108,15 +114,13 @@ def _domain_separator(chain_id: int) -> bytes:
     """``hashStruct(domain)`` for ``chain_id``: the type hash, then each field encoded as 32 bytes (strings as their
     keccak, the chain id big-endian, the address left-padded), computed once per chain. Checked against the
     documented digests in tests/vectors/aster.json."""
-    return bytes(
-        keccak(
-            _DOMAIN_TYPE_HASH
-            + keccak(DOMAIN_NAME.encode())
-            + keccak(DOMAIN_VERSION.encode())
-            + chain_id.to_bytes(32, "big")
-            + bytes(12)
-            + bytes.fromhex(ZERO_ADDRESS.removeprefix("0x"))
-        )
+    return keccak(
+        _DOMAIN_TYPE_HASH
+        + keccak(DOMAIN_NAME.encode())
+        + keccak(DOMAIN_VERSION.encode())
+        + chain_id.to_bytes(32, "big")
+        + bytes(12)
+        + bytes.fromhex(ZERO_ADDRESS.removeprefix("0x"))
     )
 
 
@@ -125,12 +129,15 @@ def digest(msg: str, chain_id: int) -> bytes:
     ``keccak(0x19 0x01 ‖ domainSeparator ‖ keccak(typeHash ‖ keccak(msg)))``. Only ``msg`` changes per request,
     so the domain part is computed once per chain instead of re-encoding the whole typed data every time."""
     struct_hash = keccak(_MESSAGE_TYPE_HASH + keccak(msg.encode("utf-8")))
-    return bytes(keccak(b"\x19\x01" + _domain_separator(chain_id) + struct_hash))
+    return keccak(b"\x19\x01" + _domain_separator(chain_id) + struct_hash)
 
 
 class KeySigner:
     """An API wallet's private key, parsed once (per adapter: deriving the key object costs more than a
-    signature), signing Aster messages. Holds the key only as long as its owner does; never cached globally."""
+    signature), signing Aster messages. Holds the key only as long as its owner does; never cached globally.
+
+    A coincurve (libsecp256k1) key used directly: eth-keys' coincurve backend, which eth-account uses, makes the
+    same RFC 6979 signature but re-parses the key (a public-key derivation) on every signature (issue 19)."""
 
     __slots__ = ("_key",)
 
@@ -150,8 +157,8 @@ class KeySigner:
     def sign(self, msg: str, chain_id: int) -> str:
         """The signature as sent: ``0x`` + 130 lowercase hex chars, ``r‖s‖v`` with v = 27/28 (aster.md §1.5);
         deterministic (RFC 6979), as eth-account's."""
-        signature = self._key.sign_msg_hash(digest(msg, chain_id))
-        return SIGNATURE_PREFIX + signature.to_bytes()[:64].hex() + f"{signature.v + 27:02x}"
+        signature = self._key.sign_recoverable(digest(msg, chain_id), hasher=None)  # r‖s‖recovery id (0/1)
+        return SIGNATURE_PREFIX + signature[:64].hex() + f"{signature[64] + 27:02x}"
 
     def __repr__(self) -> str:
         return "KeySigner(<hidden>)"

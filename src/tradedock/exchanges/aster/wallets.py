@@ -8,7 +8,7 @@ An Aster V3 connection is three values (DESIGN.md): ``api_wallet`` (the API wall
 The key must derive to ``api_wallet``; the usual mistakes are pasting the main wallet's key, a key of another
 API wallet, a mistyped address, or the two addresses in swapped fields (aster.md §9.1).
 
-eth-account and eth-utils are imported inside the functions that need them (about 1 s together), so importing the
+coincurve, pycryptodome and eth-utils are imported inside the functions that need them, so importing the
 spec — listing exchanges, rendering a guide, `tradedock --help` — never loads them.
 """
 
@@ -60,13 +60,17 @@ def derive_address(private_key: str) -> str | None:
     """The checksummed address of a private key, or None when it is not a usable secp256k1 key."""
     if _PRIVATE_KEY.fullmatch(private_key) is None:
         return None
-    from eth_keys.datatypes import PrivateKey  # not eth-account: importing it costs a second of start-up
+    # Not eth-account (a second of start-up) nor eth-keys (a second public-key derivation inside): libsecp256k1's
+    # public key, keccak of its 64 bytes, the last 20 bytes (Ethereum yellow paper, appendix F; issue 19).
+    from coincurve import PublicKey
+    from Crypto.Hash import keccak
 
     try:
         raw = bytes.fromhex(private_key.removeprefix("0x").removeprefix("0X"))
-        return str(PrivateKey(raw).public_key.to_checksum_address())
+        public = PublicKey.from_secret(raw).format(compressed=False)[1:]
     except Exception:  # zero or ≥ curve order; never echo the key
         return None
+    return checksum("0x" + keccak.new(digest_bits=256, data=public).digest()[-20:].hex())
 
 
 def short(address: str) -> str:
