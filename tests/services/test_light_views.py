@@ -55,13 +55,12 @@ MONEY = [None, Decimal(0), Decimal("0.00"), Decimal("1E+2"), Decimal("-5.5"), De
 
 def variants() -> list[ConnectionRecord]:
     rows = [BASE]
-    rows += [replace(BASE, status=status.value) for status in ConnectionStatus]
-    rows += [replace(BASE, key_expires_at=when, last_checked_at=when) for when in WHEN]
-    rows += [replace(BASE, created_at=when) for when in WHEN if when is not None]
-    rows += [replace(BASE, last_balance_usd=amount) for amount in MONEY]
+    rows += [BASE._replace(status=status.value) for status in ConnectionStatus]
+    rows += [BASE._replace(key_expires_at=when, last_checked_at=when) for when in WHEN]
+    rows += [BASE._replace(created_at=when) for when in WHEN if when is not None]
+    rows += [BASE._replace(last_balance_usd=amount) for amount in MONEY]
     rows.append(
-        replace(
-            BASE,
+        BASE._replace(
             exchange="bitget",
             label="",
             contract_type=None,
@@ -124,7 +123,7 @@ def test_a_detail_with_its_report_is_what_the_view_gives(status: str) -> None:
 
 
 def test_an_unknown_status_fails_as_the_view_does() -> None:
-    row = replace(BASE, status="sleeping")
+    row = BASE._replace(status="sleeping")
     with pytest.raises(ValueError, match="sleeping"):
         ConnectionView.from_row(row)
     with pytest.raises(ValueError, match="sleeping"):

@@ -18,19 +18,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote
 
-from tradedock.db.direct import POSTGRES_PREFIX, SQLITE_BUSY_TIMEOUT_S, SQLITE_PREFIX, CheckRecord
+from tradedock.db.direct import (
+    POSTGRES_PREFIX,
+    SQLITE_BUSY_TIMEOUT_S,
+    SQLITE_PREFIX,
+    CheckRecord,
+    ConnectionRecord,
+    json_column,
+    required_at,
+)
 from tradedock.db.values import exact_decimal, utc_datetime
 
 T = TypeVar("T")
@@ -40,30 +46,8 @@ T = TypeVar("T")
 THREADS = 3
 
 
-class ConnectionRow(NamedTuple):
-    """A ``connections`` row: the columns `services.views.ConnectionView` shows (`views.StoredConnection`), as
-    `db.direct.ConnectionRecord` has them. A named tuple: a page builds 50, and a frozen dataclass costs more to
-    build."""
-
-    id: str
-    exchange: str
-    environment: str
-    label: str
-    scope: str
-    contract_type: str | None
-    status: str
-    masked_key: str
-    key_fingerprint: str
-    account_uid: str | None
-    account_mode: str | None
-    position_mode: str | None
-    margin_mode: str | None
-    position_mode_choice: str | None
-    margin_mode_choice: str | None
-    key_expires_at: datetime | None
-    last_checked_at: datetime | None
-    last_balance_usd: Decimal | None
-    created_at: datetime
+#: A ``connections`` row as the page and the detail read it (the same record as `db.direct`'s light reads).
+ConnectionRow = ConnectionRecord
 
 
 _COLUMNS = ConnectionRow._fields
@@ -132,24 +116,12 @@ class RunRow:
     results: tuple[CheckRecord, ...]
 
 
-def _at(value: Any) -> datetime:
-    when = utc_datetime(value)
-    if when is None:
-        raise ValueError("a NOT NULL timestamp read back as NULL")
-    return when
-
-
-def _json(value: Any) -> Any:
-    """JSON columns: text on SQLite, already decoded (JSONB) on PostgreSQL."""
-    return json.loads(value) if isinstance(value, str | bytes) else value
-
-
 def _connection(row: tuple[Any, ...] | list[Any]) -> ConnectionRow:
     values = list(row[:_N])
     values[_KEY_EXPIRES] = utc_datetime(values[_KEY_EXPIRES])
     values[_LAST_CHECKED] = utc_datetime(values[_LAST_CHECKED])
     values[_BALANCE] = exact_decimal(values[_BALANCE])
-    values[_CREATED] = _at(values[_CREATED])
+    values[_CREATED] = required_at(values[_CREATED])
     return ConnectionRow._make(values)
 
 
@@ -257,7 +229,12 @@ class HotReads:
             return None
         session_id, expires_at, last_seen_at, user_id, email, is_operator = rows[0]
         return SessionRow(
-            str(session_id), _at(expires_at), _at(last_seen_at), str(user_id), str(email), bool(is_operator)
+            str(session_id),
+            required_at(expires_at),
+            required_at(last_seen_at),
+            str(user_id),
+            str(email),
+            bool(is_operator),
         )
 
     def page(self, owner_id: str, limit: int, offset: int) -> list[ConnectionRow]:
@@ -278,15 +255,15 @@ class HotReads:
                 id=str(run_id),
                 status=str(status),
                 trigger=str(trigger),
-                started_at=_at(started_at),
+                started_at=required_at(started_at),
                 duration_ms=int(duration_ms),
                 results=tuple(
                     CheckRecord(
                         str(row[_N + 5]),
                         str(row[_N + 6]),
                         str(row[_N + 7]),
-                        list(_json(row[_N + 8])),
-                        dict(_json(row[_N + 9])),
+                        list(json_column(row[_N + 8])),
+                        dict(json_column(row[_N + 9])),
                     )
                     for row in rows
                     if row[_N + 5] is not None
