@@ -37,7 +37,6 @@ from tradedock.errors import (
     TimestampRejectedError,
     TradeDockError,
 )
-from tradedock.exchanges.registry import get_spec
 from tradedock.services import records
 from tradedock.services.connect_input import (
     ConnectRequest,
@@ -58,6 +57,7 @@ from tradedock.services.phases import (
     kept_changing,
     load_row,
     not_checked,
+    open_credentials,
     outcome_of,
     removed_meanwhile,
 )
@@ -73,7 +73,6 @@ from tradedock.services.views import (
 )
 from tradedock.services.webhooks import EventView
 from tradedock.vault import SealContext
-from tradedock.vault.integrity import secrets_missing
 from tradedock.verification import CHECK_IDS, Report
 
 __all__ = [
@@ -284,7 +283,7 @@ class ConnectionService:
     ) -> Outcome:
         owner_id = await self._owner_id_now()
         for _attempt in range(RECORD_ATTEMPTS):
-            credentials = self._decrypt(owner_id, loaded)
+            credentials = open_credentials(self.ctx.vault, owner_id, loaded)
             report = await run_verification(
                 self.ctx.access, self.ctx.settings, credentials, loaded.target, on_check=on_check
             )
@@ -458,7 +457,7 @@ class ConnectionService:
     async def balances(self, connection_id: str) -> BalancesView:
         loaded = await self._load(connection_id)
         owner_id = await self._owner_id_now()
-        credentials = self._decrypt(owner_id, loaded)
+        credentials = open_credentials(self.ctx.vault, owner_id, loaded)
         target = loaded.target
         access = self.ctx.access
         flavor, _ = access.flavors(credentials.exchange, target.environment)
@@ -483,22 +482,8 @@ class ConnectionService:
         """Decrypted credentials and target of one connection, for a service making its own exchange call
         (e.g. `services.fixes`); loaded in a short read transaction, no session stays open."""
         loaded = await self._load(connection_id)
-        return self._decrypt(await self._owner_id_now(), loaded), loaded.target
+        return open_credentials(self.ctx.vault, await self._owner_id_now(), loaded), loaded.target
 
     async def audit(self, connection_id: str, action: str, detail: dict[str, Any]) -> None:
         """Append an audit record for the owner's connection (its own short transaction)."""
         await self._audit(connection_id, action, detail)
-
-    def _decrypt(self, owner_id: str, loaded: Loaded) -> Credentials:
-        """Open a connection's credentials for the length of one call (only services do this)."""
-        if loaded.sealed is None:  # the wrapped data key row is gone: damage, not a verdict on the key
-            raise secrets_missing(loaded.connection_id)
-        spec = get_spec(loaded.exchange.value)
-        fields = self.ctx.vault.open_connection(
-            loaded.sealed,
-            SealContext(owner_id, loaded.connection_id, loaded.exchange.value),
-            required=spec.field_names,
-            public_field=spec.public_id_field,
-            fingerprint=loaded.fingerprint,
-        )
-        return spec.credentials(fields)

@@ -37,7 +37,6 @@ from tradedock.db.repositories.verification_runs import NewRun
 from tradedock.domain import (
     ConnectionStatus,
     ContractType,
-    Credentials,
     Environment,
     ExchangeId,
     MarginMode,
@@ -45,7 +44,6 @@ from tradedock.domain import (
     Scope,
 )
 from tradedock.errors import TradeDockError
-from tradedock.exchanges.registry import get_spec
 from tradedock.services.context import AppContext
 from tradedock.services.monitor_rules import MonitorPolicy, expiry_level, next_after_failure, next_regular
 from tradedock.services.notifications import (
@@ -56,11 +54,9 @@ from tradedock.services.notifications import (
     emit,
     record_check_events,
 )
-from tradedock.services.phases import Loaded
+from tradedock.services.phases import Loaded, open_credentials
 from tradedock.services.records import report_facts
 from tradedock.services.verifying import Target, run_verification
-from tradedock.vault import SealContext
-from tradedock.vault.integrity import secrets_missing
 from tradedock.verification import Report
 
 _log = logging.getLogger(__name__)
@@ -139,25 +135,10 @@ async def load(ctx: AppContext, connection_ids: Sequence[str]) -> tuple[list[tup
 # --- verify ---------------------------------------------------------------------------------------------------
 
 
-def decrypt(ctx: AppContext, owner_id: str, loaded: Loaded) -> Credentials:
-    """Open one connection's credentials for the length of its verification."""
-    if loaded.sealed is None:  # the wrapped data key row is gone: damage, not a verdict on the key
-        raise secrets_missing(loaded.connection_id)
-    spec = get_spec(loaded.exchange.value)
-    fields = ctx.vault.open_connection(
-        loaded.sealed,
-        SealContext(owner_id, loaded.connection_id, loaded.exchange.value),
-        required=spec.field_names,
-        public_field=spec.public_id_field,
-        fingerprint=loaded.fingerprint,
-    )
-    return spec.credentials(fields)
-
-
 async def verify_one(ctx: AppContext, loaded: Loaded, owner_id: str) -> Item:
     """Phase 2 of one item (no session open); anything it raises becomes this item's `Unchecked`."""
     try:
-        credentials = decrypt(ctx, owner_id, loaded)
+        credentials = open_credentials(ctx.vault, owner_id, loaded)
         report = await run_verification(ctx.access, ctx.settings, credentials, loaded.target)
         return Verified(loaded, owner_id, report)
     except TradeDockError as error:

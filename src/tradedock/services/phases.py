@@ -1,7 +1,8 @@
 """The phases of connection work that talks to an exchange: what phase 1 loads, how a batch item that cannot
 be loaded becomes its own outcome, the views of a fresh report, and the errors of a lost race.
 
-What belongs here: small values and pure helpers `services.connections` uses between its short transactions.
+What belongs here: small values and pure helpers `services.connections` and the monitor's batches use between
+their short transactions (`open_credentials`: phase 2's decryption).
 What does not: the transactions themselves or the rules of a connection's life (`services.connections`).
 """
 
@@ -11,11 +12,14 @@ from dataclasses import dataclass
 
 from tradedock.db.models import Connection
 from tradedock.db.repositories import StoredSecrets
-from tradedock.domain import ExchangeId
+from tradedock.domain import Credentials, ExchangeId
 from tradedock.errors import ConflictError, InvalidInputError, NotFoundError, TradeDockError
+from tradedock.exchanges.registry import get_spec
 from tradedock.services import records
 from tradedock.services.verifying import Target
 from tradedock.services.views import FixOfferView, NotChecked, Outcome
+from tradedock.vault import SealContext, Vault
+from tradedock.vault.integrity import secrets_missing
 from tradedock.verification import Report
 
 
@@ -65,6 +69,22 @@ def load_row(row: Connection, sealed: StoredSecrets | None) -> Loaded | NotCheck
             reason=f"the stored connection cannot be read: {error}",
             fix="Remove the connection and connect the key again.",
         )
+
+
+def open_credentials(vault: Vault, owner_id: str, loaded: Loaded) -> Credentials:
+    """Open one loaded connection's credentials for the length of one call or verification (only services do
+    this); its sealed set is checked whole against the stored fingerprint."""
+    if loaded.sealed is None:  # the wrapped data key row is gone: damage, not a verdict on the key
+        raise secrets_missing(loaded.connection_id)
+    spec = get_spec(loaded.exchange.value)
+    fields = vault.open_connection(
+        loaded.sealed,
+        SealContext(owner_id, loaded.connection_id, loaded.exchange.value),
+        required=spec.field_names,
+        public_field=spec.public_id_field,
+        fingerprint=loaded.fingerprint,
+    )
+    return spec.credentials(fields)
 
 
 def removed_meanwhile(connection_id: str) -> NotFoundError:
