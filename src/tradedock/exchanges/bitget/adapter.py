@@ -235,9 +235,17 @@ class BitgetAdapter:
     async def _get(self, endpoint: Endpoint, params: Mapping[str, str] | None = None) -> Any:
         """One signed GET; returns the envelope's ``data`` or raises the domain error for its code."""
         query = encode_query(params or {})
+        # The query goes as a pre-encoded string: every value we send is unreserved ASCII, so it is sent as
+        # exactly the bytes that were signed (and the HTTP log shows only the path).
+        sign = self._signer(endpoint, query=query)
+        response, body = await self._http.request(endpoint.method, endpoint.path, params=query or None, sign=sign)
+        return self._unwrap(response, body)
+
+    def _signer(self, endpoint: Endpoint, *, query: str = "", body: str = "") -> Callable[[], Signed]:
+        """The request's signature, made per attempt after the rate budget's wait (the timestamp is when the
+        request leaves): a GET signs its query string, a POST its JSON body."""
 
         def sign() -> Signed:
-            # Per attempt, after the rate budget's wait: the timestamp is when the request leaves.
             return Signed(
                 headers=signed_headers(
                     api_key=self._api_key,
@@ -247,14 +255,12 @@ class BitgetAdapter:
                     method=endpoint.method,
                     request_path=endpoint.path,
                     query=query,
+                    body=body,
                     demo=self.demo,
                 )
             )
 
-        # The query goes as a pre-encoded string: every value we send is unreserved ASCII, so httpx sends
-        # exactly the bytes that were signed (and the HTTP log shows only the path).
-        response, body = await self._http.request(endpoint.method, endpoint.path, params=query or None, sign=sign)
-        return self._unwrap(response, body)
+        return sign
 
     def _unwrap(self, response: Reply, body: object) -> Any:
         status = response.status_code

@@ -26,8 +26,7 @@ from tradedock.exchanges.bitget import candles as bitget_candles
 from tradedock.exchanges.bitget import endpoints, parsing
 from tradedock.exchanges.bitget.adapter import EXCHANGE_NAME, BitgetAdapter
 from tradedock.exchanges.bitget.endpoints import PRODUCT_TYPES, Endpoint
-from tradedock.exchanges.bitget.signing import encode_query, public_headers, signed_headers
-from tradedock.exchanges.http import Signed
+from tradedock.exchanges.bitget.signing import encode_query, public_headers
 from tradedock.exchanges.orders import (
     InstrumentRules,
     OrderRequest,
@@ -267,22 +266,7 @@ class BitgetTrader(InstrumentRulesCache, BitgetAdapter):
         self._classic_only()
         body = json.dumps(dict(data), separators=(",", ":"))
 
-        def sign() -> Signed:
-            # After the rate budget's wait: the timestamp is when the request leaves.
-            return Signed(
-                headers=signed_headers(
-                    api_key=self._api_key,
-                    secret=self._secret,
-                    passphrase=self._passphrase,
-                    timestamp_ms=self._clock.now_ms() + self.time_offset_ms,
-                    method=endpoint.method,
-                    request_path=endpoint.path,
-                    body=body,
-                    demo=self.demo,
-                )
-            )
-
         response, answer = await self._http.request(
-            endpoint.method, endpoint.path, content=body, idempotent=False, sign=sign
+            endpoint.method, endpoint.path, content=body, idempotent=False, sign=self._signer(endpoint, body=body)
         )
         return self._unwrap(response, answer)
