@@ -19,7 +19,6 @@ import logging
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import aiohttp
@@ -97,12 +96,6 @@ _BASE_HEADERS = {
 }
 
 
-@lru_cache(maxsize=64)
-def _headers(extra: tuple[tuple[str, str], ...]) -> httpx.Headers:
-    """The headers every request of an `ExchangeHttp` starts from (built once per set of extra headers)."""
-    return httpx.Headers({**_BASE_HEADERS, **dict(extra)})
-
-
 class ExchangeHttp:
     """One adapter's view of an exchange host: its base URL, the account its per-UID budgets are charged to, and
     the exchange's `RateBook`. The connections underneath are the process's pooled transport for the host."""
@@ -128,8 +121,7 @@ class ExchangeHttp:
         self._extensions = {
             "timeout": httpx.Timeout(self.options.timeout_s, connect=self.options.connect_timeout_s).as_dict()
         }
-        self._headers = _headers(tuple(self.options.extra_headers.items()))
-        self._plain_headers = {**_BASE_HEADERS, **self.options.extra_headers}
+        self._headers = {**_BASE_HEADERS, **self.options.extra_headers}
         self._timeout = aiohttp.ClientTimeout(
             total=None,
             connect=self.options.timeout_s,  # waiting for a free connection and opening one
@@ -215,6 +207,29 @@ class ExchangeHttp:
                     continue
             return response, self._parse(response)
 
+    def _outgoing(
+        self,
+        path: str,
+        params: Mapping[str, Any] | str | None,
+        content: str | bytes | None,
+        headers: Mapping[str, str] | None,
+        signed: Signed | None,
+    ) -> tuple[str, str | bytes | None, Mapping[str, str]]:
+        """One attempt's URL, body and headers, whichever transport sends it: the query string goes on the URL byte
+        for byte (a mapping is encoded as httpx encodes params); the headers are the shared defaults plus the
+        caller's and the signature's."""
+        query = signed.query if signed is not None and signed.query is not None else params
+        if signed is not None and signed.body is not None:
+            content = signed.body
+        url = self._base + path
+        if query:
+            url = f"{url}?{query if isinstance(query, str) else httpx.QueryParams(query)}"
+        merged = self._headers
+        extra = signed.headers if signed is not None else None
+        if headers or extra:
+            merged = {**merged, **(headers or {}), **(extra or {})}
+        return url, content, merged
+
     async def _send(
         self,
         transport: PooledTransport,
@@ -225,20 +240,9 @@ class ExchangeHttp:
         headers: Mapping[str, str] | None,
         signed: Signed | None,
     ) -> Answer:
-        """One attempt over the process's pooled connections: the query string goes on the URL byte for byte (a
-        mapping is encoded as httpx encodes params); the headers are the shared defaults plus the caller's and the
-        signature's."""
-        query = signed.query if signed is not None and signed.query is not None else params
-        if signed is not None and signed.body is not None:
-            content = signed.body
-        url = self._base + path
-        if query:
-            url = f"{url}?{query if isinstance(query, str) else httpx.QueryParams(query)}"
-        merged = self._plain_headers
-        extra = signed.headers if signed is not None else None
-        if headers or extra:
-            merged = {**merged, **(headers or {}), **(extra or {})}
-        return await transport.send(method, url, headers=merged, body=content, timeout=self._timeout)
+        """One attempt over the process's pooled connections."""
+        url, body, merged = self._outgoing(path, params, content, headers, signed)
+        return await transport.send(method, url, headers=merged, body=body, timeout=self._timeout)
 
     async def _send_seam(
         self,
@@ -251,7 +255,8 @@ class ExchangeHttp:
         signed: Signed | None,
     ) -> httpx.Response:
         """One attempt over the test seam (`HttpOptions.transport`, an httpx transport), built the same way."""
-        outgoing = self._build(method, path, params, content, headers, signed)
+        url, body, merged = self._outgoing(path, params, content, headers, signed)
+        outgoing = httpx.Request(method, url, content=body, headers=merged, extensions=self._extensions)
         response = await transport.handle_async_request(outgoing)
         response.request = outgoing
         try:
@@ -259,33 +264,6 @@ class ExchangeHttp:
         finally:
             await response.aclose()
         return response
-
-    def _build(
-        self,
-        method: str,
-        path: str,
-        params: Mapping[str, Any] | str | None,
-        content: str | bytes | None,
-        headers: Mapping[str, str] | None,
-        signed: Signed | None,
-    ) -> httpx.Request:
-        """One attempt's ``httpx.Request`` for the test seam: a query string goes on the URL byte for byte (httpx
-        would re-encode it as params); the headers are the shared defaults plus the caller's and the signature's."""
-        query = signed.query if signed is not None and signed.query is not None else params
-        if signed is not None and signed.body is not None:
-            content = signed.body
-        url = self._base + path
-        if isinstance(query, str):
-            url, query = (f"{url}?{query}" if query else url), None
-        merged = self._headers
-        extra = signed.headers if signed is not None else None
-        if headers or extra:
-            merged = httpx.Headers(merged)
-            if headers:
-                merged.update(headers)
-            if extra:
-                merged.update(extra)
-        return httpx.Request(method, url, params=query, content=content, headers=merged, extensions=self._extensions)
 
     async def _take_budget(self, path: str, wait_s: float) -> None:
         refused = await loop_pool().budgets.take(
