@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -102,7 +103,6 @@ class MetaRecord:
 
 #: The record's field names are the column names (constants: no user text is ever put in SQL here).
 _SELECT_CONNECTIONS = f"SELECT {', '.join(ConnectionRecord._fields)} FROM connections"  # noqa: S608
-_WHEN = ("key_expires_at", "last_checked_at")
 
 
 def required_at(value: Any) -> datetime:
@@ -118,13 +118,38 @@ def json_column(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str | bytes) else value
 
 
-def _connection(row: tuple[Any, ...]) -> ConnectionRecord:
-    values = dict(zip(ConnectionRecord._fields, row, strict=True))
-    for name in _WHEN:
-        values[name] = utc_datetime(values[name])
-    values["created_at"] = required_at(values["created_at"])
-    values["last_balance_usd"] = exact_decimal(values["last_balance_usd"])
-    return ConnectionRecord(**values)
+_N_CONNECTION = len(ConnectionRecord._fields)
+_KEY_EXPIRES, _LAST_CHECKED, _BALANCE, _CREATED = (
+    ConnectionRecord._fields.index(name)
+    for name in ("key_expires_at", "last_checked_at", "last_balance_usd", "created_at")
+)
+
+
+def connection_record(row: Sequence[Any]) -> ConnectionRecord:
+    """The first columns of ``row``, in `ConnectionRecord`'s order, read back as the ORM's column types read them."""
+    values = list(row[:_N_CONNECTION])
+    values[_KEY_EXPIRES] = utc_datetime(values[_KEY_EXPIRES])
+    values[_LAST_CHECKED] = utc_datetime(values[_LAST_CHECKED])
+    values[_BALANCE] = exact_decimal(values[_BALANCE])
+    values[_CREATED] = required_at(values[_CREATED])
+    return ConnectionRecord._make(values)
+
+
+def run_record(run: Sequence[Any], results: Iterable[Sequence[Any]]) -> RunRecord:
+    """A run's (id, status, trigger, started_at, duration_ms) and its results' (check_id, outcome, message, fix,
+    evidence), in order."""
+    run_id, status, trigger, started_at, duration_ms = run
+    return RunRecord(
+        id=str(run_id),
+        status=str(status),
+        trigger=str(trigger),
+        started_at=required_at(started_at),
+        duration_ms=int(duration_ms),
+        results=tuple(
+            CheckRecord(str(check_id), str(outcome), str(message), list(json_column(fix)), dict(json_column(evidence)))
+            for check_id, outcome, message, fix, evidence in results
+        ),
+    )
 
 
 class DirectReader:
@@ -202,12 +227,12 @@ class DirectReader:
     def connections(self, owner_id: str) -> list[ConnectionRecord]:
         """The owner's connections, oldest first (`ConnectionRepository.list_for_owner`)."""
         sql = _SELECT_CONNECTIONS + " WHERE owner_id = ? ORDER BY created_at, id"
-        return [_connection(row) for row in self._rows(sql, owner_id)]
+        return [connection_record(row) for row in self._rows(sql, owner_id)]
 
     def connection(self, owner_id: str, connection_id: str) -> ConnectionRecord | None:
         """The owner's connection with exactly this id (`ConnectionRepository.find`)."""
         rows = self._rows(_SELECT_CONNECTIONS + " WHERE id = ? AND owner_id = ?", connection_id, owner_id)
-        return _connection(rows[0]) if rows else None
+        return connection_record(rows[0]) if rows else None
 
     def latest_run(self, owner_id: str, connection_id: str) -> RunRecord | None:
         """The newest run of the owner's connection with its results (`VerificationRunRepository.latest`)."""
@@ -220,24 +245,11 @@ class DirectReader:
         )
         if not runs:
             return None
-        run_id, status, trigger, started_at, duration_ms = runs[0]
         results = self._rows(
             "SELECT check_id, outcome, message, fix, evidence FROM check_results WHERE run_id = ? ORDER BY position",
-            run_id,
+            runs[0][0],
         )
-        return RunRecord(
-            id=str(run_id),
-            status=str(status),
-            trigger=str(trigger),
-            started_at=required_at(started_at),
-            duration_ms=int(duration_ms),
-            results=tuple(
-                CheckRecord(
-                    str(check_id), str(outcome), str(message), list(json_column(fix)), dict(json_column(evidence))
-                )
-                for check_id, outcome, message, fix, evidence in results
-            ),
-        )
+        return run_record(runs[0], results)
 
     def events(self, owner_id: str, limit: int) -> list[EventRecord]:
         """The owner's newest events (`EventRepository.list_for_owner`, first page)."""

@@ -32,12 +32,13 @@ from tradedock.db.direct import (
     POSTGRES_PREFIX,
     SQLITE_BUSY_TIMEOUT_S,
     SQLITE_PREFIX,
-    CheckRecord,
     ConnectionRecord,
-    json_column,
+    RunRecord,
+    connection_record,
     required_at,
+    run_record,
 )
-from tradedock.db.values import exact_decimal, utc_datetime
+from tradedock.db.values import utc_datetime
 
 T = TypeVar("T")
 
@@ -53,9 +54,6 @@ ConnectionRow = ConnectionRecord
 _COLUMNS = ConnectionRow._fields
 _CONNECTION_COLUMNS = ", ".join(f"c.{name}" for name in _COLUMNS)
 _N = len(_COLUMNS)
-_KEY_EXPIRES, _LAST_CHECKED, _BALANCE, _CREATED = (
-    _COLUMNS.index(name) for name in ("key_expires_at", "last_checked_at", "last_balance_usd", "created_at")
-)
 
 # Constants only: no user text is ever put in this SQL (values are parameters).
 _TOKEN = (
@@ -104,25 +102,8 @@ class SessionRow:
     is_operator: bool
 
 
-@dataclass(frozen=True)
-class RunRow:
-    """The newest verification run of a connection with its results in order (`views.StoredRun`)."""
-
-    id: str
-    status: str
-    trigger: str
-    started_at: datetime
-    duration_ms: int
-    results: tuple[CheckRecord, ...]
-
-
-def _connection(row: tuple[Any, ...] | list[Any]) -> ConnectionRow:
-    values = list(row[:_N])
-    values[_KEY_EXPIRES] = utc_datetime(values[_KEY_EXPIRES])
-    values[_LAST_CHECKED] = utc_datetime(values[_LAST_CHECKED])
-    values[_BALANCE] = exact_decimal(values[_BALANCE])
-    values[_CREATED] = required_at(values[_CREATED])
-    return ConnectionRow._make(values)
+#: The newest verification run of a connection with its results in order (`views.StoredRun`).
+RunRow = RunRecord
 
 
 class HotReads:
@@ -239,7 +220,7 @@ class HotReads:
 
     def page(self, owner_id: str, limit: int, offset: int) -> list[ConnectionRow]:
         """The owner's connections, oldest first, ``limit`` from ``offset`` (`ConnectionRepository.list_for_owner`)."""
-        return [_connection(row) for row in self._rows(_PAGE, owner_id, limit, offset)]
+        return [connection_record(row) for row in self._rows(_PAGE, owner_id, limit, offset)]
 
     def detail(self, owner_id: str, connection_id: str) -> tuple[ConnectionRow, RunRow | None] | None:
         """The owner's connection with exactly this id and its newest run (`ConnectionRepository.find` and
@@ -248,28 +229,10 @@ class HotReads:
         if not rows:
             return None
         first = rows[0]
-        run_id, status, trigger, started_at, duration_ms = first[_N : _N + 5]
         run = None
-        if run_id is not None:
-            run = RunRow(
-                id=str(run_id),
-                status=str(status),
-                trigger=str(trigger),
-                started_at=required_at(started_at),
-                duration_ms=int(duration_ms),
-                results=tuple(
-                    CheckRecord(
-                        str(row[_N + 5]),
-                        str(row[_N + 6]),
-                        str(row[_N + 7]),
-                        list(json_column(row[_N + 8])),
-                        dict(json_column(row[_N + 9])),
-                    )
-                    for row in rows
-                    if row[_N + 5] is not None
-                ),
-            )
-        return _connection(first), run
+        if first[_N] is not None:
+            run = run_record(first[_N : _N + 5], (row[_N + 5 :] for row in rows if row[_N + 5] is not None))
+        return connection_record(first), run
 
     def ids_with_prefix(self, owner_id: str, prefix: str) -> list[str]:
         """The owner's connection ids starting with ``prefix`` (an id-like text: `db.ids.wanted_id`)."""
