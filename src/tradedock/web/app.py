@@ -119,6 +119,20 @@ def render(
     )
 
 
+def not_found(request: Request, visitor: Visitor, *, heading: str, message: str, fix: str) -> HTMLResponse:
+    """The 404 page: what is missing, why, and where to look instead."""
+    return render(
+        request,
+        "error.html",
+        visitor,
+        title="Not found · TradeDock",
+        status_code=404,
+        heading=heading,
+        message=message,
+        fix=fix,
+    )
+
+
 def see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 

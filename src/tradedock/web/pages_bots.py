@@ -23,7 +23,7 @@ from tradedock.services.bot_views import BotMode, BotRequest, SizingKind
 from tradedock.services.bots import STOP_KEYS, BotService
 from tradedock.services.connections import ConnectionService
 from tradedock.services.strategies import StrategyService
-from tradedock.web.app import Visitor, checked_form, context, render, see_other, signed_in, text
+from tradedock.web.app import Visitor, checked_form, context, not_found, render, see_other, signed_in, text
 
 router = APIRouter()
 
@@ -48,12 +48,9 @@ STOP_WORDS = {
 
 
 def _missing(request: Request, visitor: Visitor, what: str = "bot") -> Response:
-    return render(
+    return not_found(
         request,
-        "error.html",
         visitor,
-        title="Not found · TradeDock",
-        status_code=404,
         heading=f"No such {what}",
         message=f"There is no {what} with this id in your account.",
         fix="Open My Exchanges or My bots to see yours.",

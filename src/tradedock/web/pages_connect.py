@@ -25,7 +25,7 @@ from tradedock.errors import InvalidInputError, TradeDockError
 from tradedock.services.catalog import ExchangeView, catalog, exchange_view
 from tradedock.services.connections import ConnectionService, ConnectRequest, parse_exchange
 from tradedock.services.views import Outcome
-from tradedock.web.app import Visitor, checked_form, context, render, see_other, signed_in, text
+from tradedock.web.app import Visitor, checked_form, context, not_found, render, see_other, signed_in, text
 from tradedock.web.live import LiveRun, stream_page
 
 router = APIRouter()
@@ -125,12 +125,9 @@ def _exchange(request: Request, name: str) -> ExchangeView | None:
 
 
 def _not_found(request: Request, visitor: Visitor) -> Response:
-    return render(
+    return not_found(
         request,
-        "error.html",
         visitor,
-        title="Not found · TradeDock",
-        status_code=404,
         heading="No such exchange",
         message="TradeDock does not connect this exchange.",
         fix="Pick one on the Connect page.",

@@ -23,7 +23,7 @@ from tradedock.services.fixes import fix_offers
 from tradedock.services.history import connection_history
 from tradedock.services.views import STATUS_ORDER, BalancesView, ConnectionDetail, Outcome
 from tradedock.services.webhooks import WebhookService
-from tradedock.web.app import Visitor, checked_form, context, render, see_other, signed_in
+from tradedock.web.app import Visitor, checked_form, context, not_found, render, see_other, signed_in
 from tradedock.web.live import LiveRun, stream_page
 from tradedock.web.pages_connect import credentials_from, error_of, kept, wants_live
 from tradedock.web.present import expiry_words, needs_action
@@ -60,12 +60,9 @@ async def my_exchanges(request: Request, status: str = "", removed: str = "") ->
 
 
 def _missing(request: Request, visitor: Visitor) -> Response:
-    return render(
+    return not_found(
         request,
-        "error.html",
         visitor,
-        title="Not found · TradeDock",
-        status_code=404,
         heading="No such connection",
         message="There is no connection with this id in your account.",
         fix="Open My Exchanges to see yours.",

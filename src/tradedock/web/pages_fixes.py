@@ -13,18 +13,15 @@ from fastapi.responses import HTMLResponse, Response
 
 from tradedock.errors import InvalidInputError, NotFoundError, TradeDockError
 from tradedock.services.fixes import FixService
-from tradedock.web.app import Visitor, checked_form, context, render, see_other, signed_in
+from tradedock.web.app import Visitor, checked_form, context, not_found, render, see_other, signed_in
 
 router = APIRouter()
 
 
 def _not_offered(request: Request, visitor: Visitor) -> Response:
-    return render(
+    return not_found(
         request,
-        "error.html",
         visitor,
-        title="Not found · TradeDock",
-        status_code=404,
         heading="No such fix",
         message="This fix is not offered for a connection in your account (the last check may have changed).",
         fix="Open the connection and re-check it to see what can be fixed.",

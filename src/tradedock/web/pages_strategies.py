@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from tradedock.errors import InvalidInputError, TradeDockError
 from tradedock.services.builtin_strategies import builtin_catalog
 from tradedock.services.strategies import StrategyService
-from tradedock.web.app import Visitor, checked_form, context, render, see_other, signed_in, text
+from tradedock.web.app import Visitor, checked_form, context, not_found, render, see_other, signed_in, text
 
 router = APIRouter()
 
@@ -75,12 +75,9 @@ async def create_builtin(builtin: str, request: Request) -> Response:
     visitor, form = await checked_form(request)
     chosen = next((b for b in builtin_catalog() if b.name == builtin), None)
     if chosen is None:
-        return render(
+        return not_found(
             request,
-            "error.html",
             visitor,
-            title="Not found · TradeDock",
-            status_code=404,
             heading="No such built-in strategy",
             message="TradeDock has no built-in strategy by this name.",
             fix="Pick one on the Strategies page.",
