@@ -28,6 +28,7 @@ from typing import Any
 
 from bench.common import BIN, postgres_database, process_cpu_seconds
 from bench.profiles import summarize
+from tradedock import eventloop
 from tradedock.config import load_settings
 from tradedock.domain import ExchangeId
 from tradedock.services.accounts import AccountService
@@ -177,7 +178,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--postgres", default=None, help="postgresql+psycopg://… (a scratch database is used)")
     args = parser.parse_args()
-    print(report(asyncio.run(run(args.connections, args.duration, args.postgres)), args.connections))
+    print(report(eventloop.run(run(args.connections, args.duration, args.postgres)), args.connections))
 
 
 if __name__ == "__main__":

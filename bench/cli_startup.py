@@ -15,7 +15,6 @@ median) and CPU time (user + system of the child, best and median) are reported.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import compileall
 import json
 import os
@@ -28,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
+from tradedock import eventloop
 from tradedock.config import load_settings
 from tradedock.db.repositories import ConnectionRepository, NewCheckResult, UserRepository, VerificationRunRepository
 from tradedock.services.context import open_app
@@ -96,8 +96,8 @@ def run(runs: int, count: int) -> list[tuple[str, float, float, float, float]]:
     }
     with TemporaryDirectory() as tmp:
         empty, full = Path(tmp) / "empty", Path(tmp) / "full"
-        show_id = asyncio.run(seed(full, count))
-        asyncio.run(seed(empty, 0))
+        show_id = eventloop.run(seed(full, count))
+        eventloop.run(seed(empty, 0))
         env_empty = {**base_env, "TRADEDOCK_HOME": str(empty)}
         env_full = {**base_env, "TRADEDOCK_HOME": str(full)}
         listed = subprocess.run([tradedock_command, "list", "--json"], env=env_full, capture_output=True, check=True)

@@ -33,6 +33,7 @@ from sqlalchemy import func, select
 
 from bench.common import Sims, postgres_database, process_cpu_seconds, sandbox_keys, seed_bybit
 from bench.profiles import describe, summarize
+from tradedock import eventloop
 from tradedock.config import load_settings
 from tradedock.db.models import VerificationRun
 from tradedock.services.context import open_app
@@ -218,7 +219,9 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="py-spy the first worker; print what dominates")
     parser.add_argument("--json", default=None, help="also write the row here (`python -m bench --fleet-from`)")
     args = parser.parse_args()
-    row = asyncio.run(run_one(args.connections, args.workers, args.postgres, limits=args.limits, profile=args.profile))
+    row = eventloop.run(
+        run_one(args.connections, args.workers, args.postgres, limits=args.limits, profile=args.profile)
+    )
     if args.json:
         Path(args.json).write_text(json.dumps(row))
     print(report([row]))

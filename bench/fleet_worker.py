@@ -11,7 +11,6 @@ Settings come from the environment (``TRADEDOCK_HOME``, ``TRADEDOCK_DATABASE_URL
 from __future__ import annotations
 
 import argparse
-import asyncio
 import cProfile
 import dataclasses
 import json
@@ -19,6 +18,7 @@ import sys
 import time
 
 from bench.common import cpu_seconds, peak_rss_mib
+from tradedock import eventloop
 from tradedock.services.context import open_app
 from tradedock.services.monitor import MonitorService
 
@@ -77,7 +77,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.unlimited:
         lift_ip_budgets()
-    print(json.dumps(asyncio.run(work(args.profile))), flush=True)
+    print(json.dumps(eventloop.run(work(args.profile))), flush=True)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,7 @@ from typing import Any
 import ccxt.async_support as ccxt_async
 import httpx
 
+from tradedock import eventloop
 from tradedock.config import load_settings
 from tradedock.domain import ContractType, Environment, ExchangeId, Scope
 from tradedock.exchanges.pool import aclose_clients
@@ -290,7 +291,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    print(report(asyncio.run(measure(args.runs))))
+    print(report(eventloop.run(measure(args.runs))))
 
 
 if __name__ == "__main__":

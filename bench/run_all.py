@@ -21,7 +21,6 @@ benchmark at a small size in a few minutes (its goal column says "quick" where t
 from __future__ import annotations
 
 import argparse
-import asyncio
 import dataclasses
 import json
 import subprocess
@@ -36,6 +35,7 @@ from typing import Any
 from bench import api_load, cli_startup, fleet, vault_scale, verdict
 from bench.common import DEFAULT_POSTGRES, load_average, machine, postgres_version
 from bench.profiles import describe
+from tradedock import eventloop
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -97,7 +97,7 @@ def _met(ok: bool | None) -> str:
 
 
 def run_verdict(sizes: Sizes, postgres: str | None) -> Section:
-    results = asyncio.run(verdict.run(sizes.verdict_runs))
+    results = eventloop.run(verdict.run(sizes.verdict_runs))
     goals = []
     for row in verdict.goals(results):
         if row["latency"] != 200:
@@ -144,9 +144,9 @@ def run_fleet(sizes: Sizes, postgres: str | None) -> Section:
         if not rows:
             raise SystemExit(f"none of the --fleet-from files appeared: {', '.join(map(str, FLEET_FROM))}")
     else:
-        rows = [asyncio.run(fleet.run_one(sizes.fleet, 1, None, limits=False, profile=True))]
+        rows = [eventloop.run(fleet.run_one(sizes.fleet, 1, None, limits=False, profile=True))]
         if postgres:
-            rows.append(asyncio.run(fleet.run_one(sizes.fleet, 3, postgres, limits=False, profile=False)))
+            rows.append(eventloop.run(fleet.run_one(sizes.fleet, 3, postgres, limits=False, profile=False)))
     quick = min(row["connections"] for row in rows) < FULL.fleet
     goals = []
     for row in rows:
@@ -192,7 +192,7 @@ def run_fleet(sizes: Sizes, postgres: str | None) -> Section:
 
 def run_vault(sizes: Sizes, postgres: str | None) -> Section:
     quick = sizes.rotate < FULL.rotate
-    results = asyncio.run(vault_scale.run(sizes.seal, sizes.rotate, postgres))
+    results = eventloop.run(vault_scale.run(sizes.seal, sizes.rotate, postgres))
     seal = results["seal"]
     goals = [
         Goal("3", "vault opens per second", "≥ 20,000/s", f"{seal['opens_per_s']:,.0f}/s",
@@ -245,7 +245,7 @@ def run_cli(sizes: Sizes, postgres: str | None) -> Section:
 
 
 def run_api(sizes: Sizes, postgres: str | None) -> Section:
-    rows = asyncio.run(api_load.run(sizes.api_connections, sizes.api_seconds, postgres, profile=True))
+    rows = eventloop.run(api_load.run(sizes.api_connections, sizes.api_seconds, postgres, profile=True))
     goals = [
         Goal("5", f"API {r['request']} ({r['backend']}): p99 at {api_load.RATE} requests/s", "< 50 ms",
              f"{r['paced']['p99_ms']:.0f} ms", r["paced"]["p99_ms"] < 50 and not r["paced"]["errors"])
@@ -356,7 +356,7 @@ def main(argv: list[str] | None = None) -> None:
     FLEET_WAIT_S[0] = args.fleet_wait * 60
     names = list(dict.fromkeys(args.only or NAMES))  # in the order given
     postgres = None if args.no_postgres else args.postgres
-    pg_version = asyncio.run(postgres_version(postgres)) if postgres else None
+    pg_version = eventloop.run(postgres_version(postgres)) if postgres else None
     if postgres and pg_version is None:
         print(f"PostgreSQL unreachable at {postgres}: SQLite only", file=sys.stderr)
         postgres = None

@@ -27,6 +27,7 @@ from tempfile import TemporaryDirectory
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from tradedock import eventloop
 from tradedock.db import make_sessionmaker, prepare_database
 from tradedock.db.models import Connection, ConnectionSecret, ConnectionSecretField, User
 from tradedock.db.repositories import AuditRepository
@@ -170,7 +171,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--postgres", default=None, help="postgresql+psycopg://… (a scratch schema is used)")
     args = parser.parse_args()
-    rows = asyncio.run(run(args.connections, args.batch_size, args.postgres))
+    rows = eventloop.run(run(args.connections, args.batch_size, args.postgres))
     keys = list(rows[0][2])
     print("| backend | method | " + " | ".join(keys) + " |")
     print("|---|---|" + "---|" * len(keys))

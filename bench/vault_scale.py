@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import base64
 import os
 import time
@@ -25,6 +24,7 @@ from tempfile import TemporaryDirectory
 from typing import Any
 
 from bench.common import peak_rss_mib, postgres_database
+from tradedock import eventloop
 from tradedock.config import load_settings
 from tradedock.db.models import Connection
 from tradedock.db.repositories import SecretRepository
@@ -155,7 +155,7 @@ def main() -> None:
     parser.add_argument("--rotate", type=int, default=100_000)
     parser.add_argument("--postgres", default=None, help="postgresql+psycopg://… (a scratch database is used)")
     args = parser.parse_args()
-    print(report(asyncio.run(run(args.connections, args.rotate, args.postgres))))
+    print(report(eventloop.run(run(args.connections, args.rotate, args.postgres))))
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import httpx
 
 from bench import network
 from bench.common import Sims
+from tradedock import eventloop
 from tradedock.config import load_settings
 from tradedock.domain import ExchangeId
 from tradedock.exchanges.registry import get_exchange
@@ -103,7 +104,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    print(report(asyncio.run(run(args.runs))))
+    print(report(eventloop.run(run(args.runs))))
 
 
 if __name__ == "__main__":

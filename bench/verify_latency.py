@@ -20,6 +20,7 @@ from tempfile import TemporaryDirectory
 
 import httpx
 
+from tradedock import eventloop
 from tradedock.config import load_settings
 from tradedock.domain import Environment, ExchangeId, Scope
 from tradedock.exchanges.registry import get_exchange
@@ -76,7 +77,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
-    rows = asyncio.run(measure(args.runs))
+    rows = eventloop.run(measure(args.runs))
     print("| exchange | injected latency | requests | median | p95 | same requests one after another |")
     print("|---|---|---|---|---|---|")
     for exchange, latency, requests, median, p95, serial in rows:

@@ -17,7 +17,6 @@ by own time and by cumulative time.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import cProfile
 import io
 import pstats
@@ -29,6 +28,7 @@ from tempfile import TemporaryDirectory
 import httpx
 
 from bench.network import TARGET, Sims
+from tradedock import eventloop
 from tradedock.config import load_settings
 from tradedock.domain import Credentials, ExchangeId
 from tradedock.exchanges.registry import get_exchange
@@ -110,7 +110,7 @@ def main() -> None:
     parser.add_argument("--profile", choices=[e.value for e in ExchangeId])
     parser.add_argument("--top", type=int, default=30)
     args = parser.parse_args()
-    rows = asyncio.run(measure(args.runs, args.keys, args.profile, args.top))
+    rows = eventloop.run(measure(args.runs, args.keys, args.profile, args.top))
     print("| exchange | CPU per warm verification: median | mean | verifications counted | statuses seen |")
     print("|---|---|---|---|---|")
     for row in rows:

@@ -91,9 +91,9 @@ def settings_or_exit(*, as_json: bool, **overrides: Any) -> Settings:
 
 def run(coro: Coroutine[Any, Any, int], *, as_json: bool, interrupted_note: str = "Interrupted.") -> NoReturn:
     """Run a command coroutine returning an exit code; domain errors become clean messages + exit codes."""
-    import asyncio
+    from tradedock import eventloop
 
     code = EXIT_OK
     with guarded(as_json=as_json, interrupted_note=interrupted_note):
-        code = asyncio.run(coro)
+        code = eventloop.run(coro)
     raise typer.Exit(code)

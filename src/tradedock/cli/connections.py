@@ -200,9 +200,9 @@ def replace(
 
     full_id = connection_id
     with guarded(as_json=as_json):
-        import asyncio
+        from tradedock import eventloop
 
-        full_id, prompts = asyncio.run(with_service(settings, lookup))
+        full_id, prompts = eventloop.run(with_service(settings, lookup))
     with guarded(as_json=as_json, interrupted_note="Interrupted: the connection keeps its current key."):
         given = _ask(credentials, prompts)
 
@@ -244,12 +244,12 @@ def remove(
                 raise InvalidInputError(
                     "yes", "no terminal to confirm the removal on", fix="Add --yes to remove without asking."
                 )
-            import asyncio
+            from tradedock import eventloop
 
             from .output import as_data
             from .prompts import confirm
 
-            view = as_data(asyncio.run(with_service(settings, lambda service, _: service.show(connection_id))))
+            view = as_data(eventloop.run(with_service(settings, lambda service, _: service.show(connection_id))))
             label = f" {view['label']!r}" if view.get("label") else ""
             question = (
                 f"Remove {view['exchange']} ({view['environment']}) connection{label} {view['id'][:8]} "

@@ -33,9 +33,9 @@ def fix(
     as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON (needs --yes)."),
 ) -> None:
     """Let TradeDock change a setting the last check failed on (with this key), then re-check."""
-    import asyncio
-
     from rich.markup import escape
+
+    from tradedock import eventloop
 
     from .output import make_console, print_json, render_report
 
@@ -56,7 +56,7 @@ def fix(
 
     # Look up, ask, then apply: the question is asked outside any event loop so Ctrl-C ends it at once (130).
     with guarded(as_json=as_json, interrupted_note="Interrupted: nothing was changed."):
-        listing = asyncio.run(offers())
+        listing = eventloop.run(offers())
         fixes: list[dict[str, Any]] = listing["fixes"]
         if not fixes:
             if as_json:

@@ -84,9 +84,9 @@ def _read_light(settings: HomeSettings, read: Callable[[LightReader], T]) -> T |
 
 def _on_service(settings: HomeSettings, fn: Callable[[ConnectionService, AppContext], Any]) -> Any:
     """``fn`` on the full start-up (`cli.base.with_service`, with the full settings), in its own event loop."""
-    import asyncio
+    from tradedock import eventloop
 
-    return asyncio.run(with_service(_full_settings(settings), fn))
+    return eventloop.run(with_service(_full_settings(settings), fn))
 
 
 def _list(as_json: bool) -> int:

@@ -120,15 +120,14 @@ def sandbox(as_json: bool = typer.Option(False, "--json", help="Print the URLs a
     """
     settings = settings_or_exit(as_json=as_json)
     with guarded(as_json=as_json):
-        import asyncio
-
+        from tradedock import eventloop
         from tradedock.config import ensure_home
 
         ensure_home(settings)
         urls_file = settings.sandbox_urls_file
         claim_urls_file(urls_file)
         try:
-            earlier = asyncio.run(_stored_sandbox_connections(settings))
+            earlier = eventloop.run(_stored_sandbox_connections(settings))
         except BaseException:
             _release_urls_file(urls_file)
             raise

@@ -78,11 +78,11 @@ def remove_after_confirming(
         with guarded(as_json=as_json):
             if not sys.stdin.isatty():
                 raise InvalidInputError("yes", "no terminal to confirm the removal on", fix="Add --yes.")
-            import asyncio
+            from tradedock import eventloop
 
             from .prompts import confirm
 
-            question, item_id = asyncio.run(with_context(settings, ask))
+            question, item_id = eventloop.run(with_context(settings, ask))
             if not confirm(question):
                 print("Nothing was removed.", file=sys.stderr)
                 raise typer.Exit(EXIT_OK)
