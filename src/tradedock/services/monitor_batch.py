@@ -2,7 +2,8 @@
 
 What belongs here: the three phases of a batch — **load** (one read transaction, one query for the whole batch:
 rows and sealed secrets, `ConnectionRepository.checkable_many`), **verify** (every item concurrently, decrypted
-for the length of its own verification, no session open: no transaction spans an exchange round trip) and
+for the length of its own verification, no session open: no transaction spans an exchange round trip; one
+exchange server-time reading per host shared by the batch) and
 **record** (one write transaction for the whole batch). The record locks what it fences: the lease rows still
 held by this worker (`MonitorRepository.held`) and the connections' current rows (`lock_current`), then writes
 with executemany — the facts at each row's version, the runs and their results, the audit entries, the leases
@@ -57,7 +58,7 @@ from tradedock.services.notifications import (
 from tradedock.services.phases import Loaded, open_credentials
 from tradedock.services.records import report_facts
 from tradedock.services.verifying import Target, run_verification
-from tradedock.verification import Report
+from tradedock.verification import Report, SharedServerTime
 
 _log = logging.getLogger(__name__)
 
@@ -135,11 +136,14 @@ async def load(ctx: AppContext, connection_ids: Sequence[str]) -> tuple[list[tup
 # --- verify ---------------------------------------------------------------------------------------------------
 
 
-async def verify_one(ctx: AppContext, loaded: Loaded, owner_id: str) -> Item:
-    """Phase 2 of one item (no session open); anything it raises becomes this item's `Unchecked`."""
+async def verify_one(
+    ctx: AppContext, loaded: Loaded, owner_id: str, server_time: SharedServerTime | None = None
+) -> Item:
+    """Phase 2 of one item (no session open); anything it raises becomes this item's `Unchecked`. ``server_time``:
+    the batch's shared exchange server-time readings (see `verify_all`)."""
     try:
         credentials = open_credentials(ctx.vault, owner_id, loaded)
-        report = await run_verification(ctx.access, ctx.settings, credentials, loaded.target)
+        report = await run_verification(ctx.access, ctx.settings, credentials, loaded.target, server_time=server_time)
         return Verified(loaded, owner_id, report)
     except TradeDockError as error:
         return Unchecked(loaded.connection_id, f"{type(error).__name__}: {error.message}")
@@ -153,13 +157,16 @@ async def verify_all(
 ) -> list[Item]:
     """Phase 2 for the batch: every item concurrently, at most ``gate``'s count at once (shared by the batches a
     worker has in flight: the HTTP pool's cost grows with the requests in flight, and past a few dozen
-    verifications at once they time out on a loaded machine)."""
+    verifications at once they time out on a loaded machine). The batch's verifications share one server-time
+    reading per exchange host (`SharedServerTime`: one public time request per host for the batch, not one per
+    connection); the clock check judges it as a reading of its own."""
+    server_time = SharedServerTime(ctx.access.clock)
 
     async def one(item: Loaded, owner_id: str) -> Item:
         if gate is None:
-            return await verify_one(ctx, item, owner_id)
+            return await verify_one(ctx, item, owner_id, server_time)
         async with gate:
-            return await verify_one(ctx, item, owner_id)
+            return await verify_one(ctx, item, owner_id, server_time)
 
     return list(await asyncio.gather(*(one(item, owner_id) for item, owner_id in loaded)))
 

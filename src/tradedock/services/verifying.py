@@ -16,7 +16,15 @@ from tradedock.domain import ContractType, Credentials, Environment, MarginMode,
 from tradedock.exchanges.base import ExchangeAdapter
 from tradedock.services.exchange_access import ExchangeAccess
 from tradedock.services.views import CheckView
-from tradedock.verification import CheckCallback, CheckResult, Policy, Report, VerificationRequest, verify
+from tradedock.verification import (
+    CheckCallback,
+    CheckResult,
+    Policy,
+    Report,
+    SharedServerTime,
+    VerificationRequest,
+    verify,
+)
 
 #: Told each check's line of the report as soon as it is known (local checks first, then the remote ones).
 CheckProgress = Callable[[CheckView], None]
@@ -61,9 +69,12 @@ async def run_verification(
     *,
     trimmed_fields: tuple[str, ...] = (),
     on_check: CheckProgress | None = None,
+    server_time: SharedServerTime | None = None,
 ) -> Report:
     """Verify trimmed ``credentials`` for ``target``; every adapter used is closed before returning.
-    ``on_check`` (optional) is told each check's line as soon as it is known."""
+    ``on_check`` (optional) is told each check's line as soon as it is known. ``server_time``: a reading shared
+    with the other verifications of a monitor batch (`tradedock.verification.SharedServerTime`); interactive
+    checks pass none and measure the exchange's clock themselves."""
     exchange = credentials.exchange
     flavor, alternatives = access.flavors(exchange, target.environment)
     access.preconnect(exchange, target.environment)  # handshakes now, in parallel, while the adapter loads
@@ -88,6 +99,7 @@ async def run_verification(
             policy=Policy.from_settings(settings),
             clock=access.clock,
             on_check=_as_views(on_check),
+            server_time=server_time,
         )
     finally:
         await pool.aclose()

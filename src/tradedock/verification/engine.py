@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -32,6 +33,7 @@ from tradedock.verification.checks.base import NOT_RUN_MESSAGE
 from tradedock.verification.gathered import NOT_RUN, PROBE_TRIGGERS, Gathered, Read
 from tradedock.verification.report import CheckResult, Facts, Outcome, Report, status_from
 from tradedock.verification.request import AdapterProvider, Policy, VerificationRequest
+from tradedock.verification.server_time import SharedServerTime
 
 log = logging.getLogger("tradedock.verification")
 
@@ -53,9 +55,12 @@ async def verify(
     policy: Policy,
     clock: Clock,
     on_check: CheckCallback | None = None,
+    server_time: SharedServerTime | None = None,
 ) -> Report:
     """Verify one key and return the full report. Raises only if ``adapter_for(flavor)`` (or ``on_check``)
-    itself raises. ``on_check`` is told every check's result as soon as it is known (local checks first)."""
+    itself raises. ``on_check`` is told every check's result as soon as it is known (local checks first).
+    ``server_time`` (the monitor's batches) shares one server-time reading per exchange host among the
+    verifications given the same one; without it the verification measures its own."""
     started_at = clock.now()
     started_ms = clock.now_ms()
     if spec.id is not request.exchange:
@@ -77,7 +82,7 @@ async def verify(
     if any(r.outcome is Outcome.FAIL for r in local.values()):
         results = [local.get(c.id) or _told(_skipped(c), tell) for c in ALL_CHECKS]
     else:
-        gathered, rounds = await _gather(ctx, adapter_for(flavor), adapter_for)
+        gathered, rounds = await _gather(ctx, adapter_for(flavor), adapter_for, server_time)
         ctx = dataclasses.replace(ctx, gathered=gathered)
         results = [local.get(c.id) or _told(_run(c, ctx), tell) for c in ALL_CHECKS]
     return Report(
@@ -131,7 +136,9 @@ async def _capture(call: Callable[[], Awaitable[T]], name: str) -> Read[T]:
         return Read(error=exc)
 
 
-async def _gather(ctx: CheckContext, adapter: ExchangeAdapter, adapter_for: AdapterProvider) -> tuple[Gathered, int]:
+async def _gather(
+    ctx: CheckContext, adapter: ExchangeAdapter, adapter_for: AdapterProvider, shared: SharedServerTime | None
+) -> tuple[Gathered, int]:
     request, caps = ctx.request, ctx.spec.capabilities
     contract: ContractType = request.contract or ctx.profile.default_contract
     wants_position = request.scope.needs_futures and (caps.position_mode or caps.margin_mode)
@@ -147,12 +154,8 @@ async def _gather(ctx: CheckContext, adapter: ExchangeAdapter, adapter_for: Adap
     if wants_position:
         signed["position_settings"] = position
 
-    # Round 1: everything at once, so verification costs about one round trip.
-    first = await asyncio.gather(
-        _capture(adapter.server_time, "server_time"), *(_capture(call, name) for name, call in signed.items())
-    )
-    server_time = _trusted_time(first[0], ctx)
-    reads: dict[str, Read[Any]] = dict(zip(signed, first[1:], strict=True))
+    time_read, reads = await _first_round(ctx, adapter, signed, shared)
+    server_time = _trusted_time(time_read, ctx)
     rounds = 1
 
     # Round 2, only when needed: retry timestamp-refused reads with the measured offset; probe other environments.
@@ -184,6 +187,26 @@ async def _gather(ctx: CheckContext, adapter: ExchangeAdapter, adapter_for: Adap
         probes=probes,
     )
     return gathered, rounds
+
+
+async def _first_round(
+    ctx: CheckContext,
+    adapter: ExchangeAdapter,
+    signed: dict[str, Callable[[], Awaitable[Any]]],
+    shared: SharedServerTime | None,
+) -> tuple[Read[Any], dict[str, Read[Any]]]:
+    """Round 1: the server time and every signed read at once, so verification costs about one round trip. With a
+    `SharedServerTime` the host's reading comes from it: at hand already, or asked for once for all who wait."""
+    measure: Callable[[], Awaitable[Any]] = adapter.server_time
+    if shared is not None:
+        host = (ctx.request.exchange, ctx.request.environment, ctx.flavor)
+        known = shared.ready(host)
+        if known is not None:
+            reads = await asyncio.gather(*(_capture(call, name) for name, call in signed.items()))
+            return Read(value=known), dict(zip(signed, reads, strict=True))
+        measure = functools.partial(shared.read, host, adapter.server_time)
+    first = await asyncio.gather(_capture(measure, "server_time"), *(_capture(c, n) for n, c in signed.items()))
+    return first[0], dict(zip(signed, first[1:], strict=True))
 
 
 def _trusted_time(read: Read[Any], ctx: CheckContext) -> Read[Any]:
