@@ -21,7 +21,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
 import httpx
 
 from tradedock.errors import (
@@ -33,7 +32,8 @@ from tradedock.errors import (
 )
 from tradedock.exchanges.base import HttpOptions
 from tradedock.exchanges.budgets import RateBook
-from tradedock.exchanges.netstream import Answer, PooledTransport
+from tradedock.exchanges.h1 import Answer, TransportFault
+from tradedock.exchanges.netstream import PooledTransport, Timeouts
 from tradedock.exchanges.pool import loop_pool, origin, transport_for
 
 log = logging.getLogger("tradedock.http")
@@ -62,7 +62,7 @@ def _retry_after(response: Reply) -> float | None:
 def silence_transport_loggers() -> None:
     """httpx and httpcore log full request URLs at INFO, which for signed GETs include the signature and
     account addresses; only our own redacted ``tradedock.http`` lines may describe requests."""
-    for name in ("httpx", "httpcore", "aiohttp"):
+    for name in ("httpx", "httpcore"):
         logger = logging.getLogger(name)
         if logger.getEffectiveLevel() < logging.WARNING:
             logger.setLevel(logging.WARNING)
@@ -86,7 +86,7 @@ Reply = httpx.Response | Answer
 #: resend), so the timestamp or nonce is taken when the request actually leaves.
 Signer = Callable[[], Signed]
 
-#: What every request carries (what ``httpx.AsyncClient`` used to add, kept when the transport became aiohttp):
+#: What every request carries (what ``httpx.AsyncClient`` used to add, kept when the transport changed):
 #: exchanges' CDNs see the same requests.
 _BASE_HEADERS = {
     "Accept": "*/*",
@@ -122,11 +122,10 @@ class ExchangeHttp:
             "timeout": httpx.Timeout(self.options.timeout_s, connect=self.options.connect_timeout_s).as_dict()
         }
         self._headers = {**_BASE_HEADERS, **self.options.extra_headers}
-        self._timeout = aiohttp.ClientTimeout(
-            total=None,
-            connect=self.options.timeout_s,  # waiting for a free connection and opening one
-            sock_connect=self.options.connect_timeout_s,  # opening one: TCP and TLS
-            sock_read=self.options.timeout_s,  # between two reads of the answer
+        self._timeout = Timeouts(
+            wait_s=self.options.timeout_s,  # for a free connection
+            connect_s=self.options.connect_timeout_s,  # opening one: TCP and TLS
+            read_s=self.options.timeout_s,  # between two reads of the answer
         )
 
     @property
@@ -181,7 +180,7 @@ class ExchangeHttp:
                     f"{self.exchange} did not answer within {self.options.timeout_s:g} s",
                     exchange=self.exchange,
                 ) from None
-            except (aiohttp.ClientError, httpx.TransportError) as exc:
+            except (TransportFault, httpx.TransportError) as exc:
                 log.info("%s %s %s: transport error %s", self.exchange, method, path, type(exc).__name__)
                 if not last:
                     attempt += 1

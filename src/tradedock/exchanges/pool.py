@@ -1,14 +1,14 @@
-"""Process-wide connection pools: one long-lived pooled transport (an aiohttp session, ``netstream.py``) per
-exchange origin, one SSL context, and the rate budgets, shared by every adapter in the process.
+"""Process-wide connection pools: one long-lived pooled transport (``netstream.PooledTransport``) per exchange
+origin, one SSL context, and the rate budgets, shared by every adapter in the process.
 
 What belongs here: building and caching the pooled transports (keep-alive HTTP/1.1), the one SSL context (loading
 the CA bundle costs tens of milliseconds of CPU, so it is built once), `preconnect` and `aclose_clients()` for
 shutdown. What does not: sending requests or mapping their outcome (``http.py``), or the limits themselves
 (``budgets.py``).
 
-aiohttp sessions and aiolimiter limiters belong to the event loop they were first used on, so the pools are kept per
-running loop; a server or a CLI command has one loop, so in practice one pool per process. A connection opened by
-one verification is reused by the next.
+Connections (asyncio transports) and aiolimiter limiters belong to the event loop they were first used on, so the
+pools are kept per running loop; a server or a CLI command has one loop, so in practice one pool per process. A
+connection opened by one verification is reused by the next.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def _pooled(host: str) -> PooledTransport:
 
 def preconnect(url: str, count: int, *, timeout_s: float | None = None) -> int:
     """Start opening the connections requests to ``url``'s origin will need, in the background and in parallel
-    (up to ``count`` in all, counting those already open); see `netstream.SpareConnector.preconnect`. Returns how
+    (up to ``count`` in all, counting those already open); see `netstream.PooledTransport.preconnect`. Returns how
     many were started: none on a warm pool."""
     host = origin(url)
     return _pooled(host).preconnect(host, count, timeout_s=timeout_s)
