@@ -532,3 +532,37 @@ class TestOverExchangeHttp:
                 await http.request("GET", "/info")
         finally:
             await pool.aclose_clients()
+
+
+class TestOnUvloop:
+    """The commands and the worker run on uvloop, whose transports are not asyncio's: the same paths there."""
+
+    def test_reuse_spares_tls_chunked_and_a_stall(self, tmp_path: Path) -> None:
+        uvloop = pytest.importorskip("uvloop")
+        server_side, client_side = _certificate(tmp_path)
+
+        async def scenario() -> None:
+            server = Server()
+            server.script = lambda number, request: (
+                _json_answer(b'{"connection": 1, "padding": "...."}')[:-6]
+                if b"/stall" in request
+                else b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + b"%x\r\n%s\r\n0\r\n\r\n" % (len(body := f'{{"connection": {number}}}'.encode()), body)
+            )
+            port = await server.start(server_side)
+            url = f"https://127.0.0.1:{port}"
+            transport = _transport(client_side)
+            assert transport.preconnect(url, 2) == 2
+            numbers = await asyncio.gather(*(_get(transport, f"{url}/") for _ in range(2)))
+            assert sorted(numbers) == [1, 2] and server.connections == 2
+            assert transport.open_count(url) == 2 and transport.preconnect(url, 2) == 0
+            reused = [await _get(transport, f"{url}/") for _ in range(3)]
+            assert len(set(reused)) == 1 and server.connections == 2
+            with pytest.raises(TimeoutError):
+                await _send(transport, f"{url}/stall", read_s=0.2)
+            assert transport.open_count(url) == 1  # the stalled connection was closed, not kept
+            await transport.aclose()
+            assert server.server is not None
+            server.server.close()
+
+        uvloop.run(scenario())
