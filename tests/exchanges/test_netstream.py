@@ -380,10 +380,13 @@ class TestAnswers:
         slow.close()
 
     async def test_a_second_answer_nobody_asked_for_closes_the_connection(self, server: Server) -> None:
-        server.script = lambda number, _: _numbered(number, b"") * (2 if number == 1 else 1)
+        server.script = lambda number, _: (
+            _numbered(number, b"") + (_json_answer(b"{}", b"X-Second: yes\r\n") if number == 1 else b"")
+        )
         port = await server.start()
         transport = _transport()
-        assert (await _send(transport, f"http://127.0.0.1:{port}/")).json() == {"connection": 1}
+        first = await _send(transport, f"http://127.0.0.1:{port}/")
+        assert first.json() == {"connection": 1} and "x-second" not in first.headers
         await asyncio.sleep(0.05)
         assert (await _send(transport, f"http://127.0.0.1:{port}/")).json() == {"connection": 2}
         await transport.aclose()

@@ -238,8 +238,10 @@ class Connection(asyncio.Protocol):
 
     def on_message_begin(self) -> None:
         answer = self._answer
-        if answer is None or answer.done():  # a second answer to one request
+        if answer is None or answer.done():  # a second answer to one request: parsed aside, then the connection ends
             self._broken = True
+            self._headers = {}
+            self._body = []
 
     def on_header(self, name: bytes, value: bytes) -> None:
         key = name.decode("latin-1").lower()
