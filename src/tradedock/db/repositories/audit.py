@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradedock.clock import Clock, SystemClock
 from tradedock.db.models import AuditEntry
-from tradedock.db.repositories.support import jsonable, refuse_secret_keys
+from tradedock.db.repositories.support import json_document
 
 
 class AuditRepository:
@@ -31,8 +31,7 @@ class AuditRepository:
         detail: Mapping[str, Any] | None = None,
     ) -> AuditEntry:
         """Record an action; ``detail`` must hold public facts only (keys named like secrets are refused)."""
-        document = jsonable(dict(detail or {}))
-        refuse_secret_keys(document, f"audit detail of {action!r}")
+        document = json_document(dict(detail or {}), f"audit detail of {action!r}")
         entry = AuditEntry(
             at=self._clock.now(), owner_id=owner_id, connection_id=connection_id, action=action, detail=document
         )
@@ -47,8 +46,7 @@ class AuditRepository:
         now = self._clock.now()
         rows = []
         for owner_id, connection_id, action, detail in entries:
-            document = jsonable(dict(detail))
-            refuse_secret_keys(document, f"audit detail of {action!r}")
+            document = json_document(dict(detail), f"audit detail of {action!r}")
             rows.append(
                 {"at": now, "owner_id": owner_id, "connection_id": connection_id, "action": action, "detail": document}
             )

@@ -23,7 +23,7 @@ from tradedock.db.ids import looks_like_id as looks_like_id  # (also imported fr
 from tradedock.db.ids import not_found as not_found
 from tradedock.db.models import Connection, ConnectionSecret, ConnectionSecretField
 from tradedock.db.repositories.secrets import SealedInput, SecretRepository, StoredSecrets
-from tradedock.db.repositories.support import jsonable, refuse_secret_keys, violates
+from tradedock.db.repositories.support import json_document, violates
 from tradedock.errors import AlreadyConnectedError
 
 #: Columns `update_facts` may change (ids, owner, fingerprint and timestamps are not among them).
@@ -546,8 +546,7 @@ class ConnectionRepository:
         out: dict[str, Any] = {}
         for name, value in facts.items():
             if name == "balances_json" and value is not None:
-                value = jsonable(value)
-                refuse_secret_keys(value, "connections.balances_json")
+                value = json_document(value, "connections.balances_json")
             if name == "last_balance_usd" and value is not None and not isinstance(value, Decimal):
                 raise TypeError("last_balance_usd must be a Decimal")
             out[name] = value

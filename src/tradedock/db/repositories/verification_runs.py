@@ -16,7 +16,7 @@ from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradedock.db.models import CheckResult, Connection, VerificationRun, new_id
-from tradedock.db.repositories.support import jsonable, refuse_secret_keys
+from tradedock.db.repositories.support import json_document
 
 TRIGGERS = frozenset({"connect", "check", "replace", "schedule"})
 
@@ -71,8 +71,7 @@ class VerificationRunRepository:
         )
         rows: list[CheckResult] = []
         for position, result in enumerate(results):
-            evidence = jsonable(result.evidence)  # a new dict of JSON values
-            refuse_secret_keys(evidence, f"evidence of {result.check_id}")
+            evidence = json_document(result.evidence, f"evidence of {result.check_id}")
             rows.append(
                 CheckResult(
                     check_id=result.check_id,
@@ -109,8 +108,7 @@ class VerificationRunRepository:
                 }
             )
             for position, result in enumerate(run.results):
-                evidence = jsonable(result.evidence)  # a new dict of JSON values
-                refuse_secret_keys(evidence, f"evidence of {result.check_id}")
+                evidence = json_document(result.evidence, f"evidence of {result.check_id}")
                 result_rows.append(
                     {
                         "run_id": run_id,

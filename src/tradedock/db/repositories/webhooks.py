@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradedock.clock import Clock, SystemClock
 from tradedock.db.models import Event, Webhook, new_id
-from tradedock.db.repositories.support import jsonable, refuse_secret_keys
+from tradedock.db.repositories.support import json_document
 
 
 class WebhookRepository:
@@ -84,8 +84,7 @@ class EventRepository:
         connection_id: str | None = None,
         bot_id: str | None = None,
     ) -> Event:
-        document = jsonable(dict(data))
-        refuse_secret_keys(document, f"event {type_!r}")
+        document = json_document(dict(data), f"event {type_!r}")
         row = Event(
             id=new_id(),
             owner_id=owner_id,
