@@ -4,9 +4,9 @@ What belongs here: the three phases of a batch — **load** (one read transactio
 rows and sealed secrets, `ConnectionRepository.checkable_many`), **verify** (every item concurrently, decrypted
 for the length of its own verification, no session open: no transaction spans an exchange round trip; one
 exchange server-time reading per host shared by the batch) and
-**record** (one write transaction for the whole batch). The record locks what it fences: the lease rows still
-held by this worker (`MonitorRepository.held`) and the connections' current rows (`lock_current`), then writes
-with executemany — the facts at each row's version, the runs and their results, the audit entries, the leases
+**record** (one write transaction for the whole batch). The record locks what it fences, in one query
+(`MonitorRepository.held`): the lease rows still held by this worker and the connections' current rows; then it
+writes with executemany — the facts at each row's version, the runs and their results, the audit entries, the leases
 released and rescheduled — and the events (status, modes, low balance, expiry warnings) with their webhook outbox
 rows. An item whose lease was lost (expired and taken by another worker) or whose connection was removed is
 skipped and counted; one whose key was replaced while it was verified is not recorded and is due again at once;
@@ -231,12 +231,7 @@ class BatchRecorder:
         outcomes: dict[str, str | None] = {}
         async with self.ctx.transaction() as session:
             monitor = MonitorRepository(session)
-            held = await monitor.held(ids, self.worker_id)
-            verified = [item for item in items if isinstance(item, Verified) and item.loaded.connection_id in held]
-            connections = ConnectionRepository(session, self.clock)
-            current = await connections.lock_current([item.loaded.connection_id for item in verified])
-            runs = VerificationRunRepository(session)
-            previous = await runs.latest_outcomes(list(current), BALANCE_CHECK)
+            held = await monitor.held(ids, self.worker_id, BALANCE_CHECK)
             writes = _Writes()
             for item in items:
                 cid = _id(item)
@@ -247,11 +242,11 @@ class BatchRecorder:
                     outcomes[cid] = "error"
                     self._alert(writes, item, lease, now)
                 else:
-                    outcomes[cid] = self._plan(writes, item, lease, current.get(cid), previous.get(cid), now)
-            written = await connections.apply_many(writes.updates)
+                    outcomes[cid] = self._plan(writes, item, lease, now)
+            written = await ConnectionRepository(session, self.clock).apply_many(writes.updates)
             if written != len(writes.updates):  # cannot happen under the row locks; never record half a batch
                 raise RuntimeError(f"{len(writes.updates) - written} connection row(s) moved under the batch lock")
-            await runs.add_many(writes.runs)
+            await VerificationRunRepository(session).add_many(writes.runs)
             await AuditRepository(session, self.clock).append_many(writes.audits)
             for recorded, lease, values in writes.recorded:
                 await record_check_events(session, self.clock, recorded)
@@ -279,18 +274,9 @@ class BatchRecorder:
             }
         )
 
-    def _plan(
-        self,
-        writes: _Writes,
-        item: Verified,
-        lease: HeldLease,
-        row: Mapping[str, Any] | None,
-        previous_balance: str | None,
-        now: datetime,
-    ) -> str | None:
+    def _plan(self, writes: _Writes, item: Verified, lease: HeldLease, now: datetime) -> str | None:
         cid = item.loaded.connection_id
-        if row is None:
-            return None  # removed meanwhile (its lease row goes with it)
+        row = lease.current
         if row["key_fingerprint"] != item.loaded.fingerprint:
             # The key was replaced while we verified: this report is about a gone key. Due again now.
             writes.finishes.append(
@@ -316,12 +302,13 @@ class BatchRecorder:
                 report.status.value,
                 report.started_at,
                 report.duration_ms,
-                [NewCheckResult(c.id, c.outcome.value, c.message, c.fix, dict(c.evidence)) for c in report.checks],
+                [NewCheckResult(c.id, c.outcome.value, c.message, c.fix, c.evidence) for c in report.checks],
             )
         )
-        writes.audits.append((item.owner_id, cid, TRIGGER, {"status": report.status}))
+        writes.audits.append((item.owner_id, cid, TRIGGER, {"status": report.status.value}))
         before = {name: row[name] for name in _WATCHED}
-        prior = None if previous_balance is None else _PriorRun((_PriorResult(BALANCE_CHECK, previous_balance),))
+        previous = lease.prior_outcome
+        prior = None if previous is None else _PriorRun((_PriorResult(BALANCE_CHECK, previous),))
         recorded = Recorded(
             item.owner_id, cid, row["label"], row["exchange"], before, {**before, **facts}, report, prior
         )

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -105,8 +105,8 @@ class CheckableRow:
     sealed: StoredSecrets | None
 
 
-#: The columns a batch record reads (and locks) before writing a check's facts: the version check, the key check,
-#: and the facts the events compare (status, modes, expiry, balance).
+#: The columns a batch record reads (and locks, `MonitorRepository.held`) before writing a check's facts: the version
+#: check, the key check, and the facts the events compare (status, modes, expiry, balance).
 CURRENT_COLUMNS = (
     "id",
     "owner_id",
@@ -123,8 +123,7 @@ CURRENT_COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
-class FactsUpdate:
+class FactsUpdate(NamedTuple):
     """One row of `apply_many`: write ``facts`` if the row is still at ``expected_version``."""
 
     connection_id: str
@@ -383,22 +382,6 @@ class ConnectionRepository:
                 )
             )
         return out
-
-    async def lock_current(self, connection_ids: Sequence[str]) -> dict[str, Mapping[str, Any]]:
-        """The `CURRENT_COLUMNS` of these connections (any owner), locked until the transaction ends (``FOR
-        UPDATE`` in id order on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already excludes other writers), so the
-        version read here is still the row's when `apply_many` writes. Removed ids are absent."""
-        if not connection_ids:
-            return {}
-        table = cast(Table, Connection.__table__)
-        query = (
-            select(*(table.c[name] for name in CURRENT_COLUMNS))
-            .where(table.c.id.in_(list(connection_ids)))
-            .order_by(table.c.id)
-            .with_for_update()
-        )
-        rows = (await self._session.execute(query)).all()
-        return {row.id: cast(Mapping[str, Any], row._mapping) for row in rows}
 
     async def apply_many(self, updates: Sequence[FactsUpdate]) -> int:
         """`update_if_version` for a whole batch: one executemany UPDATE per set of fact names (a report sets only

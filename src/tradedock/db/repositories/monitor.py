@@ -10,21 +10,23 @@ PostgreSQL (rows another worker is claiming are skipped, not waited for); SQLite
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradedock.db.models import (
+    CheckResult,
     Connection,
     MonitorLease,
     MonitorWorker,
+    VerificationRun,
     Webhook,
     WebhookAttempt,
     WebhookDelivery,
 )
+from tradedock.db.repositories.connections import CURRENT_COLUMNS
 from tradedock.db.repositories.support import lease_selected
 
 
@@ -32,14 +34,16 @@ def _rowcount(result: Any) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-@dataclass(frozen=True)
-class HeldLease:
-    """A lease row this worker still holds, as the batch record reads it (locked until the record commits)."""
+class HeldLease(NamedTuple):
+    """A lease row this worker still holds, as the batch record reads it (locked until the record commits), with its
+    connection's `CURRENT_COLUMNS` (locked too) and the outcome of one check in the connection's newest run."""
 
     connection_id: str
     failures: int
     expiry_notified: int | None
     expiry_for: datetime | None
+    current: Mapping[str, Any]
+    prior_outcome: str | None
 
 
 #: The columns `finish_many` writes for every row (the same set for each, as executemany needs).
@@ -151,26 +155,53 @@ class MonitorRepository:
         )
         return _rowcount(result) == 1
 
-    async def held(self, connection_ids: Sequence[str], worker_id: str) -> dict[str, HeldLease]:
-        """The lease rows among ``connection_ids`` still held by ``worker_id`` — the batch record's fence — locked
-        until the transaction ends (``FOR UPDATE`` in id order on PostgreSQL, so two records never deadlock and no
-        claim can take them meanwhile; SQLite's ``BEGIN IMMEDIATE`` already excludes every other writer). A row
-        missing from the answer was lost (expired and taken by another worker) or removed with its connection."""
+    async def held(self, connection_ids: Sequence[str], worker_id: str, prior_check: str) -> dict[str, HeldLease]:
+        """The lease rows among ``connection_ids`` still held by ``worker_id`` — the batch record's fence — with their
+        connections' current rows, all locked until the transaction ends (``FOR UPDATE`` in id order on PostgreSQL,
+        so two records never deadlock, no claim can take the leases and no writer can move the connections meanwhile;
+        SQLite's ``BEGIN IMMEDIATE`` already excludes every other writer), and the outcome of ``prior_check`` in each
+        connection's newest run (not locked), in ONE query. A row missing from the answer was lost (expired and taken
+        by another worker) or removed with its connection (a lease row goes with its connection)."""
         if not connection_ids:
             return {}
+        leases = cast(Table, MonitorLease.__table__)
+        connections = cast(Table, Connection.__table__)
+        runs = cast(Table, VerificationRun.__table__)
+        results = cast(Table, CheckResult.__table__)
+        newest_run = (
+            select(runs.c.id)
+            .where(runs.c.connection_id == leases.c.connection_id)
+            .order_by(runs.c.started_at.desc(), runs.c.id.desc())
+            .limit(1)
+            .correlate(leases)
+            .scalar_subquery()
+        )
+        prior = (
+            select(results.c.outcome)
+            .where(results.c.run_id == newest_run, results.c.check_id == prior_check)
+            .correlate(leases)
+            .scalar_subquery()
+        )
         query = (
             select(
-                MonitorLease.connection_id,
-                MonitorLease.failures,
-                MonitorLease.expiry_notified,
-                MonitorLease.expiry_for,
+                leases.c.connection_id,
+                leases.c.failures,
+                leases.c.expiry_notified,
+                leases.c.expiry_for,
+                prior,
+                *(connections.c[name] for name in CURRENT_COLUMNS),
             )
-            .where(MonitorLease.connection_id.in_(list(connection_ids)), MonitorLease.lease_owner == worker_id)
-            .order_by(MonitorLease.connection_id)
+            .select_from(leases.join(connections, connections.c.id == leases.c.connection_id))
+            .where(leases.c.connection_id.in_(list(connection_ids)), leases.c.lease_owner == worker_id)
+            .order_by(leases.c.connection_id)
             .with_for_update()
         )
-        rows = (await self._session.execute(query)).all()
-        return {row[0]: HeldLease(row[0], int(row[1] or 0), row[2], row[3]) for row in rows}
+        return {
+            row[0]: HeldLease(
+                row[0], int(row[1] or 0), row[2], row[3], dict(zip(CURRENT_COLUMNS, row[5:], strict=True)), row[4]
+            )
+            for row in (await self._session.execute(query)).all()
+        }
 
     async def finish_many(self, worker_id: str, rows: Sequence[Mapping[str, Any]]) -> int:
         """`finish` for a whole batch in one executemany UPDATE: each row (``connection_id`` and every column of
