@@ -1,8 +1,10 @@
-"""JSON documents for JSON columns (`support.json_document`): the one conversion, and the guard that keeps secrets out.
+"""JSON documents for JSON columns (`support.json_document`): the one conversion, and the guard that keeps secrets out;
+and their text (`types.json_text`, the engines' serializer).
 
 The document must be exactly what `tradedock.domain.to_jsonable` makes (so the stored JSON is unchanged), whether the
 input is already plain JSON (checked in one pass, not copied) or needs converting; and a key named like a secret is
-refused wherever it sits, in either case. The batch writers (runs, audit, facts) are checked on both databases."""
+refused wherever it sits, in either case. The batch writers (runs, audit, facts) are checked on both databases. The
+text is ``json.dumps``'s, byte for byte."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from types import MappingProxyType
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.db.factories import add_connection, key_b64
@@ -28,6 +31,7 @@ from tradedock.db.repositories import (
 from tradedock.db.repositories.connections import FactsUpdate
 from tradedock.db.repositories.support import SECRET_KEY_NAMES, json_document
 from tradedock.db.repositories.verification_runs import NewRun
+from tradedock.db.types import json_text
 from tradedock.domain import Permission, to_jsonable
 from tradedock.vault import Vault, parse_key_spec
 
@@ -109,6 +113,42 @@ def test_a_secret_named_key_that_is_not_a_str_is_refused() -> None:
 def test_names_that_only_contain_a_secret_name_are_stored() -> None:
     value = {"secret_set": True, "has_passphrase": False, "dek_id": "k1", "key": "public"}
     assert json_document(value, "test") is value
+
+
+TEXTS: list[Any] = [
+    *PLAIN,
+    'top-level "text" ≈ \u2028',
+    1.5,
+    -0.0,
+    float("inf"),
+    [float("-inf"), 1e300, 10**40, True, None],
+    {"nested": [{"a": [[], {}]}], "unicode": "ünïcödé ✓", "control": "\x00\n\t"},
+    {3: "int key", 1.25: "float key", True: "bool key", None: "none key"},
+    ("tuple", ["inside"]),
+]
+
+
+@pytest.mark.parametrize("value", TEXTS)
+def test_the_text_is_json_dumps(value: Any) -> None:
+    assert json_text(value) == json.dumps(value)
+
+
+def test_what_json_dumps_refuses_is_refused() -> None:
+    for value in ({"when": _AT}, [Decimal("1")], {("tuple", "key"): 1}):
+        with pytest.raises(TypeError):
+            json.dumps(value)
+        with pytest.raises(TypeError):
+            json_text(value)
+
+
+async def test_the_stored_text_is_json_dumps(session: AsyncSession) -> None:
+    detail = {"status": "connected", "why": "ünïcödé", "n": [1, 2.5, None]}
+    await AuditRepository(session).append_many([("u", None, "schedule", detail)])
+    stored = (await session.execute(text("SELECT detail FROM audit_log"))).scalar_one()
+    if session.bind.dialect.name == "sqlite":
+        assert stored == json.dumps(detail)  # the text itself
+    else:
+        assert stored == detail  # JSONB keeps the value, not the text
 
 
 @pytest.fixture

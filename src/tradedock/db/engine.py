@@ -1,7 +1,8 @@
 """Engines and session factories for SQLite (aiosqlite) and PostgreSQL (psycopg 3).
 
-What belongs here: `make_engine` with each backend's connection settings, and `make_sessionmaker`. What does
-not: schema changes (migrate.py) or queries (repositories/).
+What belongs here: `make_engine` with each backend's connection settings (JSON columns written by
+`db.types.json_text`), and `make_sessionmaker`. What does not: schema changes (migrate.py) or queries
+(repositories/).
 
 SQLite: ``PRAGMA foreign_keys=ON`` (cascades and FK checks are off by default), ``journal_mode=WAL`` (readers
 do not block the writer), ``busy_timeout`` (wait instead of failing on a locked file), ``BEGIN IMMEDIATE`` for
@@ -20,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+from tradedock.db.types import json_text
 from tradedock.localfiles import create_private_file
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -48,7 +50,9 @@ def make_engine(url: str, *, schema: str | None = None, echo: bool = False) -> A
         connect_args: dict[str, Any] = {}
         if schema:
             connect_args["options"] = f"-csearch_path={schema}"
-        return create_async_engine(url, echo=echo, pool_pre_ping=True, connect_args=connect_args)
+        return create_async_engine(
+            url, echo=echo, pool_pre_ping=True, connect_args=connect_args, json_serializer=json_text
+        )
     raise ValueError(
         f"unsupported database URL {parsed.render_as_string(hide_password=True)!r}; use "
         "sqlite+aiosqlite:///path or postgresql+psycopg://…"
@@ -65,7 +69,7 @@ def _make_sqlite_engine(url: str, database: str | None, *, echo: bool) -> AsyncE
         Path(database).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         # 0600 before SQLite opens it: SQLite gives -wal and -shm the database file's mode.
         create_private_file(Path(database))
-    engine = create_async_engine(url, echo=echo, **kwargs)
+    engine = create_async_engine(url, echo=echo, json_serializer=json_text, **kwargs)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
