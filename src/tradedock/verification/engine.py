@@ -169,9 +169,11 @@ async def _gather(
         if retry and server_time.value is not None:
             offset_applied = server_time.value.offset_ms
             adapter.time_offset_ms = offset_applied
-        second = await asyncio.gather(
-            *(_capture(signed[name], name) for name in retry),
-            *(_capture(_probe_call(adapter_for, flavor), f"key_info ({flavor.value})") for flavor in probe_flavors),
+        second = await _together(
+            [
+                *((name, signed[name]) for name in retry),
+                *((f"key_info ({flavor.value})", _probe_call(adapter_for, flavor)) for flavor in probe_flavors),
+            ]
         )
         reads.update(zip(retry, second[: len(retry)], strict=True))
         probes = tuple(zip(probe_flavors, second[len(retry) :], strict=True))
@@ -202,11 +204,25 @@ async def _first_round(
         host = (ctx.request.exchange, ctx.request.environment, ctx.flavor)
         known = shared.ready(host)
         if known is not None:
-            reads = await asyncio.gather(*(_capture(call, name) for name, call in signed.items()))
+            reads = await _together(list(signed.items()))
             return Read(value=known), dict(zip(signed, reads, strict=True))
         measure = functools.partial(shared.read, host, adapter.server_time)
-    first = await asyncio.gather(_capture(measure, "server_time"), *(_capture(c, n) for n, c in signed.items()))
+    first = await _together([("server_time", measure), *signed.items()])
     return first[0], dict(zip(signed, first[1:], strict=True))
+
+
+async def _together(calls: list[tuple[str, Callable[[], Awaitable[Any]]]]) -> list[Read[Any]]:
+    """Every call captured concurrently, results in order — as ``asyncio.gather`` would run them, with one task
+    fewer: the first runs in this task (up to its first wait, so the requests still leave in order), the others
+    each in a task of its own; if this one is cancelled, so are they."""
+    (name, call), *rest = calls
+    tasks = [asyncio.ensure_future(_capture(c, n)) for n, c in rest]
+    try:
+        first = await _capture(call, name)
+        return [first, *[await task for task in tasks]]
+    finally:
+        for task in tasks:
+            task.cancel()  # nothing for a task that is done
 
 
 def _trusted_time(read: Read[Any], ctx: CheckContext) -> Read[Any]:

@@ -12,7 +12,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from tradedock.clock import Clock, SystemClock
 from tradedock.domain import (
@@ -45,6 +45,8 @@ from tradedock.exchanges.http import ExchangeHttp, Signed
 
 log = logging.getLogger("tradedock.exchanges.bybit")
 
+T = TypeVar("T")
+
 _OK_CODES = frozenset({0, "0"})
 _ENVIRONMENT_NAMES = {
     Environment.LIVE: "live (mainnet)",
@@ -75,8 +77,9 @@ class BybitAdapter:
         self._http = http
         self._clock: Clock = clock or SystemClock()
         self._key_info: KeyInfo | None = None
-        # Reads several calls need, shared while in flight so one verification round sends each once.
-        self._shared: dict[str, asyncio.Future[Any]] = {}
+        self._key_body: object = None  # the answer `_key_info` was parsed from
+        # Reads several calls need (per path), shared while in flight so one verification round sends each once.
+        self._requests: dict[str, asyncio.Future[Any]] = {}
 
     def __repr__(self) -> str:
         return f"BybitAdapter({self._http.base_url}, key={self._credentials.get('api_key')[-4:]!r})"
@@ -107,17 +110,18 @@ class BybitAdapter:
 
     async def key_info(self) -> KeyInfo:
         """GET /v5/user/query-api: permissions, IPs, expiry, uid, master/sub, UTA flag."""
-        body = await self._once("key_info", lambda: self._call(endpoints.KEY_INFO))
+        body = await asyncio.shield(self._shared(endpoints.KEY_INFO))
+        if self._key_info is not None and self._key_body is body:
+            return self._key_info  # this answer is parsed already (account_info reads it too)
         info = parsing.parse_key_info(parsing.as_mapping(body.get("result"), "key info"), self._clock.now())
-        self._key_info = info
+        self._key_info, self._key_body = info, body
         return info
 
     async def account_info(self) -> AccountInfo:
         """GET /v5/account/info (mode, margin mode) plus the key's uid and master flag from query-api."""
-        if self._key_info is None:
-            account, key = await asyncio.gather(self._account_result(), self.key_info())
-        else:
-            account, key = await self._account_result(), self._key_info
+        account_request = self._shared(endpoints.ACCOUNT_INFO)  # both requests in flight before either is awaited
+        key = self._key_info if self._key_info is not None else await self.key_info()
+        account = await self._account_result(account_request)
         status = parsing.unified_margin_status(account)
         return AccountInfo(
             uid=key.uid,
@@ -136,12 +140,14 @@ class BybitAdapter:
         """
         # Most accounts are unified: ask for UNIFIED and FUND alongside the account mode, and spend another
         # round trip only for classic or UTA 1.0 accounts, whose other wallets depend on the mode.
-        account, unified, funding = await asyncio.gather(
-            self._account_result(),
-            self._wallet(endpoints.WALLET_UNIFIED, False),
-            self._funding(),
-            return_exceptions=True,
-        )
+        account_request = self._shared(endpoints.ACCOUNT_INFO)
+        funding_request = asyncio.ensure_future(self._funding())
+        try:
+            unified = await _outcome(self._wallet(endpoints.WALLET_UNIFIED, False))
+            funding = await _outcome(funding_request)
+            account = await _outcome(self._account_result(account_request))
+        finally:
+            funding_request.cancel()  # nothing once it is done; with this call cancelled, it is too
         if isinstance(account, BaseException):
             raise account
         status = parsing.unified_margin_status(account)
@@ -175,9 +181,9 @@ class BybitAdapter:
         """
         market = endpoints.CONTRACT_MARKETS[contract]
         # The position list and the account mode are read together (one round trip).
-        account, positions = await asyncio.gather(
-            self._account_result(), self._call(endpoints.POSITION_LIST, market.params()), return_exceptions=True
-        )
+        account_request = self._shared(endpoints.ACCOUNT_INFO)
+        positions = await _outcome(self._call(endpoints.POSITION_LIST, market.params()))
+        account = await _outcome(self._account_result(account_request))
         if isinstance(account, BaseException):
             raise account
         status = parsing.unified_margin_status(account)
@@ -204,18 +210,19 @@ class BybitAdapter:
 
     # --- helpers ---------------------------------------------------------------------------------------------
 
-    async def _account_result(self) -> Mapping[str, Any]:
-        body = await self._once("account_info", lambda: self._call(endpoints.ACCOUNT_INFO))
+    async def _account_result(self, request: asyncio.Future[Any]) -> Mapping[str, Any]:
+        body = await asyncio.shield(request)
         return parsing.as_mapping(body.get("result"), "account info")
 
-    async def _once(self, name: str, call: Callable[[], Awaitable[Any]]) -> Any:
-        """Share one in-flight or successful request among concurrent callers; a failure is not kept, so a
-        retry (e.g. after the clock offset is corrected) asks again."""
-        shared = self._shared.get(name)
+    def _shared(self, endpoint: endpoints.Endpoint) -> asyncio.Future[Any]:
+        """The request to ``endpoint`` that concurrent callers share: the one in flight or answered, else one sent
+        now. A failure is not kept, so a retry (e.g. after the clock offset is corrected) asks again. Callers
+        await it shielded: one caller cancelled does not cancel it for the others."""
+        shared = self._requests.get(endpoint.path)
         if shared is None or (shared.done() and (shared.cancelled() or shared.exception() is not None)):
-            shared = asyncio.ensure_future(call())
-            self._shared[name] = shared
-        return await asyncio.shield(shared)
+            shared = self._requests[endpoint.path] = asyncio.ensure_future(self._call(endpoint))
+            shared.add_done_callback(_observed)
+        return shared
 
     async def _wallet(self, account_type: str, legacy: bool) -> list[Balance] | None:
         try:
@@ -314,6 +321,21 @@ class BybitAdapter:
                 exchange=exc.exchange,
                 fix=exc.fix,
             ) from None
+
+
+async def _outcome(awaitable: Awaitable[T]) -> T | BaseException:
+    """What ``awaitable`` returned or raised, as ``asyncio.gather(..., return_exceptions=True)`` reports it; this
+    task's own cancellation still propagates."""
+    try:
+        return await awaitable
+    except Exception as exc:
+        return exc
+
+
+def _observed(request: asyncio.Future[Any]) -> None:
+    """Mark a shared request's failure as seen: a caller may have stopped waiting (another read failed first)."""
+    if not request.cancelled():
+        request.exception()
 
 
 def _retry_after(headers: Mapping[str, str], now_ms: int) -> float | None:

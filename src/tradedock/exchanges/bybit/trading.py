@@ -242,4 +242,4 @@ class BybitTrader(InstrumentRulesCache, BybitAdapter):
             if exc.code != unchanged:
                 raise
         finally:
-            self._shared.clear()  # account reads shared by the read adapter are stale after a setting change
+            self._requests.clear()  # account reads shared by the read adapter are stale after a setting change
