@@ -16,6 +16,7 @@ the time a request spends on the way; a limit of one request per period waits th
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -36,6 +37,13 @@ _LIMIT = re.compile(
     r"(?:.*?\bper\s+(?P<scope>uid|ip|key|account)\b)?",
     re.IGNORECASE,
 )
+
+
+@functools.cache
+def _limiter_class() -> type[AsyncLimiter]:
+    from aiolimiter import AsyncLimiter
+
+    return AsyncLimiter
 
 
 class LimitScope(enum.StrEnum):
@@ -66,13 +74,16 @@ class RateLimit:
 
     def limiter(self) -> AsyncLimiter:
         """A leaky bucket that never admits more than the limit in any window of the period (see module doc)."""
-        from aiolimiter import AsyncLimiter
+        return _limiter_class()(*self._bucket)
 
+    @functools.cached_property
+    def _bucket(self) -> tuple[float, float]:
+        """The leaky bucket's capacity and period (computed once: a fleet builds one limiter per account and path)."""
         if self.requests == 1:
-            return AsyncLimiter(1, self.period_s * SLACK + _SINGLE_SLACK_S)
+            return 1, self.period_s * SLACK + _SINGLE_SLACK_S
         burst = self.requests // 2
         drain_per_s = (self.requests - burst) / self.period_s
-        return AsyncLimiter(burst, burst / drain_per_s * SLACK)
+        return burst, burst / drain_per_s * SLACK
 
     def __str__(self) -> str:
         period = f"{self.period_s:g} s" if self.period_s != 1 else "s"
@@ -148,28 +159,41 @@ class Budgets:
     ) -> Wait | None:
         """Wait for this request's turn under every budget that applies; None when granted within ``wait_s``
         seconds, else the budget that was not (nothing is consumed from budgets not yet reached)."""
-        import asyncio
-
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + wait_s
-        steps: list[tuple[tuple[str, ...], RateLimit, float]] = []
         own = book.paths.get(path)
+        ip = book.ip
+        if own is None and ip is None:
+            return None
+        deadline: list[float] = []  # taken when first needed: the immediate grants before it take no time
         share = float(max(1, self.ip_share))
         if own is not None:
-            per_uid = own.scope is LimitScope.UID
-            scope_key = account if per_uid else host
-            steps.append(((exchange, base_url if per_uid else host, scope_key, path), own, 1.0 if per_uid else share))
-        if book.ip is not None:
+            if own.scope is LimitScope.UID:
+                granted = await self._grant((exchange, base_url, account, path), own, 1.0, wait_s, deadline)
+            else:
+                granted = await self._grant((exchange, host, host, path), own, share, wait_s, deadline)
+            if not granted:
+                return Wait(own, path)
+        if ip is not None:
             amount = float(book.weights.get(path, 1)) * share
-            steps.append(((exchange, host, "ip"), book.ip, amount))
-        for key, limit, amount in steps:
-            limiter = self._limiter(key, limit)
-            amount = min(amount, limiter.max_rate)
-            if limiter.has_capacity(amount):
-                await limiter.acquire(amount)  # immediate
-                continue
-            try:
-                await asyncio.wait_for(limiter.acquire(amount), max(0.0, deadline - loop.time()))
-            except TimeoutError:
-                return Wait(limit, path)
+            if not await self._grant((exchange, host, "ip"), ip, amount, wait_s, deadline):
+                return Wait(ip, path)
         return None
+
+    async def _grant(
+        self, key: tuple[str, ...], limit: RateLimit, amount: float, wait_s: float, deadline: list[float]
+    ) -> bool:
+        """Take ``amount`` from one budget: at once when it has the capacity, else waiting until the deadline."""
+        limiter = self._limiter(key, limit)
+        amount = min(amount, limiter.max_rate)
+        if limiter.has_capacity(amount):
+            await limiter.acquire(amount)  # immediate
+            return True
+        import asyncio  # loaded by then (see the imports above)
+
+        loop = asyncio.get_running_loop()
+        if not deadline:
+            deadline.append(loop.time() + wait_s)
+        try:
+            await asyncio.wait_for(limiter.acquire(amount), max(0.0, deadline[0] - loop.time()))
+        except TimeoutError:
+            return False
+        return True
