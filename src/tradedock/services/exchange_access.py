@@ -7,6 +7,7 @@ exchange-specific code (that is in `tradedock.exchanges.<x>`).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -112,9 +113,11 @@ class ExchangeAccess:
         )
 
 
+@functools.lru_cache(maxsize=64)
 def check_sandbox_url(exchange: str, url: str, *, allow_remote: bool) -> None:
     """A sandbox URL must be http(s) and, unless the operator allows remote sandboxes, on loopback: credentials
-    (Bitget's passphrase in a header, API keys) are sent there, in clear over http."""
+    (Bitget's passphrase in a header, API keys) are sent there, in clear over http. (Pure, so a URL that passed is
+    not parsed again for every verification; a refusal is raised each time.)"""
     parts = urlsplit(url)
     fix = (
         "Point TRADEDOCK_SANDBOX_URLS at the simulators on this machine (e.g. http://127.0.0.1:PORT, as "

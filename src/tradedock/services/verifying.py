@@ -96,13 +96,24 @@ async def run_verification(
             adapter_for=pool,
             flavor=flavor,
             alternative_flavors=alternatives,
-            policy=Policy.from_settings(settings),
+            policy=_policy(settings),
             clock=access.clock,
             on_check=_as_views(on_check),
             server_time=server_time,
         )
     finally:
         await pool.aclose()
+
+
+#: The last settings' `Policy` (settings are immutable; a process has one, so each verification need not rebuild it).
+_last_policy: tuple[Settings, Policy] | None = None
+
+
+def _policy(settings: Settings) -> Policy:
+    global _last_policy
+    if _last_policy is None or _last_policy[0] is not settings:
+        _last_policy = (settings, Policy.from_settings(settings))
+    return _last_policy[1]
 
 
 def _as_views(on_check: CheckProgress | None) -> CheckCallback | None:
