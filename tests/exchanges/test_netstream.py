@@ -227,6 +227,34 @@ class TestPooledTransport:
         assert await _get(transport, f"http://127.0.0.1:{port}/") == 2
         await transport.aclose()
 
+    async def test_a_spare_that_timed_out_opening_is_skipped_and_the_request_dials_its_own(
+        self, tmp_path: Path
+    ) -> None:
+        server_side, client_side = _certificate(tmp_path)
+        accepted: list[int] = []
+
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            accepted.append(len(accepted) + 1)
+            if len(accepted) == 1:
+                await reader.read()  # the spare's TLS handshake never completes
+            else:
+                await writer.start_tls(server_side)
+                await reader.readuntil(b"\r\n\r\n")
+                writer.write(_json_answer(b'{"connection": 2}'))
+                await writer.drain()
+                await reader.read()
+            writer.close()
+
+        tls_later = await asyncio.start_server(handle, "127.0.0.1", 0)
+        url = f"https://127.0.0.1:{tls_later.sockets[0].getsockname()[1]}"
+        transport = _transport(client_side)
+        assert transport.preconnect(url, 1, timeout_s=0.1) == 1
+        await asyncio.sleep(0.05)
+        assert await _get(transport, f"{url}/") == 2  # waited for the spare, which failed, then dialled
+        assert accepted == [1, 2]
+        await transport.aclose()
+        tls_later.close()
+
     async def test_a_refused_connection(self) -> None:
         probe = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
         port = probe.sockets[0].getsockname()[1]

@@ -220,17 +220,16 @@ class PooledTransport:
             if loop.time() - born > SPARE_TTL_S:
                 _close_spare(task)
                 continue
-            try:
-                if task.done():
-                    connection = task.result()
-                else:
+            if not task.done():
+                try:
                     async with asyncio.timeout(connect_s):
-                        connection = await asyncio.shield(task)
-            except TimeoutError:
-                _close_spare(task)
-                raise TimeoutError(f"no connection within {connect_s:g} s") from None
-            except TransportFault:
+                        await asyncio.wait((task,))  # not cancelled if this request stops waiting
+                except TimeoutError:
+                    _close_spare(task)
+                    raise TimeoutError(f"no connection within {connect_s:g} s") from None
+            if task.cancelled() or task.exception() is not None:  # it failed or timed out opening: skipped
                 continue
+            connection = task.result()
             if connection.is_open():  # not closed by the server, nothing arrived unasked
                 self._adopt(pool, connection)
                 return connection
