@@ -196,14 +196,14 @@ def report(rows: list[dict[str, Any]]) -> str:
         runs = ", ".join(f"{status} {n:,}" for status, n in sorted(r["runs"].items()))
         limit = f"in force (floor {r['floor_s']:.0f} s)" if r["limits"] else "lifted"
         sim = (
-            f"{r['sim_cpu_ms_per_check']:.1f} ms ({r['sim_cpu_ms_per_request']:.2f} ms)"
+            f"{r['sim_cpu_ms_per_check']:.2f} ms ({r['sim_cpu_ms_per_request']:.2f} ms)"
             if "sim_cpu_ms_per_check" in r
             else "—"
         )
         load = f"{r['loadavg_before']:.1f} → {r['loadavg']:.1f}" if "loadavg_before" in r else "—"
         lines.append(
             f"| {r['connections']:,} | {r['backend']} | {r['workers']} | {limit} | {r['wall_s']:.1f} s "
-            f"| {r['connections'] / r['wall_s']:.0f} | {r['cpu_ms_per_check']:.1f} ms | {sim} "
+            f"| {r['connections'] / r['wall_s']:.0f} | {r['cpu_ms_per_check']:.2f} ms | {sim} "
             f"| {r['peak_rss_mib']:.0f} MiB | {r['requests']:,} | {runs} | {r['failed']} failed, {r['lost']} lost "
             f"| {load} |"
         )
