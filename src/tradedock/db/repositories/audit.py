@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradedock.clock import Clock, SystemClock
 from tradedock.db.models import AuditEntry
-from tradedock.db.repositories.support import json_document
+from tradedock.db.repositories.support import insert_rows, json_document
 
 
 class AuditRepository:
@@ -40,7 +40,8 @@ class AuditRepository:
         return entry
 
     async def append_many(self, entries: Sequence[tuple[str, str | None, str, Mapping[str, Any]]]) -> None:
-        """`append` for a batch, one executemany INSERT: (owner_id, connection_id, action, detail) each."""
+        """`append` for a batch, one bulk insert (`support.insert_rows`): (owner_id, connection_id, action, detail)
+        each."""
         if not entries:
             return
         now = self._clock.now()
@@ -50,7 +51,7 @@ class AuditRepository:
             rows.append(
                 {"at": now, "owner_id": owner_id, "connection_id": connection_id, "action": action, "detail": document}
             )
-        await (await self._session.connection()).execute(insert(cast(Table, AuditEntry.__table__)), rows)
+        await insert_rows(self._session, cast(Table, AuditEntry.__table__), rows)
 
     async def list_for_owner(
         self, owner_id: str, *, connection_id: str | None = None, limit: int = 100, offset: int = 0

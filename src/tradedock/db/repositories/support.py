@@ -1,15 +1,16 @@
 """Helpers shared by the repositories: JSON documents for JSON columns, guarded so that secrets stay out of them.
 
-What belongs here: small pure functions the repositories apply before writing JSON columns, and the one statement
-shape every lease claim uses (``lease_selected``). What does not: other queries (each repository module) or models.
+What belongs here: small pure functions the repositories apply before writing JSON columns, the one statement
+shape every lease claim uses (``lease_selected``) and the one way many rows go into a table (``insert_rows``). What
+does not: other queries (each repository module) or models.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Select, update
+from sqlalchemy import Select, Table, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -101,3 +102,25 @@ async def lease_selected(
         .execution_options(synchronize_session=False)
     )
     return [row[0] for row in result.all()]
+
+
+async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert ``rows`` (each with the same column names) into ``table`` in the session's transaction: one
+    executemany INSERT, or on PostgreSQL one ``COPY … FROM STDIN`` stream — the same rows and values (each value
+    through its column type's bind processing, as the INSERT would; column defaults apply to columns not given),
+    without psycopg's per-row cost of an executemany (~10 µs of CPU per row; a batch record writes ~15 per check)."""
+    if not rows:
+        return
+    connection = await session.connection()
+    dialect = connection.dialect
+    if dialect.name != "postgresql":
+        await connection.execute(insert(table), rows)
+        return
+    columns = [(name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in rows[0]]
+    quote = dialect.identifier_preparer.quote
+    names = ", ".join(quote(name) for name, _ in columns)
+    sql = f"COPY {dialect.identifier_preparer.format_table(table)} ({names}) FROM STDIN"
+    driver: Any = (await connection.get_raw_connection()).driver_connection  # psycopg's AsyncConnection
+    async with driver.cursor() as cursor, cursor.copy(sql) as copy:
+        for row in rows:
+            await copy.write_row([row[name] if process is None else process(row[name]) for name, process in columns])

@@ -12,11 +12,11 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradedock.db.models import CheckResult, Connection, VerificationRun, new_id
-from tradedock.db.repositories.support import json_document
+from tradedock.db.repositories.support import insert_rows, json_document
 
 TRIGGERS = frozenset({"connect", "check", "replace", "schedule"})
 
@@ -87,7 +87,8 @@ class VerificationRunRepository:
         return run
 
     async def add_many(self, runs: Sequence[NewRun]) -> list[str]:
-        """`add` for a batch: two executemany INSERTs (runs, then their results) whatever the count; the new ids."""
+        """`add` for a batch: two bulk inserts (runs, then their results: `support.insert_rows`) whatever the count;
+        the new ids."""
         if not runs:
             return []
         run_rows: list[dict[str, Any]] = []
@@ -119,10 +120,8 @@ class VerificationRunRepository:
                         "evidence": evidence,
                     }
                 )
-        connection = await self._session.connection()
-        await connection.execute(insert(cast(Table, VerificationRun.__table__)), run_rows)
-        if result_rows:
-            await connection.execute(insert(cast(Table, CheckResult.__table__)), result_rows)
+        await insert_rows(self._session, cast(Table, VerificationRun.__table__), run_rows)
+        await insert_rows(self._session, cast(Table, CheckResult.__table__), result_rows)
         return [row["id"] for row in run_rows]
 
     async def latest(self, owner_id: str, connection_id: str) -> VerificationRun | None:
