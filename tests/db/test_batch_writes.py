@@ -12,6 +12,7 @@ from types import MappingProxyType
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.db.factories import add_connection, key_b64
@@ -88,7 +89,25 @@ async def test_runs(session: AsyncSession, vault: Vault) -> None:
     by_many = await runs.latest(owner, many.id)
     assert by_one is not None and by_many is not None and by_many.id == ids[0]
     assert _run_columns(by_many) == _run_columns(by_one)
+    stored = await _stored(session, "SELECT trigger, status, started_at, duration_ms FROM verification_runs")
+    assert stored[one.id] == stored[many.id]  # on SQLite the stored text itself
+    stored = await _stored(
+        session,
+        "SELECT check_id, position, outcome, message, fix, evidence FROM check_results"
+        " JOIN verification_runs r ON r.id = run_id",
+    )
+    assert stored[one.id] == stored[many.id] and len(stored[one.id]) == len(RESULTS)
     assert by_many.results[1].evidence["usd"] == "1000.50" and by_many.results[1].evidence["granted"] == ["read"]
+
+
+async def _stored(session: AsyncSession, select_from: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Raw stored values (no column types) by connection id, in a stable order."""
+    columns, _, rest = select_from.removeprefix("SELECT ").partition(" FROM ")
+    query = f"SELECT connection_id, {columns}, CAST({columns.split(', ')[0]} AS TEXT) FROM {rest}"
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    for row in (await session.execute(text(query + " ORDER BY 1, 2"))).all():
+        out.setdefault(row[0], []).append(tuple(row[1:]))
+    return out
 
 
 async def test_audit(session: AsyncSession) -> None:
@@ -105,5 +124,7 @@ async def test_audit(session: AsyncSession) -> None:
         return entry.at, entry.owner_id, entry.action, entry.detail
 
     assert columns(entries["c-many"]) == columns(entries["c-one"])
+    stored = await _stored(session, "SELECT at, owner_id, action, detail FROM audit_log")
+    assert stored["c-many"] == stored["c-one"]
     assert columns(entries[None]) == (_AT, "alice", "check", {})
     assert len({e.id for e in entries.values()}) == 3  # the id column's default applies to bulk rows too
