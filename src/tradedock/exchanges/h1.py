@@ -78,7 +78,7 @@ def request_bytes(method: str, target: str, host: str, headers: Mapping[str, str
     """The bytes of one request: ``target`` (path and query string, already encoded) is sent as given; ``Host`` is
     ours, the other headers the caller's; ``Content-Length`` when there is a body (or the method expects one)."""
     lines = [f"{method} {target} HTTP/1.1", f"Host: {host}"]
-    lines.extend(f"{name}: {value}" for name, value in headers.items())
+    lines += [f"{name}: {value}" for name, value in headers.items()]
     if body is not None or method in _BODY_METHODS:
         lines.append(f"Content-Length: {len(body) if body else 0}")
     head = "\r\n".join(lines)

@@ -11,11 +11,12 @@ and what an answer means (``http.py``).
 Why hand-written on httptools, not a client library: a warm verification is 6–8 small requests over kept-alive
 connections, and every µs per request is paid ~6 times per check. httpx + httpcore (pure-Python h11, request/URL
 models, pool scans per request, encode/httpcore#1035) cost ~430 µs of CPU per request; aiohttp's ClientSession
-(request/response models, its connector's bookkeeping, timers) 54–59 µs in a micro-benchmark and ~90 µs per request
-in the fleet profile; this client, a protocol over httptools' C parser writing each request's bytes itself, 24 µs
-in the same micro-benchmark (bench/NOTES.md). HTTP/1.1 only: a verification's first round uses up to
-`FIRST_ROUND_CONNECTIONS` kept-alive connections per host, opened in parallel, so a cold path pays its handshakes
-once.
+(request/response models, its connector's bookkeeping, timers) 58–66 µs in a micro-benchmark (16 streams × 300 GETs
+to the Bybit simulator, uvloop/asyncio) and ~90 µs per request in the fleet profile; this client, a protocol over
+httptools' C parser writing each request's bytes itself, 26–33 µs in the same micro-benchmark, most of it the
+socket's send and receive (docs/architecture.md, "Outbound HTTP"). HTTP/1.1 only: a verification's first round uses
+up to `FIRST_ROUND_CONNECTIONS` kept-alive connections per host, opened in parallel, so a cold path pays its
+handshakes once.
 """
 
 from __future__ import annotations
