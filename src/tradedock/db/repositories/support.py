@@ -8,6 +8,7 @@ does not: other queries (each repository module) or models.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import Dialect, Select, Table, insert, update
@@ -34,7 +35,8 @@ def json_document(value: Any, where: str) -> Any:
     One pass for the usual document, already plain JSON (dicts with str keys, lists, str, int, float, bool, None;
     a mapping at the top, e.g. a report's read-only evidence, is taken as a dict): its keys are checked on the way and
     it is returned as it is (`to_jsonable` would copy it unchanged). Anything else is converted, then checked."""
-    if not isinstance(value, dict) and isinstance(value, Mapping):
+    kind = type(value)
+    if kind is MappingProxyType or (kind is not dict and isinstance(value, Mapping)):  # (no ABC check for a proxy)
         value = dict(value)
     if _plain_and_checked(value, where):
         return value
@@ -44,7 +46,10 @@ def json_document(value: Any, where: str) -> Any:
 
 
 def _plain_and_checked(value: Any, where: str) -> bool:
-    """Whether ``value`` is plain JSON (see `json_document`), raising on the first secret-named key met."""
+    """Whether ``value`` is plain JSON (see `json_document`), raising on the first secret-named key met.
+
+    Loops, not all(<generator>), and a dict's lists walked in place: a third of the cost for the many small dicts and
+    lists of a batch's evidence."""
     kind = type(value)
     if kind is dict:
         for key, item in value.items():
@@ -52,11 +57,17 @@ def _plain_and_checked(value: Any, where: str) -> bool:
                 return False
             if key.lower() in SECRET_KEY_NAMES:
                 raise _secret_key(key, where)
-            if type(item) not in _PLAIN_LEAVES and not _plain_and_checked(item, where):
+            item_kind = type(item)
+            if item_kind in _PLAIN_LEAVES:
+                continue
+            if item_kind is list:
+                for element in item:
+                    if type(element) not in _PLAIN_LEAVES and not _plain_and_checked(element, where):
+                        return False
+            elif not _plain_and_checked(item, where):
                 return False
         return True
     if kind is list:
-        # A loop, not all(<generator>): three times cheaper for the many short lists of a batch's evidence.
         for item in value:  # noqa: SIM110
             if type(item) not in _PLAIN_LEAVES and not _plain_and_checked(item, where):
                 return False
