@@ -36,6 +36,7 @@ def lift_ip_budgets() -> None:
 async def work(profile: str | None) -> dict[str, object]:
     ctx = await open_app()
     service = MonitorService(ctx)
+    eventloop.settle_long_running()  # as `tradedock worker` does once started
     statuses: dict[str, int] = {}
     checked = failed = lost = 0
     print("ready", flush=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
 
 import pytest
@@ -34,3 +35,20 @@ def test_falls_back_to_asyncio_without_uvloop(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setitem(sys.modules, "uvloop", None)  # import uvloop now raises ImportError
     assert not eventloop.uses_uvloop()
     assert eventloop.run(_loop_module()) == "asyncio.unix_events"
+
+
+def test_a_long_running_process_freezes_its_start_up_heap_and_collects_less_often() -> None:
+    defaults = gc.get_threshold()
+    try:
+        survivor = {"started": [object()]}  # a container alive at start-up
+        eventloop.settle_long_running()
+        assert gc.get_threshold() == eventloop.GC_THRESHOLDS
+        assert gc.get_freeze_count() > 0
+        assert not gc.is_tracked(survivor) or survivor not in gc.get_objects()  # frozen: no generation holds it
+        garbage = [[]]
+        garbage[0].append(garbage)  # a cycle made after start-up is still collected
+        del garbage
+        assert gc.collect() >= 1
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*defaults)

@@ -39,6 +39,7 @@ def serve(
     import uvicorn
 
     from tradedock.api.app import create_app
+    from tradedock.eventloop import settle_long_running
     from tradedock.web.app import install as install_dashboard
 
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -46,6 +47,9 @@ def serve(
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
+        # Listening from here on: connections that arrive before uvicorn accepts (e.g. right after the ready line,
+        # which the lifespan prints before uvicorn's own listen) wait in the backlog instead of being refused.
+        sock.listen(2048)
     except OSError as exc:
         from .output import make_console
 
@@ -70,6 +74,7 @@ def serve(
                 f"TradeDock ready: dashboard {base}/ · API {base}/api/v1 (docs {urls['docs']}) — Ctrl+C to stop",
                 flush=True,
             )
+        settle_long_running()  # started: what survives now lives as long as the server
 
     _access_logging()
     app = create_app(on_ready=ready, run_monitor=settings.monitor_in_serve)

@@ -28,6 +28,7 @@ def worker(
         import asyncio
         import signal
 
+        from tradedock.eventloop import settle_long_running
         from tradedock.services.monitor import MonitorService
 
         ctx = await open_context(settings)
@@ -56,6 +57,7 @@ def worker(
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, stopping.set)
             queue = "procrastinate" if ctx.engine.dialect.name == "postgresql" else "rounds"
+            settle_long_running()  # started: what survives now lives as long as the process
             ready = {"worker": service.worker_id, "database": ctx.engine.dialect.name, "queue": queue}
             print(
                 json.dumps(ready) if as_json else f"TradeDock worker {service.worker_id} running (Ctrl+C to stop)",
