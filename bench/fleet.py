@@ -43,6 +43,7 @@ _PY_SPY = [
     str(Path(sys.executable).with_name("py-spy")),
     "record",
     "--gil",
+    "--nonblocking",  # sample without pausing the worker (pausing it inflates its CPU figures)
     "--format",
     "raw",
     "--rate",

@@ -149,6 +149,8 @@ def run_fleet(sizes: Sizes, postgres: str | None) -> Section:
     else:
         rows = [eventloop.run(fleet.run_one(sizes.fleet, 1, None, limits=False, profile=False))]
         if postgres:
+            # One worker as on SQLite (the backends side by side), then three sharing the work.
+            rows.append(eventloop.run(fleet.run_one(sizes.fleet, 1, postgres, limits=False, profile=False)))
             rows.append(eventloop.run(fleet.run_one(sizes.fleet, 3, postgres, limits=False, profile=False)))
     quick = min(row["connections"] for row in rows) < FULL.fleet
     goals = []
@@ -163,8 +165,8 @@ def run_fleet(sizes: Sizes, postgres: str | None) -> Section:
                  f"{row['peak_rss_mib'] * 1.048576:.0f} MB", None if quick else row["peak_rss_mib"] * 1.048576 < 300),
         ]  # fmt: skip
     first = rows[0]
-    # The profile comes from a run of its own: py-spy pauses the worker to sample it, which inflates the CPU figures
-    # the goals are read from (measured: 1.3 → 2.8 ms per verification with it attached).
+    # The profile comes from a run of its own: a sampled worker spends CPU on being sampled, which would inflate the
+    # figures the goals are read from (measured: 1.3 → 2.8 ms per verification with py-spy pausing it to sample).
     profiled = first if first.get("profile") else None
     if profiled is None and not FLEET_FROM:
         size = min(sizes.fleet, PROFILED_FLEET)
