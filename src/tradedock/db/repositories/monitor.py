@@ -50,6 +50,30 @@ class HeldLease(NamedTuple):
 FINISH_COLUMNS = ("failures", "next_check_at", "last_error", "expiry_notified", "expiry_for")
 
 
+#: `MonitorRepository.finish_many` on PostgreSQL: one UPDATE joined to the rows passed as one array per column
+#: (``unnest``), the same rows written under the same fence as the executemany UPDATE, without psycopg's and
+#: SQLAlchemy's per-row cost (~14 µs of CPU per row for a batch of 128).
+_FINISH_UNNEST = text(
+    "UPDATE monitor_leases AS l SET lease_owner = NULL, lease_expires_at = NULL, failures = v.failures,"
+    " next_check_at = v.next_check_at, last_error = v.last_error, expiry_notified = v.expiry_notified,"
+    " expiry_for = v.expiry_for"
+    " FROM unnest(CAST(:connection_id AS text[]), CAST(:failures AS integer[]), CAST(:next_check_at AS timestamptz[]),"
+    " CAST(:last_error AS text[]), CAST(:expiry_notified AS integer[]), CAST(:expiry_for AS timestamptz[]))"
+    " AS v(connection_id, failures, next_check_at, last_error, expiry_notified, expiry_for)"
+    " WHERE l.connection_id = v.connection_id AND l.lease_owner = :owner"
+)
+
+
+def _finish_arrays(table: Table, connection: Any, worker_id: str, rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """`_FINISH_UNNEST`'s parameters: per column the rows' values, each through its column type's bind processing (a
+    naive datetime is refused as in any other write)."""
+    params: dict[str, Any] = {"owner": worker_id}
+    for name in ("connection_id", *FINISH_COLUMNS):
+        process = table.c[name].type.dialect_impl(connection.dialect).bind_processor(connection.dialect)
+        params[name] = [row[name] if process is None else process(row[name]) for row in rows]
+    return params
+
+
 class MonitorRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -204,11 +228,17 @@ class MonitorRepository:
         }
 
     async def finish_many(self, worker_id: str, rows: Sequence[Mapping[str, Any]]) -> int:
-        """`finish` for a whole batch in one executemany UPDATE: each row (``connection_id`` and every column of
-        `FINISH_COLUMNS`) is written only while ``worker_id`` holds its lease; how many rows were written."""
+        """`finish` for a whole batch in one executemany UPDATE (on PostgreSQL one UPDATE over the rows' arrays,
+        `_FINISH_UNNEST`): each row (``connection_id`` and every column of `FINISH_COLUMNS`) is written only while
+        ``worker_id`` holds its lease; how many rows were written."""
         if not rows:
             return 0
         table = cast(Table, MonitorLease.__table__)
+        connection = await self._session.connection()
+        if connection.dialect.name == "postgresql":
+            return _rowcount(
+                await connection.execute(_FINISH_UNNEST, _finish_arrays(table, connection, worker_id, rows))
+            )
         statement = (
             update(table)
             .where(table.c.connection_id == bindparam("b_id"), table.c.lease_owner == bindparam("b_owner"))
@@ -222,7 +252,7 @@ class MonitorRepository:
             {"b_id": row["connection_id"], "b_owner": worker_id, **{f"b_{name}": row[name] for name in FINISH_COLUMNS}}
             for row in rows
         ]
-        return _rowcount(await (await self._session.connection()).execute(statement, params))
+        return _rowcount(await connection.execute(statement, params))
 
     async def queue_counts(self, now: datetime) -> dict[str, int]:
         due = await self._session.scalar(

@@ -1,0 +1,85 @@
+"""`MonitorRepository.finish_many` (an executemany UPDATE on SQLite, one UPDATE over ``unnest`` arrays on PostgreSQL)
+writes each row's columns and releases its lease only while the worker holds it, and counts what it wrote."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tests.db.factories import add_connection, key_b64
+from tradedock.db.repositories import UserRepository
+from tradedock.db.repositories.monitor import MonitorRepository
+from tradedock.vault import Vault, parse_key_spec
+
+_NOW = datetime(2026, 12, 1, 15, 0, 0, 123456, tzinfo=UTC)
+
+
+@pytest.fixture
+def vault() -> Vault:
+    v = Vault(parse_key_spec(f"k1:{key_b64()}"))
+    v.new_fingerprint_key()
+    return v
+
+
+async def test_finish_many_writes_only_held_leases(session: AsyncSession, vault: Vault) -> None:
+    owner = (await UserRepository(session).get_or_create("alice")).id
+    ids = sorted([(await add_connection(session, vault, owner, label=f"c{i}"))[0].id for i in range(3)])
+    monitor = MonitorRepository(session)
+    await monitor.schedule([(cid, _NOW) for cid in ids])
+    until = _NOW + timedelta(minutes=5)
+    assert await monitor.claim_these(ids[:2], "w1", _NOW, until) == ids[:2]
+    assert await monitor.claim_these(ids[2:], "w2", _NOW, until) == ids[2:]
+    expiry = _NOW + timedelta(days=3)
+    rows = [
+        {
+            "connection_id": ids[0],
+            "failures": 2,
+            "next_check_at": _NOW + timedelta(seconds=90),
+            "last_error": 'Tab\there, "quote", \\N and ünïcödé',
+            "expiry_notified": 7,
+            "expiry_for": expiry,
+        },
+        {
+            "connection_id": ids[1],
+            "failures": 0,
+            "next_check_at": _NOW + timedelta(hours=1),
+            "last_error": None,
+            "expiry_notified": None,
+            "expiry_for": None,
+        },
+        {
+            "connection_id": ids[2],
+            "failures": 5,
+            "next_check_at": _NOW,
+            "last_error": "not ours",
+            "expiry_notified": 1,
+            "expiry_for": expiry,
+        },
+    ]
+
+    assert await monitor.finish_many("w1", rows) == 2
+
+    session.expire_all()
+    for row in rows[:2]:
+        lease = await monitor.lease(row["connection_id"])
+        assert lease is not None
+        assert (lease.lease_owner, lease.lease_expires_at) == (None, None)
+        assert {name: getattr(lease, name) for name in row} == row
+    other = await monitor.lease(ids[2])
+    assert other is not None
+    assert (other.lease_owner, other.lease_expires_at, other.failures, other.last_error) == ("w2", until, 0, None)
+
+
+async def test_finish_many_refuses_a_naive_time(session: AsyncSession) -> None:
+    row = {
+        "connection_id": "x",
+        "failures": 0,
+        "next_check_at": datetime(2026, 12, 1, 15),
+        "last_error": None,
+        "expiry_notified": None,
+        "expiry_for": None,
+    }
+    with pytest.raises(Exception, match="naive datetime"):
+        await MonitorRepository(session).finish_many("w1", [row])
