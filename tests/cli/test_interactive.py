@@ -8,6 +8,7 @@ import os
 import pty
 import re
 import select
+import signal
 import subprocess
 import sys
 import termios
@@ -30,6 +31,9 @@ def _run_in_terminal(cli: Cli, args: list[str], answers: list[str], timeout_s: f
     def controlling_terminal() -> None:
         os.setsid()
         fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+        # As a shell starts a command in a terminal: Ctrl-C interrupts it. A test run started in the background by a
+        # non-interactive shell (`… &`) ignores SIGINT, and a child would inherit that and never see the Ctrl-C.
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
 
     proc = subprocess.Popen(
         [sys.executable, "-m", "tradedock", *args],
