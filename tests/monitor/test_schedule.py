@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -12,7 +11,6 @@ from tests.monitor.conftest import monitor_runs, seed_healthy, store_connection
 from tests.services.conftest import Harness
 from tradedock.clock import FrozenClock
 from tradedock.db.models import Event, MonitorLease
-from tradedock.db.repositories.monitor import MonitorRepository
 from tradedock.domain import ExchangeId
 from tradedock.services.monitor import (
     MonitorPolicy,
@@ -228,15 +226,3 @@ async def test_a_batch_whose_record_fails_records_the_others_and_alerts_for_the_
         if cid != bad:
             good = await _lease(mharness, cid)
             assert good.failures == 0 and good.last_error is None and good.lease_owner is None
-
-
-async def test_a_round_counts_every_check_in_its_heartbeats(mharness: Harness) -> None:
-    """Batches of one finish faster than the worker beats (`BEAT_EVERY_S`): the checks of the batches it did not
-    beat after are counted in a later beat, none lost."""
-    monitor = MonitorService(mharness.ctx, worker_id="w1", policy=dataclasses.replace(POLICY, batch=1))
-    await seed_healthy(mharness, 4)
-    result = await monitor.run_round()
-    assert result.checked == 4
-    async with mharness.ctx.reading() as session:
-        workers = await MonitorRepository(session).workers(datetime.now(UTC) - timedelta(minutes=1))
-    assert [(w.id, w.checks_done) for w in workers] == [("w1", 4)]

@@ -20,7 +20,6 @@ import logging
 import os
 import random
 import socket
-import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -61,9 +60,6 @@ SCHEDULE_BATCH = 500
 COLLECT_S = 0.05
 #: Batches a round keeps in flight: the next one is claimed, loaded and verified while one is being recorded.
 PIPELINE = 2
-#: While a round checks, the worker beats at most this often (a beat is a write transaction; batches finish several
-#: times a second): well inside the live window, and a worker joining is counted by the others within a second.
-BEAT_EVERY_S = 1.0
 
 
 def delivery_policy(settings: Settings) -> DeliveryPolicy:
@@ -110,7 +106,6 @@ class MonitorService:
         self.clock = clock or ctx.clock
         self.rng = rng or random.Random()
         self._verifying = asyncio.Semaphore(self.policy.concurrency)
-        self._beaten_at = float("-inf")  # time.monotonic() of the last heartbeat
         #: Queued re-check jobs waiting to be checked together (`check_one`).
         self._collected: dict[str, asyncio.Future[str | None]] = {}
         self._collecting = False
@@ -124,12 +119,11 @@ class MonitorService:
 
     async def run_round(self) -> RoundResult:
         """Schedule new connections, check every due one this worker can claim (batch by batch, `PIPELINE` batches
-        in flight; a beat after a batch at most every `BEAT_EVERY_S`), deliver due webhooks, beat."""
+        in flight), deliver due webhooks, beat."""
         result = RoundResult()
         await self.heartbeat()
         result.scheduled = await self.schedule_new()
         in_flight: set[asyncio.Task[dict[str, str | None]]] = set()
-        unbeaten = 0  # checks done since the last beat
         try:
             while True:
                 ids = await self.claim() if len(in_flight) < PIPELINE else []
@@ -144,10 +138,7 @@ class MonitorService:
                 for task in done:
                     outcomes = task.result()
                     _tally(result, outcomes)
-                    unbeaten += len(outcomes)
-                    if time.monotonic() - self._beaten_at >= BEAT_EVERY_S:
-                        await self.heartbeat(checks=unbeaten)
-                        unbeaten = 0
+                    await self.heartbeat(checks=len(outcomes))
         finally:
             for task in in_flight:
                 task.cancel()
@@ -156,13 +147,12 @@ class MonitorService:
             if not done_deliveries:
                 break
             result.deliveries += done_deliveries
-        await self.heartbeat(checks=unbeaten, deliveries=result.deliveries)
+        await self.heartbeat(deliveries=result.deliveries)
         return result
 
     async def heartbeat(self, *, checks: int = 0, deliveries: int = 0) -> None:
         """Beat, then share the exchanges' per-IP rate budgets with the workers alive now (see `live_window`)."""
         now = self.clock.now()
-        self._beaten_at = time.monotonic()
         async with self.ctx.transaction() as session:
             host, pid = socket.gethostname(), os.getpid()
             repo = MonitorRepository(session)
