@@ -169,11 +169,14 @@ class ExchangeHttp:
         while True:
             last = attempt >= attempts - 1
             signed = sign() if sign is not None else None
+            url, body, merged = self._outgoing(path, params, content, headers, signed)
             try:
                 if isinstance(transport, PooledTransport):
-                    response: Reply = await self._send(transport, method, path, params, content, headers, signed)
+                    response: Reply = await transport.send(
+                        method, url, headers=merged, body=body, timeout=self._timeout
+                    )
                 else:
-                    response = await self._send_seam(transport, method, path, params, content, headers, signed)
+                    response = await self._send_seam(transport, method, url, body, merged)
             except (TimeoutError, httpx.TimeoutException):
                 log.info("%s %s %s: timeout", self.exchange, method, path)
                 raise ExchangeTimeoutError(
@@ -229,33 +232,17 @@ class ExchangeHttp:
             merged = {**merged, **(headers or {}), **(extra or {})}
         return url, content, merged
 
-    async def _send(
-        self,
-        transport: PooledTransport,
-        method: str,
-        path: str,
-        params: Mapping[str, Any] | str | None,
-        content: str | bytes | None,
-        headers: Mapping[str, str] | None,
-        signed: Signed | None,
-    ) -> Answer:
-        """One attempt over the process's pooled connections."""
-        url, body, merged = self._outgoing(path, params, content, headers, signed)
-        return await transport.send(method, url, headers=merged, body=body, timeout=self._timeout)
-
     async def _send_seam(
         self,
         transport: httpx.AsyncBaseTransport,
         method: str,
-        path: str,
-        params: Mapping[str, Any] | str | None,
-        content: str | bytes | None,
-        headers: Mapping[str, str] | None,
-        signed: Signed | None,
+        url: str,
+        body: str | bytes | None,
+        headers: Mapping[str, str],
     ) -> httpx.Response:
-        """One attempt over the test seam (`HttpOptions.transport`, an httpx transport), built the same way."""
-        url, body, merged = self._outgoing(path, params, content, headers, signed)
-        outgoing = httpx.Request(method, url, content=body, headers=merged, extensions=self._extensions)
+        """One attempt over the test seam (`HttpOptions.transport`, an httpx transport): the URL, body and headers
+        `_outgoing` built, as the pooled transport sends them."""
+        outgoing = httpx.Request(method, url, content=body, headers=headers, extensions=self._extensions)
         response = await transport.handle_async_request(outgoing)
         response.request = outgoing
         try:
