@@ -136,6 +136,27 @@ class TestRateLimitedAnswers:
         await http.request("GET", "/info")
         assert sent == ["/order", "/info", "/info"]  # a read is retried once
 
+    async def test_a_retry_takes_its_own_turn_of_the_budgets(self) -> None:
+        """The exchange counts every request it receives, a retry too: a read answered 503 and sent again spends
+        two turns of the per-IP budget, so the next read finds it spent (a burst of 2) and is not sent."""
+        sent: list[str] = []
+
+        def answer(request: httpx.Request) -> httpx.Response:
+            sent.append(request.url.path)
+            return httpx.Response(503 if len(sent) == 1 else 200, json={"code": "00000"})
+
+        book = RateBook(ip=RateLimit(4, 60.0, LimitScope.IP))
+        http = ExchangeHttp(
+            "Bitget", "https://api.example", HttpOptions(transport=httpx.MockTransport(answer), rate_wait_s=0.05),
+            account="k3", rates=book,
+        )  # fmt: skip
+        response, _ = await http.request("GET", "/info")
+        assert response.status_code == 200 and sent == ["/info", "/info"]
+        with pytest.raises(RateLimitedError) as caught:
+            await http.request("GET", "/info")
+        assert caught.value.code == "budget"
+        assert sent == ["/info", "/info"]
+
     async def test_a_retry_after_beyond_the_bound_is_reported_not_waited(self) -> None:
         sent: list[str] = []
 

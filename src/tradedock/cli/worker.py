@@ -57,6 +57,7 @@ def worker(
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, stopping.set)
             queue = "procrastinate" if ctx.engine.dialect.name == "postgresql" else "rounds"
+            await service.meet(stopping)  # workers started together count each other before the first request
             settle_long_running()  # started: what survives now lives as long as the process
             ready = {"worker": service.worker_id, "database": ctx.engine.dialect.name, "queue": queue}
             print(

@@ -162,11 +162,12 @@ class ExchangeHttp:
             idempotent = method.upper() in ("GET", "HEAD")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.options.rate_wait_s
-        await self._take_budget(path, deadline - loop.time())
         transport = transport_for(self._host, self.options.transport)
         attempts = 1 + (self.retries if idempotent else 0)
         attempt, waited_for_limit = 0, False
         while True:
+            # Every attempt, a retry included, is a request the exchange counts: each takes its turn.
+            await self._take_budget(path, max(0.0, deadline - loop.time()))
             last = attempt >= attempts - 1
             signed = sign() if sign is not None else None
             url, body, merged = self._outgoing(path, params, content, headers, signed)

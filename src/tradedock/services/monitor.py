@@ -16,6 +16,7 @@ SQL (db.repositories), the loop (tradedock.monitor).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import random
@@ -54,6 +55,8 @@ _log = logging.getLogger(__name__)
 
 #: The shortest time a worker's last heartbeat counts it as live (for sharing rate budgets).
 LIVE_WINDOW_MIN = timedelta(seconds=10)
+#: How long a starting worker waits for workers started with it to beat before its first re-check (`meet`).
+MEET_S = 2.0
 #: How many unscheduled connections one round adds to the schedule.
 SCHEDULE_BATCH = 500
 #: How long a queued re-check job waits for others to start, so they are leased, loaded and recorded together.
@@ -150,8 +153,9 @@ class MonitorService:
         await self.heartbeat(deliveries=result.deliveries)
         return result
 
-    async def heartbeat(self, *, checks: int = 0, deliveries: int = 0) -> None:
-        """Beat, then share the exchanges' per-IP rate budgets with the workers alive now (see `live_window`)."""
+    async def heartbeat(self, *, checks: int = 0, deliveries: int = 0) -> int:
+        """Beat, then share the exchanges' per-IP rate budgets with the workers alive now (see `live_window`); how
+        many that is, this one included."""
         now = self.clock.now()
         async with self.ctx.transaction() as session:
             host, pid = socket.gethostname(), os.getpid()
@@ -159,6 +163,18 @@ class MonitorService:
             await repo.heartbeat(self.worker_id, host, pid, now, checks=checks, deliveries=deliveries)
             live = await repo.live_workers(now - self.live_window)
         self.ctx.access.share_ip_budgets(live)
+        return live
+
+    async def meet(self, stopping: asyncio.Event) -> int:
+        """Beat, wait `MEET_S` for workers started at the same time to beat too, and beat again: each then shares
+        the per-IP budgets with the others from its first request. Without it the first worker up counts itself
+        alone until its next beat and takes the whole budget while the next ones take theirs: together more than
+        the exchange's per-IP limit (Bybit bans the IP for ten minutes). How many workers are live, this one
+        included."""
+        await self.heartbeat()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), MEET_S)
+        return await self.heartbeat()
 
     @property
     def live_window(self) -> timedelta:
