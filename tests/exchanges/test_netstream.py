@@ -545,12 +545,30 @@ class TestOverExchangeHttp:
         port = await server.start()
         http = ExchangeHttp("Bybit", f"http://127.0.0.1:{port}", HttpOptions(timeout_s=2, connect_timeout_s=2))
         try:
-            with pytest.raises(ExchangeTimeoutError):
+            with pytest.raises(ExchangeTimeoutError) as caught:
                 await http.request("POST", "/order", content="{}")
             assert len(server.requests) == 1
+            assert caught.value.message == (
+                "could not reach Bybit: the server closed the connection before its answer was complete"
+            )
             with pytest.raises(ExchangeTimeoutError):
                 await http.request("GET", "/info")
             assert len(server.requests) == 3
+        finally:
+            await pool.aclose_clients()
+
+    async def test_a_refused_connection_says_where_and_why(self) -> None:
+        listener = await asyncio.start_server(lambda _r, _w: None, "127.0.0.1", 0)
+        port = listener.sockets[0].getsockname()[1]
+        listener.close()
+        await listener.wait_closed()  # the port is free now: connecting to it is refused
+        http = ExchangeHttp("Bybit", f"http://127.0.0.1:{port}", HttpOptions(timeout_s=2, connect_timeout_s=2))
+        try:
+            with pytest.raises(ExchangeTimeoutError) as caught:
+                await http.request("GET", "/v5/market/time?sign=s3cr3t")
+            message = caught.value.message
+            assert message.startswith(f"could not reach Bybit: could not connect to 127.0.0.1:{port} (")
+            assert "refused" in message.lower() and "TransportFault" not in message and "s3cr3t" not in message
         finally:
             await pool.aclose_clients()
 

@@ -190,9 +190,11 @@ class ExchangeHttp:
                     attempt += 1
                     await self._backoff(attempt - 1)
                     continue
-                raise ExchangeTimeoutError(
-                    f"could not reach {self.exchange} ({type(exc).__name__})", exchange=self.exchange
-                ) from None
+                # Our own transport's faults say what happened in words without the URL (no signed query);
+                # httpx's (the test seam) are named by class.
+                reason = str(exc) if isinstance(exc, TransportFault) else type(exc).__name__
+                message = f"could not reach {self.exchange}: {reason}"
+                raise ExchangeTimeoutError(message, exchange=self.exchange) from None
             log.debug("%s %s %s -> %s", self.exchange, method, path, response.status_code)
             if response.status_code in _RETRY_STATUSES and not last:
                 attempt += 1

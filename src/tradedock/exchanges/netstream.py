@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import ipaddress
+import os
 import socket
 import ssl
 from collections import deque
@@ -300,7 +301,7 @@ class PooledTransport:
         except TimeoutError:
             raise
         except OSError as exc:  # refused, reset, unreachable, TLS failures (ssl.SSLError), DNS (socket.gaierror)
-            raise TransportFault(f"could not connect to {where.host}:{where.port} ({exc})") from exc
+            raise TransportFault(f"could not connect to {where.host}:{where.port} ({_why(exc)})") from exc
 
     async def _resolve(self, host: str, port: int) -> list[tuple[int, tuple[str, int]]]:
         """``host``'s addresses, looked up once per `DNS_TTL_S` (concurrent dials share the lookup)."""
@@ -336,3 +337,14 @@ def _close_spare(task: asyncio.Task[Connection]) -> None:
         task.cancel()
     elif not task.cancelled() and task.exception() is None:
         task.result().close()
+
+
+def _why(exc: OSError) -> str:
+    """Why a connection could not be opened, in words: "Connection refused", not asyncio's "Connect call failed"."""
+    if isinstance(exc, socket.gaierror):
+        return f"the name does not resolve: {exc.strerror or exc}"
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS handshake failed: {exc.reason or exc}"
+    if exc.errno:
+        return os.strerror(exc.errno)
+    return str(exc) or type(exc).__name__
