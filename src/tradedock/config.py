@@ -41,6 +41,9 @@ from tradedock.config_light import (
 )
 from tradedock.jsonlimits import JsonLimitError, loads_limited
 
+#: What ``TRADEDOCK_RATE_LIMIT_STORAGE`` may name (`services.attempt_windows`).
+STORAGE_SCHEMES = ("memory", "redis", "rediss")
+
 
 class PermissionPolicy(StrEnum):
     """What a forbidden permission (withdraw, transfer) does to a verification."""
@@ -93,6 +96,9 @@ class Settings(BaseModel):
     open_signup: bool = False
     #: Mark the session cookie ``Secure`` (set when TradeDock is served over TLS, e.g. behind a proxy).
     secure_cookies: bool = False
+    #: Where sign-in attempts and strategy signals are counted (`services.attempt_windows`): ``memory://`` (this
+    #: process) or ``redis://[:password@]host:6379/0`` (every ``serve`` process together). Never shown (a password).
+    rate_limit_storage: str = Field("memory://", repr=False)
 
     # --- monitor and webhooks (`tradedock serve` in-process, `tradedock worker`) ---
     #: Seconds between re-checks of one connection (jittered by ``monitor_jitter``).
@@ -156,6 +162,15 @@ class Settings(BaseModel):
     @classmethod
     def _check_database_url(cls, value: str | None) -> str | None:
         return clean_database_url(value)
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _check_rate_limit_storage(cls, value: str) -> str:
+        text = value.strip()
+        scheme = text.split("://", 1)[0].lower() if "://" in text else ""
+        if scheme not in STORAGE_SCHEMES:  # the value is not echoed: a Redis URL may carry a password
+            raise ValueError("use memory:// (this process) or redis://host:6379/0 (shared by every serve process)")
+        return text
 
     @field_validator("log_level")
     @classmethod

@@ -45,6 +45,7 @@ SETTING_NAMES = frozenset(
         "http_connect_timeout_s",
         "open_signup",
         "secure_cookies",
+        "rate_limit_storage",
         "monitor_interval_s",
         "monitor_jitter",
         "monitor_backoff_s",
@@ -223,6 +224,7 @@ SETTING_FIXES = {
     "http_timeout_s": "Set TRADEDOCK_HTTP_TIMEOUT_S to a number of seconds above 0 (at most 600), e.g. 10.",
     "http_connect_timeout_s": "Set TRADEDOCK_HTTP_CONNECT_TIMEOUT_S to a number of seconds above 0, e.g. 5.",
     "log_level": f"Set TRADEDOCK_LOG_LEVEL to one of {', '.join(LOG_LEVELS)}.",
+    "rate_limit_storage": "Set TRADEDOCK_RATE_LIMIT_STORAGE to memory:// or redis://host:6379/0, or unset it.",
 }
 
 

@@ -28,6 +28,7 @@ from tradedock.api import (
 )
 from tradedock.api.deps import ApiState
 from tradedock.api.json_limits import JsonLimitMiddleware
+from tradedock.api.rate_limits import SignalLimiter
 from tradedock.api.security import AccessLogMiddleware, CsrfMiddleware
 from tradedock.clock import Clock
 from tradedock.config import Settings
@@ -35,6 +36,7 @@ from tradedock.domain import ExchangeId
 from tradedock.monitor import MonitorRunner
 from tradedock.services.accounts import LoginLimiter
 from tradedock.services.api_reads import ApiReads
+from tradedock.services.attempt_windows import AttemptWindows
 from tradedock.services.context import open_app
 from tradedock.services.health import HealthService
 
@@ -75,7 +77,7 @@ def create_app(
     *,
     clock: Clock | None = None,
     transports: Mapping[ExchangeId, httpx.AsyncBaseTransport] | None = None,
-    limiter: Callable[[], LoginLimiter] = LoginLimiter,
+    limiter: Callable[[], LoginLimiter] | None = None,
     on_ready: Callable[[], None] | None = None,
     run_monitor: bool = False,
 ) -> FastAPI:
@@ -86,7 +88,14 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx = await open_app(settings, clock=clock, transports=transports)
         reads = ApiReads(ctx)
-        app.state.api = ApiState(ctx=ctx, limiter=limiter(), health=HealthService(ctx), reads=reads)
+        attempts = AttemptWindows(ctx.settings.rate_limit_storage)  # sign-ins and signals, shared if Redis
+        app.state.api = ApiState(
+            ctx=ctx,
+            limiter=limiter() if limiter is not None else LoginLimiter(windows=attempts),
+            health=HealthService(ctx),
+            reads=reads,
+            signals=SignalLimiter(counts=attempts),
+        )
         runner = MonitorRunner(ctx) if run_monitor else None
         if runner is not None:
             runner.start()
@@ -98,6 +107,7 @@ def create_app(
             if runner is not None:
                 await runner.stop()
             await reads.aclose()
+            await attempts.aclose()
             await ctx.aclose()
 
     app = FastAPI(

@@ -209,7 +209,7 @@ async def post_signal(
     one pending order per running bot that trades the symbol, executed by the workers (202). Refused — with
     nothing stored or ordered — for a wrong secret (401, the same for an unknown strategy), a replayed
     ``signal_id`` (409), a stale or future ``time``, an unknown ``symbol`` or a malformed field (422)."""
-    api.signals.hit(strategy_id)
+    await api.signals.hit(strategy_id)
     raw = await _read_body(request)
     try:
         body = loads_limited(raw)

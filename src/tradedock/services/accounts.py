@@ -22,8 +22,6 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from limits import parse
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,6 +35,7 @@ from tradedock.errors import (
     NotFoundError,
     TooManyAttemptsError,
 )
+from tradedock.services.attempt_windows import AttemptWindows
 
 #: A signed-in session lasts at most this long, and ends earlier after this long without use.
 SESSION_LIFETIME = timedelta(days=7)
@@ -164,17 +163,20 @@ class Principal:
 
 
 class LoginLimiter:
-    """Sign-in attempts allowed per account and per client IP (moving windows, this process's memory)."""
+    """Sign-in attempts allowed per account and per client IP (moving windows in `AttemptWindows`: this process's
+    memory, or a Redis every server process shares)."""
 
-    def __init__(self, per_account: str = "5/minute", per_ip: str = "20/minute") -> None:
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+    def __init__(
+        self, per_account: str = "5/minute", per_ip: str = "20/minute", *, windows: AttemptWindows | None = None
+    ) -> None:
+        self._windows = windows or AttemptWindows()
         self._per_account = parse(per_account)
         self._per_ip = parse(per_ip)
 
-    def attempt(self, email: str, ip: str) -> None:
+    async def attempt(self, email: str, ip: str) -> None:
         """Count one attempt; raise `TooManyAttemptsError` when either window is full."""
         for item, key in ((self._per_ip, f"ip:{ip}"), (self._per_account, f"account:{email}")):
-            if not self._limiter.hit(item, "signin", key):
+            if not await self._windows.hit(item, "signin", key):
                 raise TooManyAttemptsError(
                     "too many sign-in attempts",
                     retry_after_s=float(item.get_expiry()),
@@ -225,7 +227,7 @@ class AccountService:
     async def sign_in(self, email: str, password: str, *, ip: str, limiter: LoginLimiter) -> NewSession:
         """Check the password (rate limited) and open a session. The same error for every wrong detail."""
         normalized = email.strip().lower()
-        limiter.attempt(normalized, ip)
+        await limiter.attempt(normalized, ip)
         user = await self.repo.user_by_name(normalized)
         if user is not None and user.password_hash:
             stored = user.password_hash
