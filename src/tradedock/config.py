@@ -112,6 +112,9 @@ class Settings(BaseModel):
     #: Connections one worker claims at a time (one lease statement), loads in one query, checks at once and
     #: records in one transaction; on PostgreSQL also the procrastinate worker's concurrency (at most 32).
     monitor_batch: int = Field(128, ge=1, le=1000)
+    #: Re-checks in a row that must find an exchange unreachable before a healthy connection is marked
+    #: ``unreachable`` (the retry comes one backoff later): 2 keeps a blip out of the statuses and webhooks.
+    monitor_unreachable_after: int = Field(2, ge=1, le=10)
     #: Seconds a monitor waits when nothing is due.
     monitor_poll_s: float = Field(5.0, gt=0, le=3600)
     #: Run the monitor inside `tradedock serve` (turn off when `tradedock worker` processes do the work).

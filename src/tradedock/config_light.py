@@ -52,6 +52,7 @@ SETTING_NAMES = frozenset(
         "monitor_lease_s",
         "monitor_batch",
         "monitor_poll_s",
+        "monitor_unreachable_after",
         "monitor_in_serve",
         "bot_lease_s",
         "bot_reconcile_s",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, text
@@ -10,7 +11,7 @@ from sqlalchemy import select, text
 from tests.monitor.conftest import monitor_runs, seed_healthy, store_connection
 from tests.services.conftest import Harness
 from tradedock.clock import FrozenClock
-from tradedock.db.models import Event, MonitorLease
+from tradedock.db.models import Connection, Event, MonitorLease, VerificationRun
 from tradedock.domain import ExchangeId
 from tradedock.services.monitor import (
     MonitorPolicy,
@@ -79,16 +80,19 @@ async def test_checked_when_due_then_an_interval_later_and_sooner_after_failures
     assert (await monitor.run_round()).checked == 1
     assert await monitor_runs(mharness) == {cid: 2}
 
-    # The exchange fails every request: unreachable, retried after 30-60 s, then 60-120 s (never invalid).
+    # The exchange fails every request: unreachable, retried after 30-60 s, then 60-120 s (never invalid). The
+    # first failure is not yet the connection's status (a blip?); the retry confirms it.
     await mharness.controls[ExchangeId.BYBIT].set_faults(error="http_503_html")
     clock.set((await _lease(mharness, cid)).next_check_at)
     failed_at = clock.now()
     assert (await monitor.run_round()).statuses == {"unreachable": 1}
+    assert await _status(mharness, cid) == "connected"
     lease = await _lease(mharness, cid)
     assert lease.failures == 1 and timedelta(seconds=30) <= lease.next_check_at - failed_at <= timedelta(seconds=60)
     clock.set(lease.next_check_at)
     failed_at = clock.now()
     await monitor.run_round()
+    assert await _status(mharness, cid) == "unreachable"
     lease = await _lease(mharness, cid)
     assert lease.failures == 2 and timedelta(seconds=60) <= lease.next_check_at - failed_at <= timedelta(seconds=120)
 
@@ -102,6 +106,44 @@ async def test_checked_when_due_then_an_interval_later_and_sooner_after_failures
             ("connected", "unreachable"),
             ("unreachable", "connected"),
         ]
+
+
+async def test_a_blip_is_one_unreachable_run_in_the_history_and_no_status_change(mharness: Harness) -> None:
+    clock = FrozenClock(T0)
+    monitor = MonitorService(mharness.ctx, worker_id="w1", policy=POLICY, clock=clock, rng=random.Random(2))
+    [cid] = await seed_healthy(mharness, 1)
+    assert (await monitor.run_round()).statuses == {"connected": 1}
+    await mharness.controls[ExchangeId.BYBIT].set_faults(error="http_503_html")
+    clock.set((await _lease(mharness, cid)).next_check_at)
+    assert (await monitor.run_round()).statuses == {"unreachable": 1}
+    await mharness.controls[ExchangeId.BYBIT].set_faults()  # back before the retry
+    clock.set((await _lease(mharness, cid)).next_check_at)
+    assert (await monitor.run_round()).statuses == {"connected": 1}
+    async with mharness.ctx.reading() as session:
+        runs = (await session.execute(select(VerificationRun).order_by(VerificationRun.started_at))).scalars().all()
+        changes = (await session.execute(select(Event).where(Event.type == "connection.status_changed"))).all()
+    assert [run.status for run in runs] == ["connected", "unreachable", "connected"]
+    assert changes == []  # no webhook, no dashboard banner for a blip
+    assert await _status(mharness, cid) == "connected" and (await _lease(mharness, cid)).failures == 0
+
+
+async def test_with_unreachable_after_1_every_failed_re_check_is_reported_at_once(mharness: Harness) -> None:
+    clock = FrozenClock(T0)
+    policy = replace(POLICY, unreachable_after=1)
+    monitor = MonitorService(mharness.ctx, worker_id="w1", policy=policy, clock=clock, rng=random.Random(3))
+    [cid] = await seed_healthy(mharness, 1)
+    await monitor.run_round()
+    await mharness.controls[ExchangeId.BYBIT].set_faults(error="http_503_html")
+    clock.set((await _lease(mharness, cid)).next_check_at)
+    await monitor.run_round()
+    assert await _status(mharness, cid) == "unreachable"
+
+
+async def _status(harness: Harness, connection_id: str) -> str:
+    async with harness.ctx.reading() as session:
+        row = await session.get(Connection, connection_id)
+        assert row is not None
+        return str(row.status)
 
 
 async def test_a_leased_connection_is_not_claimed_again_until_the_lease_expires(mharness: Harness) -> None:

@@ -292,6 +292,12 @@ class BatchRecorder:
             return None
         report = item.report
         facts = report_facts(report, now)
+        unreachable = report.status is ConnectionStatus.UNREACHABLE
+        failures = lease.failures + 1 if unreachable else 0
+        if unreachable and failures < self.policy.unreachable_after and row["status"] in _HEALTHY:
+            # Not confirmed yet: a healthy connection stays so until the retry (one backoff later) fails too, so
+            # a blip of the exchange is one unreachable run in the history, not two status changes and webhooks.
+            facts["status"] = row["status"]
         # The report is recorded at the row's current version (read under the lock): a concurrent check's facts
         # are no fresher than ours.
         writes.updates.append(FactsUpdate(cid, item.owner_id, int(row["version"]), facts))
@@ -312,8 +318,6 @@ class BatchRecorder:
         recorded = Recorded(
             item.owner_id, cid, row["label"], row["exchange"], before, {**before, **facts}, report, prior
         )
-        unreachable = report.status is ConnectionStatus.UNREACHABLE
-        failures = lease.failures + 1 if unreachable else 0
         values: dict[str, Any] = {
             "connection_id": cid,
             "failures": failures,
@@ -364,6 +368,8 @@ class BatchRecorder:
 
 #: Columns whose before/after values a recorded check hands to the events (as `services.connections` does).
 _WATCHED = ("status", *MODE_FIELDS, "key_expires_at", "last_balance_usd")
+#: Statuses a first unreachable re-check does not replace (`MonitorPolicy.unreachable_after`).
+_HEALTHY = frozenset({ConnectionStatus.CONNECTED.value, ConnectionStatus.CONNECTED_WITH_WARNINGS.value})
 
 
 def _id(item: Item) -> str:

@@ -27,6 +27,9 @@ class MonitorPolicy:
     batch: int = 128
     #: How many verifications a worker runs at once (across its batches in flight).
     concurrency: int = 16
+    #: Re-checks in a row that must find the exchange unreachable before a healthy connection is marked so (and
+    #: ``connection.status_changed`` sent): 2 confirms an outage with the retry one backoff later; 1 reports at once.
+    unreachable_after: int = 2
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MonitorPolicy:
@@ -36,6 +39,7 @@ class MonitorPolicy:
             backoff_base=timedelta(seconds=settings.monitor_backoff_s),
             lease=timedelta(seconds=settings.monitor_lease_s),
             batch=settings.monitor_batch,
+            unreachable_after=settings.monitor_unreachable_after,
         )
 
 
