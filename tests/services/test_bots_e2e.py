@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
-from tradedock.domain import ExchangeId
+from tradedock.domain import ExchangeId, OrderSide, OrderStatus, OrderType
+from tradedock.domain import OrderState as ExchangeOrder
+from tradedock.exchanges.aster.trading import order_fee
 from tradedock.services.bot_views import BotState, OrderState, SizingKind
 from tradedock.services.bots import BotService
 
@@ -74,7 +76,9 @@ async def test_long_then_close_on_two_exchanges(harness: Harness) -> None:
 
 
 async def test_aster_bot_long_then_close(harness: Harness) -> None:
-    aster = await link(harness, ExchangeId.ASTER)
+    """Aster's order answers carry no fee: the bot reads each filled order's trades (Account Trade List) for it,
+    so the PnL is net of fees as on the other exchanges."""
+    aster = await link(harness, ExchangeId.ASTER, fees=True)
     strategy_id, secret = await webhook_strategy(harness)
     bot_id = await running_bot(harness, aster, strategy_id, kind=SizingKind.FIXED_QUOTE, value="300")
     await signal(harness, strategy_id, secret, "a-1", "long")
@@ -85,4 +89,31 @@ async def test_aster_bot_long_then_close(harness: Harness) -> None:
     assert (await execute(harness)).sent == 1
     assert sim_positions(harness, aster) == []
     view = (await BotService(harness.ctx).get(bot_id)).bot
-    assert view.realized_pnl == D("-5") == sim_realised(harness, aster)
+    fees = (D("0.005") * 60000 + D("0.005") * 59000) * D("0.00055")  # the taker fee on each fill's value
+    assert view.fees_paid == fees.quantize(D("0.00000001"))
+    assert view.realized_pnl == D("-5") - view.fees_paid == sim_realised(harness, aster)
+
+
+async def test_an_aster_fee_that_cannot_be_read_leaves_the_order_and_the_pnl_gross(harness: Harness) -> None:
+    """The trades lookup follows an order that was placed: its failure never fails (or repeats) the order."""
+    aster = await link(harness, ExchangeId.ASTER, fees=True)
+    strategy_id, secret = await webhook_strategy(harness)
+    bot_id = await running_bot(harness, aster, strategy_id, kind=SizingKind.FIXED_QUOTE, value="300")
+    await harness.controls[ExchangeId.ASTER].set_faults(error="http_500", paths=["/fapi/v3/userTrades"])
+    await signal(harness, strategy_id, secret, "a-1", "long")
+    assert (await execute(harness)).sent == 1
+    assert len(sim_orders(harness, aster)) == 1 and [p.size for p in sim_positions(harness, aster)] == [D("0.005")]
+    view = (await BotService(harness.ctx).get(bot_id)).bot
+    assert view.fees_paid == 0
+
+
+def test_an_aster_fee_counts_only_the_orders_trades_in_its_quote_coin() -> None:
+    state = ExchangeOrder(
+        order_id="7", client_order_id="c", symbol="BTCUSDT", side=OrderSide.BUY, order_type=OrderType.MARKET,
+        status=OrderStatus.FILLED, qty=D("2"), filled_qty=D("2"),
+    )  # fmt: skip
+    mine = [{"orderId": 7, "commission": "0.1", "commissionAsset": "USDT"}] * 2
+    other = {"orderId": 8, "commission": "9", "commissionAsset": "USDT"}
+    assert order_fee([*mine, other], state) == D("0.2")
+    assert order_fee([*mine, {"orderId": 7, "commission": "1", "commissionAsset": "BNB"}], state) is None
+    assert order_fee({"code": -1000}, state) is None

@@ -340,7 +340,9 @@ def user_trades(call: Call) -> Any:
     account = call.signed_account()
     book_engine = engine(call)
     book = book_engine.book(account)
-    return [trade_row(f, book.orders[f.order_id]) for f in reversed(book_engine.fills(account, symbol))]
+    order_id = call.params.get("orderId")  # optional, only with symbol (Binance-style "Account Trade List")
+    fills = [f for f in book_engine.fills(account, symbol) if order_id is None or str(f.order_id) == str(order_id)]
+    return [trade_row(f, book.orders[f.order_id]) for f in reversed(fills)]
 
 
 def _f(section: str) -> str:

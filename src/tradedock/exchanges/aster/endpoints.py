@@ -84,6 +84,10 @@ SPOT_ACCOUNT = Endpoint("GET", "/api/v3/account", 5, SPOT_DOC + "#account-inform
 #: Candles, oldest first (``candles.py``); weight 1 below 100 candles, 2 below 500 (FUTURES_DOC).
 KLINES = Endpoint("GET", "/fapi/v3/klines", 2, FUTURES_DOC + "#klinecandlestick-data")
 
+#: Signed: an order's trades with their ``commission`` and ``commissionAsset`` (the order answers carry no fee).
+#: FUTURES_DOC "Account Trade List (USER_DATA)": ``symbol`` required, ``orderId`` only with ``symbol``; weight 5.
+USER_TRADES = Endpoint("GET", "/fapi/v3/userTrades", 5, FUTURES_DOC + "#account-trade-list-user_data")
+
 #: The exchange-wide budget per egress IP: REQUEST_WEIGHT 2400/min per IP (aster.md §6, futures exchangeInfo).
 IP_RATE_LIMIT = "2400/min per IP"
 

@@ -8,7 +8,9 @@ twice by the HTTP layer. https://github.com/asterdex/api-docs/blob/master/V3(Rec
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +19,7 @@ from tradedock.errors import InvalidInputError, OrderRejectedError, TradeDockErr
 from tradedock.exchanges import placing
 from tradedock.exchanges.aster import candles as aster_candles
 from tradedock.exchanges.aster.adapter import EXCHANGE, AsterAdapter
+from tradedock.exchanges.aster.endpoints import USER_TRADES
 from tradedock.exchanges.http import Signed
 from tradedock.exchanges.orders import (
     InstrumentRules,
@@ -47,6 +50,8 @@ _NO_SUCH_ORDER = frozenset({"-2013", "-2011"})
 _POSITION_MODE_UNCHANGED = "-4059"
 _MARGIN_TYPE_UNCHANGED = "-4046"
 _MULTI_ASSETS_UNCHANGED = "-4171"
+
+_log = logging.getLogger(__name__)
 
 
 def _dec(value: object) -> Decimal | None:
@@ -82,6 +87,22 @@ def parse_order(row: Mapping[str, Any]) -> OrderState:
         average_price=_dec(row.get("avgPrice")) or None,
         reduce_only=bool(row.get("reduceOnly")),
     )
+
+
+def order_fee(rows: object, state: OrderState) -> Decimal | None:
+    """The commissions of ``state``'s trades (rows of Account Trade List; other orders' rows are skipped), or None
+    when a row is unreadable or charged in another asset than the symbol's quote coin (e.g. a fee discount token)."""
+    if not isinstance(rows, list):
+        return None
+    total = Decimal(0)
+    for row in rows:
+        if not isinstance(row, Mapping) or str(row.get("orderId")) != state.order_id:
+            continue
+        commission, asset = _dec(row.get("commission")), str(row.get("commissionAsset") or "")
+        if commission is None or not asset or not state.symbol.endswith(asset):
+            return None
+        total += abs(commission)
+    return total
 
 
 def parse_position(row: Mapping[str, Any]) -> PositionState:
@@ -162,7 +183,7 @@ class AsterTrader(InstrumentRulesCache, AsterAdapter):
             params += [("price", format(order.price, "f")), ("timeInForce", _TIF[order.time_in_force])]
         if order.reduce_only and order.leg is PositionLeg.NET:
             params.append(("reduceOnly", "true"))
-        return parse_order(await self._signed("POST", "/fapi/v3/order", params))
+        return await self._with_fee(parse_order(await self._signed("POST", "/fapi/v3/order", params)))
 
     async def get_order(
         self, symbol: str, *, order_id: str | None = None, client_order_id: str | None = None
@@ -173,13 +194,28 @@ class AsterTrader(InstrumentRulesCache, AsterAdapter):
             if exc.code in _NO_SUCH_ORDER:
                 return None
             raise
-        return parse_order(row)
+        return await self._with_fee(parse_order(row))
+
+    async def _with_fee(self, state: OrderState) -> OrderState:
+        """Aster's order answers carry no fee; the order's trades do (Account Trade List). The fee so far is the sum
+        of their commissions when all are in the symbol's quote coin, else unknown (None: the bot's PnL then leaves
+        it out). A failed lookup never fails the order call it follows (the order was placed or read)."""
+        if state.filled_qty <= 0 or not state.order_id:
+            return state
+        try:
+            rows = await self._signed("GET", USER_TRADES.path, [("symbol", state.symbol), ("orderId", state.order_id)])
+        except TradeDockError as exc:
+            _log.info("aster: the trades of order %s could not be read (%s)", state.order_id, exc.code)
+            return state
+        return replace(state, fee=order_fee(rows, state))
 
     async def cancel_order(
         self, symbol: str, *, order_id: str | None = None, client_order_id: str | None = None
     ) -> OrderState:
         ids = _ref(order_id, client_order_id)
-        return parse_order(await self._signed("DELETE", "/fapi/v3/order", [("symbol", symbol), *ids]))
+        return await self._with_fee(
+            parse_order(await self._signed("DELETE", "/fapi/v3/order", [("symbol", symbol), *ids]))
+        )
 
     async def open_orders(self, symbol: str | None = None) -> tuple[OrderState, ...]:
         rows = await self._signed("GET", "/fapi/v3/openOrders", [("symbol", symbol)] if symbol else [])
