@@ -8,6 +8,8 @@ The multi-process proof (three `tradedock worker` processes, one SIGKILLed) is t
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import pytest
@@ -17,6 +19,7 @@ from tests.monitor.conftest import monitor_runs, seed_healthy
 from tests.services.conftest import Harness
 from tradedock.db.models import MonitorLease
 from tradedock.monitor.queue import CHECK_LOCK, QUEUE, RECHECK, QueueWorker, tick_cron
+from tradedock.services.context import AppContext
 from tradedock.services.health import HealthService
 
 postgres_only = pytest.mark.parametrize(
@@ -121,3 +124,35 @@ async def test_a_stalled_workers_job_is_put_back_and_checked_once_by_another(
         assert await monitor_runs(mharness) == {cid: 1}
     await dead.service.aclose()
     await alive.service.aclose()
+
+
+@postgres_only
+async def test_every_worker_runs_its_worker_hooks_each_tick_and_a_failing_round_does_not_stop_them(
+    mharness: Harness,
+) -> None:
+    """The bots' execution engine is a worker hook: every worker claims its own share each tick (under the tick's
+    lock only one worker at a time would run every bot)."""
+    calls: list[str] = []
+    enough = asyncio.Event()
+
+    def hook_of(name: str) -> Callable[[AppContext], Awaitable[None]]:
+        async def hook(ctx: AppContext) -> None:
+            calls.append(name)
+            if min(calls.count("a"), calls.count("b")) >= 3:
+                enough.set()
+            if name == "b" and calls.count("b") == 1:
+                raise RuntimeError("one bad round")
+
+        return hook
+
+    workers = [QueueWorker(mharness.ctx, worker_hooks=(hook_of(name),)) for name in ("a", "b")]
+    for worker in workers:
+        worker.tick_s = 0.2
+    stopping = asyncio.Event()
+    running = [asyncio.create_task(worker.run(stopping)) for worker in workers]
+    try:
+        await asyncio.wait_for(enough.wait(), 30)
+    finally:
+        stopping.set()
+        await asyncio.gather(*running)
+    assert calls.count("a") >= 3 and calls.count("b") >= 3

@@ -69,8 +69,14 @@ def worker(
                 from tradedock.services.builtin_strategies import builtin_tick_hook  # signals from market data
                 from tradedock.services.execution import tick_hook  # the bots' execution engine, once per tick
 
-                hooks = (builtin_tick_hook(), tick_hook(service.worker_id))
-                await QueueWorker(ctx, service=service, tick_hooks=hooks).run(stopping)
+                # Signals from market data once per tick for everyone; the bots' orders in every worker (leased).
+                queue_worker = QueueWorker(
+                    ctx,
+                    service=service,
+                    tick_hooks=(builtin_tick_hook(),),
+                    worker_hooks=(tick_hook(service.worker_id),),
+                )
+                await queue_worker.run(stopping)
             else:
                 from tradedock.monitor import MonitorRunner
 

@@ -21,6 +21,10 @@ Tasks, all on the ``tradedock-monitor`` queue:
   (procrastinate's retry), so another worker runs them; the connection's own lease has expired by then. A
   stalled tick or recover job whose successor already waits (same queueing lock) ends ``aborted`` instead: the
   successor does its work.
+
+Besides the tasks, every worker runs its ``worker_hooks`` once per tick on its own (not under the tick's lock): work
+that claims its rows under leases, so the workers share it — the bots' execution engine (each worker claims a batch
+of bots with work), where under the tick's lock one worker at a time would run every bot.
 """
 
 from __future__ import annotations
@@ -81,11 +85,19 @@ class QueueWorker:
     """One `tradedock worker` process on PostgreSQL. Any number may run at once, on any number of hosts."""
 
     def __init__(
-        self, ctx: AppContext, *, service: MonitorService | None = None, tick_hooks: tuple[TickHook, ...] = ()
+        self,
+        ctx: AppContext,
+        *,
+        service: MonitorService | None = None,
+        tick_hooks: tuple[TickHook, ...] = (),
+        worker_hooks: tuple[TickHook, ...] = (),
     ) -> None:
         self.ctx = ctx
         self.service = service or MonitorService(ctx)
+        #: Run by the one worker that runs a tick (under its lock): work done once per tick for everyone.
         self.tick_hooks = tick_hooks
+        #: Run by every worker every tick: work each worker claims a share of under leases.
+        self.worker_hooks = worker_hooks
         settings = ctx.settings
         self.tick_s = settings.monitor_poll_s
         #: A worker whose procrastinate heartbeat is older than this is presumed dead and its jobs are requeued.
@@ -121,7 +133,10 @@ class QueueWorker:
         if await self.service.deliveries.any_due():
             with contextlib.suppress(AlreadyEnqueued):
                 await self.app.configure_task(DELIVER, queue=QUEUE, queueing_lock=DELIVER).defer_async()
-        for hook in self.tick_hooks:
+        await self._run_hooks(self.tick_hooks)
+
+    async def _run_hooks(self, hooks: tuple[TickHook, ...]) -> None:
+        for hook in hooks:
             try:
                 await hook(self.ctx)
             except Exception:
@@ -198,12 +213,20 @@ class QueueWorker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stopping.wait(), max(self.tick_s, BEAT_MIN_S))
 
+    async def _every_tick(self, stopping: asyncio.Event) -> None:
+        """This worker's own share of the leased work (`worker_hooks`), every tick until stopping."""
+        while not stopping.is_set():
+            await self._run_hooks(self.worker_hooks)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), self.tick_s)
+
     async def run(self, stopping: asyncio.Event) -> None:
         """Work until ``stopping`` is set, then finish the running jobs and leave."""
         await self.service.heartbeat()
         try:
             async with self.app.open_async():
                 beat = asyncio.create_task(self._beat(stopping), name="tradedock-heartbeat")
+                shared = asyncio.create_task(self._every_tick(stopping), name="tradedock-worker-hooks")
                 work = asyncio.create_task(
                     self.app.run_worker_async(
                         queues=[QUEUE],
@@ -228,6 +251,7 @@ class QueueWorker:
                 with contextlib.suppress(asyncio.CancelledError):
                     await work  # re-raises what stopped the worker on its own (e.g. the database went away)
                 await beat
+                await shared  # the round in progress finishes (its bots' leases are released)
             await self.service.heartbeat(checks=self.checks, deliveries=self.deliveries)
         finally:
             await self.service.aclose()

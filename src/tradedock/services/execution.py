@@ -624,8 +624,8 @@ class ExecutionService:
 
 
 def tick_hook(worker_id: str) -> Callable[[AppContext], Awaitable[None]]:
-    """The engine as a monitor tick hook (`tradedock.monitor.queue.QueueWorker`, PostgreSQL workers): one round
-    per tick, under ``worker_id``'s bot leases."""
+    """The engine as a per-worker hook (`tradedock.monitor.queue.QueueWorker.worker_hooks`, PostgreSQL workers): one
+    round per tick in every worker, each under its own bot leases, so the workers share the bots."""
 
     async def execute_bots(ctx: AppContext) -> None:
         await ExecutionService(ctx, worker_id).run_round()
