@@ -116,6 +116,9 @@ async def test_a_blip_is_one_unreachable_run_in_the_history_and_no_status_change
     await mharness.controls[ExchangeId.BYBIT].set_faults(error="http_503_html")
     clock.set((await _lease(mharness, cid)).next_check_at)
     assert (await monitor.run_round()).statuses == {"unreachable": 1}
+    async with mharness.ctx.reading() as session:
+        row = await session.get(Connection, cid)
+        assert row is not None and (row.status, row.last_checked_at) == ("connected", T0)  # as last found
     await mharness.controls[ExchangeId.BYBIT].set_faults()  # back before the retry
     clock.set((await _lease(mharness, cid)).next_check_at)
     assert (await monitor.run_round()).statuses == {"connected": 1}

@@ -295,9 +295,10 @@ class BatchRecorder:
         unreachable = report.status is ConnectionStatus.UNREACHABLE
         failures = lease.failures + 1 if unreachable else 0
         if unreachable and failures < self.policy.unreachable_after and row["status"] in _HEALTHY:
-            # Not confirmed yet: a healthy connection stays so until the retry (one backoff later) fails too, so
-            # a blip of the exchange is one unreachable run in the history, not two status changes and webhooks.
-            facts["status"] = row["status"]
+            # Not confirmed yet: a healthy connection stays as it was (status, and when it was last found so) until
+            # the retry one backoff later fails too; a blip of the exchange is one unreachable run in the history,
+            # not two status changes and webhooks. (An unreachable report learns no other fact.)
+            facts = {}
         # The report is recorded at the row's current version (read under the lock): a concurrent check's facts
         # are no fresher than ours.
         writes.updates.append(FactsUpdate(cid, item.owner_id, int(row["version"]), facts))
