@@ -160,6 +160,8 @@ async def _measure(
     requests = await sims.requests_served("bybit") - requests_before
     runs = await _runs(home, url)
     cpu = sum(w["cpu_s"] for w in done["workers"])
+    per_check = max(count, 1)
+    total = {k: sum(w.get(k, 0) for w in done["workers"]) for k in _WORKER_COUNTS}
     return {
         "connections": count,
         "workers": workers,
@@ -181,7 +183,48 @@ async def _measure(
         "requests": requests,
         "floor_s": requests / BYBIT_IP_PER_S,
         "profile": summarize(home / "w0.stacks") if profile else None,
+        # How the workers' CPU splits and what they did to the database (see `worker_line`).
+        "user_ms_per_check": total["user_s"] / per_check * 1000,
+        "sys_ms_per_check": total["sys_s"] / per_check * 1000,
+        "nvcsw_per_check": total["nvcsw"] / per_check,
+        "nivcsw_per_check": total["nivcsw"] / per_check,
+        "migrations_per_check": total["migrations"] / per_check,
+        "runqueue_wait_s": total["runqueue_wait_s"],
+        **{k: total[k] for k in _WORKER_COUNTS[6:]},
+        "mean_batch": total["batch_items"] / max(total["batches"], 1),
     }
+
+
+#: What each worker reports beside its CPU (`bench.fleet_worker`): rusage, then its database round counts.
+_WORKER_COUNTS = (
+    "user_s",
+    "sys_s",
+    "nvcsw",
+    "nivcsw",
+    "migrations",
+    "runqueue_wait_s",
+    "rounds",
+    "claims",
+    "empty_claims",
+    "batches",
+    "batch_items",
+    "heartbeats",
+)
+
+
+def worker_line(r: dict[str, Any]) -> str:
+    """The workers' CPU split (user / system), context switches (voluntary / involuntary) and migrations per
+    verification, the time they were runnable but waited for a core, and their claims, batches (mean size) and
+    heartbeats, all workers together."""
+    if "user_ms_per_check" not in r:
+        return ""
+    return (
+        f"workers: user {r['user_ms_per_check']:.3f} + system {r['sys_ms_per_check']:.3f} ms per verification; "
+        f"context switches per verification {r['nvcsw_per_check']:.2f} voluntary, {r['nivcsw_per_check']:.2f} "
+        f"involuntary, {r['migrations_per_check']:.2f} migrations between cores; runnable but waiting for a core "
+        f"{r['runqueue_wait_s']:.2f} s in all; {r['rounds']} rounds, {r['claims']} claims ({r['empty_claims']} empty), "
+        f"{r['batches']} batches (mean {r['mean_batch']:.1f}), {r['heartbeats']} heartbeats"
+    )
 
 
 def report(rows: list[dict[str, Any]]) -> str:
@@ -226,6 +269,7 @@ def main() -> None:
     if args.json:
         Path(args.json).write_text(json.dumps(row))
     print(report([row]))
+    print(worker_line(row))
     if row["profile"]:
         print("\nProfile of the first worker: " + describe(row["profile"]))
 
