@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import asyncio
+import random
 
 import httpx
 import pytest
 
 from tradedock.errors import RateLimitedError
+from tradedock.exchanges import budgets as budgets_module
 from tradedock.exchanges import pool
 from tradedock.exchanges.base import HttpOptions
 from tradedock.exchanges.bitget.endpoints import RATES as BITGET_RATES
@@ -85,6 +87,55 @@ class TestBudgets:
         assert refused is not None and refused.limit.scope is LimitScope.UID
         # The refused request took nothing from the per-IP budget: another account still gets its turn at once.
         assert await budgets.take(book, account="b", **kwargs) is None
+
+    async def test_grants_and_refusals_match_a_limiter_per_budget_from_its_first_take(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A budget taken once holds no limiter (`Budgets._once`) until it is taken again before it drained; at any
+        pace it grants and refuses exactly what one limiter per budget, built at its first take, does."""
+        limit = RateLimit(4, 1.0, LimitScope.UID)  # a burst of 2, drained at 2 per 1.1 s
+        book = RateBook(paths={"/p": limit})
+        loop = asyncio.get_running_loop()
+        now = [loop.time()]
+        monkeypatch.setattr(loop, "time", lambda: now[0])
+        budgets = Budgets()
+        reference = {account: limit.limiter() for account in "abc"}
+        rng = random.Random(7)
+        granted = refused = 0
+        for _ in range(600):
+            now[0] += rng.choice((0.0, 0.0, 0.05, 0.2, 0.5, 1.5))
+            account = rng.choice("abc")
+            turn = await budgets.take(book, exchange="x", host="h", base_url="b", account=account, path="/p", wait_s=0)
+            limiter = reference[account]
+            expected = limiter.has_capacity(1)
+            if expected:
+                await limiter.acquire(1)
+            assert (turn is None) == expected
+            granted, refused = granted + expected, refused + (not expected)
+        assert granted > 100 and refused > 100  # both sides of the rule were exercised
+
+    async def test_pruning_forgets_drained_budgets_and_is_not_repeated_for_every_new_one(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(budgets_module, "PRUNE_AT", 4)
+        book = RateBook(paths={"/p": RateLimit(2, 1.0, LimitScope.UID)})  # a burst of 1, drained in 1.1 s
+        loop = asyncio.get_running_loop()
+        now = [loop.time()]
+        monkeypatch.setattr(loop, "time", lambda: now[0])
+        budgets = Budgets()
+
+        async def take(account: str) -> bool:
+            kwargs = {"exchange": "x", "host": "h", "base_url": "b", "path": "/p", "wait_s": 0}
+            return await budgets.take(book, account=account, **kwargs) is None
+
+        assert all([await take(f"a{i}") for i in range(6)])  # nothing drained: kept, the next prune at 8
+        assert len(budgets._once) == 6 and budgets._prune_once_at == 8
+        assert not await take("a0")  # taken again before it drained: refused, and a limiter from now on
+        assert len(budgets._once) == 5 and len(budgets._limiters) == 1
+        now[0] += 2.0  # everything drained
+        assert all([await take(f"b{i}") for i in range(4)])  # the ninth prunes: only the new ones are left
+        assert len(budgets._once) == 4 and budgets._prune_once_at == 6
+        assert await take("a0")  # its limiter drained: granted as to a fresh budget
 
 
 def _exchange(handler: httpx.MockTransport, **options: float) -> ExchangeHttp:

@@ -20,7 +20,7 @@ import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
+from types import MappingProxyType, ModuleType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # asyncio and aiolimiter load when a limiter is first built: the specs import this module
@@ -37,6 +37,13 @@ _LIMIT = re.compile(
     r"(?:.*?\bper\s+(?P<scope>uid|ip|key|account)\b)?",
     re.IGNORECASE,
 )
+
+
+@functools.cache
+def _asyncio() -> ModuleType:
+    import asyncio
+
+    return asyncio
 
 
 @functools.cache
@@ -131,10 +138,21 @@ class Wait:
 
 
 class Budgets:
-    """The limiters of one event loop (aiolimiter binds a limiter to its loop), shared by every request on it."""
+    """The limiters of one event loop (aiolimiter binds a limiter to its loop), shared by every request on it.
+
+    A budget taken once holds no limiter: a fresh leaky bucket grants any amount up to its capacity at once, so the
+    first take of a key only remembers its level and time (`_once`; the monitor takes each account's per-UID budgets
+    once a round, long after the last take has drained). A key taken again before its bucket has drained gets an
+    `AsyncLimiter` carrying the level left, and from then on waits and refuses exactly as before."""
 
     def __init__(self) -> None:
         self._limiters: dict[tuple[str, ...], AsyncLimiter] = {}
+        #: Budgets taken once, without a limiter: the bucket's level right after the take, the loop time of it and
+        #: the bucket's drain per second.
+        self._once: dict[tuple[str, ...], tuple[float, float, float]] = {}
+        #: How many of each the next prune waits for: at least `PRUNE_AT`, and twice what the last prune kept (a prune
+        #: that finds nothing drained is not repeated on every new key).
+        self._prune_at = self._prune_once_at = PRUNE_AT
         #: How many processes share the egress IP's per-IP budgets (the monitor sets it to the live workers, from
         #: their heartbeats): each request costs that many tokens, so together they stay within the exchange's
         #: per-IP limit (each gets 1/n of the burst and of the drain). Per-UID budgets are not divided.
@@ -143,7 +161,7 @@ class Budgets:
     def _limiter(self, key: tuple[str, ...], limit: RateLimit) -> AsyncLimiter:
         limiter = self._limiters.get(key)
         if limiter is None:
-            if len(self._limiters) >= PRUNE_AT:
+            if len(self._limiters) >= self._prune_at:
                 self._prune()
             limiter = self._limiters[key] = limit.limiter()
         return limiter
@@ -153,6 +171,12 @@ class Budgets:
         for key, limiter in list(self._limiters.items()):
             if limiter.has_capacity(limiter.max_rate):
                 del self._limiters[key]
+        self._prune_at = max(PRUNE_AT, 2 * len(self._limiters))
+
+    def _prune_once(self, now: float) -> None:
+        """Forget budgets taken once whose bucket has drained (the same rule as `_prune`)."""
+        self._once = {key: taken for key, taken in self._once.items() if taken[0] > (now - taken[1]) * taken[2]}
+        self._prune_once_at = max(PRUNE_AT, 2 * len(self._once))
 
     async def take(
         self, book: RateBook, *, exchange: str, host: str, base_url: str, account: str, path: str, wait_s: float
@@ -182,7 +206,22 @@ class Budgets:
         self, key: tuple[str, ...], limit: RateLimit, amount: float, wait_s: float, deadline: list[float]
     ) -> bool:
         """Take ``amount`` from one budget: at once when it has the capacity, else waiting until the deadline."""
-        limiter = self._limiter(key, limit)
+        limiter = self._limiters.get(key)
+        if limiter is None:
+            capacity, period = limit._bucket
+            amount = min(amount, capacity)
+            now = _asyncio().get_running_loop().time()
+            taken = self._once.get(key)
+            rate = capacity / period  # as aiolimiter drains: max_rate / time_period per second
+            if taken is None or taken[0] <= (now - taken[1]) * rate:  # never taken, or drained since
+                if len(self._once) >= self._prune_once_at:
+                    self._prune_once(now)
+                self._once[key] = (amount, now, rate)  # a drained bucket grants up to its capacity at once
+                return True
+            # Taken again before its bucket drained: a limiter from here on, holding the level left.
+            del self._once[key]
+            limiter = self._limiter(key, limit)
+            await limiter.acquire(taken[0] - (now - taken[1]) * rate)  # immediate: an empty bucket, below capacity
         amount = min(amount, limiter.max_rate)
         if limiter.has_capacity(amount):
             await limiter.acquire(amount)  # immediate
