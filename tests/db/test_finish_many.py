@@ -83,3 +83,24 @@ async def test_finish_many_refuses_a_naive_time(session: AsyncSession) -> None:
     }
     with pytest.raises(Exception, match="naive datetime"):
         await MonitorRepository(session).finish_many("w1", [row])
+
+
+async def test_schedule_adds_rows_and_leaves_existing_ones_alone(session: AsyncSession, vault: Vault) -> None:
+    """`schedule` (an executemany on SQLite, one INSERT over ``unnest`` arrays on PostgreSQL) counts the rows it
+    added; a connection scheduled meanwhile keeps its row (ON CONFLICT DO NOTHING)."""
+    owner = (await UserRepository(session).get_or_create("alice")).id
+    ids = sorted([(await add_connection(session, vault, owner, label=f"c{i}"))[0].id for i in range(3)])
+    monitor = MonitorRepository(session)
+    assert await monitor.schedule([(ids[0], _NOW)]) == 1
+    later = _NOW + timedelta(hours=1, microseconds=7)
+    assert await monitor.schedule([(cid, later) for cid in ids]) == 2
+    assert await monitor.schedule([]) == 0
+
+    session.expire_all()
+    for cid, due in zip(ids, (_NOW, later, later), strict=True):
+        lease = await monitor.lease(cid)
+        assert lease is not None
+        assert (lease.next_check_at, lease.failures, lease.lease_owner, lease.last_error) == (due, 0, None, None)
+    assert await monitor.unscheduled(10) == []
+    with pytest.raises(Exception, match="naive datetime"):
+        await monitor.schedule([("x", datetime(2026, 12, 1, 15))])

@@ -63,6 +63,15 @@ _FINISH_UNNEST = text(
     " WHERE l.connection_id = v.connection_id AND l.lease_owner = :owner"
 )
 
+#: `MonitorRepository.schedule` on PostgreSQL: the new schedule rows from two arrays, one statement.
+_SCHEDULE_UNNEST = text(
+    "INSERT INTO monitor_leases (connection_id, next_check_at, failures)"
+    " SELECT v.connection_id, v.next_check_at, 0"
+    " FROM unnest(CAST(:connection_id AS text[]), CAST(:next_check_at AS timestamptz[]))"
+    " AS v(connection_id, next_check_at)"
+    " ON CONFLICT DO NOTHING"
+)
+
 
 def _finish_arrays(table: Table, connection: Any, worker_id: str, rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """`_FINISH_UNNEST`'s parameters: per column the rows' values, each through its column type's bind processing (a
@@ -92,20 +101,26 @@ class MonitorRepository:
         return [(row[0], row[1]) for row in (await self._session.execute(query)).all()]
 
     async def schedule(self, rows: Sequence[tuple[str, datetime]]) -> int:
-        """Add schedule rows; a row another worker added meanwhile is left alone (ON CONFLICT DO NOTHING)."""
+        """Add schedule rows; a row another worker added meanwhile is left alone (ON CONFLICT DO NOTHING). How many
+        were added. On PostgreSQL one INSERT over the rows' arrays (`_SCHEDULE_UNNEST`), else an executemany: a
+        multi-row VALUES statement was compiled anew for every batch (~40 µs of CPU per row)."""
         if not rows:
             return 0
-        dialect = self._session.bind.dialect.name if self._session.bind is not None else "sqlite"
+        table = cast(Table, MonitorLease.__table__)
+        connection = await self._session.connection()
+        if connection.dialect.name == "postgresql":
+            dialect = connection.dialect
+            process = table.c.next_check_at.type.dialect_impl(dialect).bind_processor(dialect)
+            params = {
+                "connection_id": [cid for cid, _ in rows],
+                "next_check_at": [at if process is None else process(at) for _, at in rows],
+            }
+            return _rowcount(await connection.execute(_SCHEDULE_UNNEST, params))
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        statement = sqlite_insert(table).on_conflict_do_nothing()
         values = [{"connection_id": cid, "next_check_at": at, "failures": 0} for cid, at in rows]
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-            statement: Any = pg_insert(MonitorLease).values(values).on_conflict_do_nothing()
-        else:
-            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-            statement = sqlite_insert(MonitorLease).values(values).on_conflict_do_nothing()
-        return _rowcount(await self._session.execute(statement))
+        return _rowcount(await connection.execute(statement, values))
 
     async def claim_checks(self, worker_id: str, now: datetime, until: datetime, limit: int) -> list[str]:
         """Lease up to ``limit`` due connections whose lease is free or expired; their ids, due first."""
