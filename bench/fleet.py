@@ -209,6 +209,8 @@ _WORKER_COUNTS = (
     "batches",
     "batch_items",
     "heartbeats",
+    "scheduled",
+    "schedule_cpu_ms",
 )
 
 
@@ -223,7 +225,8 @@ def worker_line(r: dict[str, Any]) -> str:
         f"context switches per verification {r['nvcsw_per_check']:.2f} voluntary, {r['nivcsw_per_check']:.2f} "
         f"involuntary, {r['migrations_per_check']:.2f} migrations between cores; runnable but waiting for a core "
         f"{r['runqueue_wait_s']:.2f} s in all; {r['rounds']} rounds, {r['claims']} claims ({r['empty_claims']} empty), "
-        f"{r['batches']} batches (mean {r['mean_batch']:.1f}), {r['heartbeats']} heartbeats"
+        f"{r['batches']} batches (mean {r['mean_batch']:.1f}), {r['heartbeats']} heartbeats; scheduled "
+        f"{r.get('scheduled', 0)} with {r.get('schedule_cpu_ms', 0)} ms of CPU"
     )
 
 

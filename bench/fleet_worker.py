@@ -36,8 +36,17 @@ def lift_ip_budgets() -> None:
 
 
 def _count(service: MonitorService, counts: dict[str, int]) -> None:
-    """Count the worker's claims (and the empty ones), batches checked (and their items) and heartbeats."""
+    """Count the worker's claims (and the empty ones), batches checked (and their items), heartbeats, and the
+    connections it scheduled (`schedule_new`, the first round after a bulk import) with the CPU that took."""
     claim, check_batch, heartbeat = service.claim, service.check_batch, service.heartbeat
+    schedule_new = service.schedule_new
+
+    async def counted_schedule_new() -> int:
+        cpu = time.process_time()  # nothing else runs yet: a round schedules before it claims
+        added = await schedule_new()
+        counts["schedule_cpu_ms"] += round((time.process_time() - cpu) * 1000)
+        counts["scheduled"] += added
+        return added
 
     async def counted_claim() -> list[str]:
         ids = await claim()
@@ -57,6 +66,7 @@ def _count(service: MonitorService, counts: dict[str, int]) -> None:
     service.claim = counted_claim  # type: ignore[method-assign]
     service.check_batch = counted_check_batch  # type: ignore[method-assign]
     service.heartbeat = counted_heartbeat  # type: ignore[method-assign]
+    service.schedule_new = counted_schedule_new  # type: ignore[method-assign]
 
 
 def _usage() -> dict[str, float]:
@@ -85,7 +95,9 @@ def _usage() -> dict[str, float]:
 async def work(profile: str | None) -> dict[str, object]:
     ctx = await open_app()
     service = MonitorService(ctx)
-    counts = dict.fromkeys(("rounds", "claims", "empty_claims", "batches", "batch_items", "heartbeats"), 0)
+    counts = dict.fromkeys(
+        ("rounds", "claims", "empty_claims", "batches", "batch_items", "heartbeats", "scheduled", "schedule_cpu_ms"), 0
+    )
     _count(service, counts)
     eventloop.settle_long_running()  # as `tradedock worker` does once started
     statuses: dict[str, int] = {}
