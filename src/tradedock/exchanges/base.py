@@ -15,6 +15,8 @@ loads every spec up front and an exchange's adapter only when that exchange is u
 from __future__ import annotations
 
 import enum
+import functools
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -55,6 +57,14 @@ class CredentialField:
     pattern: str  # full-match regex of a well-formed value (after trimming)
     shape: str  # human description of the format: "36 hex characters", "0x + 40 hex characters"
 
+    def fits(self, value: str) -> bool:
+        """Whether ``value`` is well-formed (`pattern`, compiled once)."""
+        return self._regex.fullmatch(value) is not None
+
+    @functools.cached_property
+    def _regex(self) -> re.Pattern[str]:
+        return re.compile(self.pattern)
+
 
 @dataclass(frozen=True)
 class PasteShape:
@@ -69,6 +79,14 @@ class PasteShape:
     pattern: str  # full match, after trimming
     what: str  # "a Bitget API key (bg_…)"
     distinctive: bool = False
+
+    def fits(self, value: str) -> bool:
+        """Whether ``value`` has this shape (`pattern`, compiled once)."""
+        return self._regex.fullmatch(value) is not None
+
+    @functools.cached_property
+    def _regex(self) -> re.Pattern[str]:
+        return re.compile(self.pattern)
 
 
 class FindingSeverity(enum.StrEnum):

@@ -14,7 +14,6 @@ only be noise — and WARNs when only X's public identifier matched a non-distin
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Callable, Sequence
 
 from tradedock.domain import Credentials
@@ -25,7 +24,7 @@ Inspector = Callable[[Credentials], tuple[CredentialFinding, ...]]
 
 def _fits(value: str, shapes: Sequence[PasteShape]) -> PasteShape | None:
     for shape in shapes:
-        if re.fullmatch(shape.pattern, value):
+        if shape.fits(value):
             return shape
     return None
 

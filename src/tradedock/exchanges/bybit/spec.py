@@ -106,7 +106,7 @@ def inspect_credentials(credentials: Credentials) -> tuple[CredentialFinding, ..
         ("api_key", key, "API key", API_KEY_FIELD, KEY_LENGTH),
         ("secret", secret, "API secret", SECRET_FIELD, SECRET_LENGTH),
     ):
-        if not re.fullmatch(field_spec.pattern, value):
+        if not field_spec.fits(value):
             bad = sorted({ch for ch in value if not ch.isalnum() or not ch.isascii()})
             what = f"characters Bybit never uses ({len(bad)} kind(s))" if bad else f"{len(value)} characters"
             findings.append(

@@ -7,8 +7,6 @@ verification before any network call. What does not: anything that needs the exc
 
 from __future__ import annotations
 
-import re
-
 from tradedock.exchanges.base import CredentialFinding, FindingSeverity
 from tradedock.verification.checks.base import CheckContext, Verdict, check, names
 from tradedock.verification.report import Outcome
@@ -40,7 +38,7 @@ def credentials_format(ctx: CheckContext) -> Verdict:
                     fix=f"Paste the {spec_field.label}: {spec_field.help.rstrip().rstrip('.')}.",
                 )
             )
-        elif not re.fullmatch(spec_field.pattern, value):
+        elif not spec_field.fits(value):
             findings.append(
                 CredentialFinding(
                     field=spec_field.name,
