@@ -104,3 +104,27 @@ async def test_schedule_adds_rows_and_leaves_existing_ones_alone(session: AsyncS
     assert await monitor.unscheduled(10) == []
     with pytest.raises(Exception, match="naive datetime"):
         await monitor.schedule([("x", datetime(2026, 12, 1, 15))])
+
+
+async def test_schedule_never_checked_adds_only_unscheduled_never_checked_connections(
+    session: AsyncSession, vault: Vault
+) -> None:
+    owner = (await UserRepository(session).get_or_create("alice")).id
+    connections = [(await add_connection(session, vault, owner, label=f"c{i}"))[0] for i in range(4)]
+    checked, scheduled, *never = [c.id for c in connections]
+    connections[0].last_checked_at = _NOW - timedelta(minutes=5)
+    await session.flush()
+    monitor = MonitorRepository(session)
+    await monitor.schedule([(scheduled, _NOW + timedelta(hours=2))])
+
+    assert await monitor.schedule_never_checked(_NOW, 1) == 1  # up to the limit, lowest id first
+    assert await monitor.schedule_never_checked(_NOW, 10) == 1
+    assert await monitor.schedule_never_checked(_NOW, 10) == 0
+
+    session.expire_all()
+    for cid in never:
+        lease = await monitor.lease(cid)
+        assert lease is not None and (lease.next_check_at, lease.failures) == (_NOW, 0)
+    later = await monitor.lease(scheduled)
+    assert later is not None and later.next_check_at == _NOW + timedelta(hours=2)
+    assert [cid for cid, _ in await monitor.unscheduled(10)] == [checked]  # left to the jittered schedule

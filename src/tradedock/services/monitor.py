@@ -183,9 +183,16 @@ class MonitorService:
         return max(timedelta(seconds=3 * self.ctx.settings.monitor_poll_s), LIVE_WINDOW_MIN)
 
     async def schedule_new(self) -> int:
-        """Give every connection without one a schedule row: due now if never checked, else one jittered interval
-        after its last check (a connection just connected was just verified)."""
+        """Give every connection without one a schedule row: due now if never checked (in SQL alone: a bulk import
+        adds thousands), else one jittered interval after its last check (a connection just connected was just
+        verified)."""
         added = 0
+        while True:
+            async with self.ctx.transaction() as session:
+                never = await MonitorRepository(session).schedule_never_checked(self.clock.now(), SCHEDULE_BATCH)
+            added += never
+            if never < SCHEDULE_BATCH:
+                break
         while True:
             async with self.ctx.reading() as session:
                 missing = await MonitorRepository(session).unscheduled(SCHEDULE_BATCH)

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, text, update
+from sqlalchemy import Table, and_, bindparam, func, insert, literal, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradedock.db.models import (
@@ -99,6 +99,31 @@ class MonitorRepository:
             .limit(limit)
         )
         return [(row[0], row[1]) for row in (await self._session.execute(query)).all()]
+
+    async def schedule_never_checked(self, now: datetime, limit: int) -> int:
+        """Schedule up to ``limit`` connections that have no schedule row and were never checked, due ``now`` — in
+        one INSERT … SELECT, no row through Python (a bulk import's connections); how many were added. A row another
+        worker added meanwhile is left alone (ON CONFLICT DO NOTHING)."""
+        table = cast(Table, MonitorLease.__table__)
+        connection = await self._session.connection()
+        missing = (
+            select(Connection.id, bindparam("due", now, type_=table.c.next_check_at.type), literal(0))
+            .outerjoin(MonitorLease, MonitorLease.connection_id == Connection.id)
+            .where(MonitorLease.connection_id.is_(None), Connection.last_checked_at.is_(None))
+            .order_by(Connection.id)
+            .limit(limit)
+        )
+        if connection.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
+        statement = (
+            dialect_insert(table)
+            .from_select(["connection_id", "next_check_at", "failures"], missing)
+            .on_conflict_do_nothing()
+            .execution_options(preserve_rowcount=True)  # (SQLAlchemy keeps an INSERT's rowcount only when asked)
+        )
+        return _rowcount(await connection.execute(statement))
 
     async def schedule(self, rows: Sequence[tuple[str, datetime]]) -> int:
         """Add schedule rows; a row another worker added meanwhile is left alone (ON CONFLICT DO NOTHING). How many
