@@ -117,9 +117,9 @@ async def test_schedule_never_checked_adds_only_unscheduled_never_checked_connec
     monitor = MonitorRepository(session)
     await monitor.schedule([(scheduled, _NOW + timedelta(hours=2))])
 
-    assert await monitor.schedule_never_checked(_NOW, 1) == 1  # up to the limit, lowest id first
-    assert await monitor.schedule_never_checked(_NOW, 10) == 1
-    assert await monitor.schedule_never_checked(_NOW, 10) == 0
+    assert await monitor.schedule_never_checked(_NOW, 1) == (1, True)  # up to the limit, lowest id first
+    assert await monitor.schedule_never_checked(_NOW, 10) == (1, True)
+    assert await monitor.schedule_never_checked(_NOW, 10) == (0, False)
 
     session.expire_all()
     for cid in never:

@@ -189,9 +189,9 @@ class MonitorService:
         added = 0
         while True:
             async with self.ctx.transaction() as session:
-                never = await MonitorRepository(session).schedule_never_checked(self.clock.now(), SCHEDULE_BATCH)
+                never, more = await MonitorRepository(session).schedule_never_checked(self.clock.now(), SCHEDULE_BATCH)
             added += never
-            if never < SCHEDULE_BATCH:
+            if not more:
                 break
         while True:
             async with self.ctx.reading() as session:

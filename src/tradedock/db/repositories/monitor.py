@@ -100,30 +100,36 @@ class MonitorRepository:
         )
         return [(row[0], row[1]) for row in (await self._session.execute(query)).all()]
 
-    async def schedule_never_checked(self, now: datetime, limit: int) -> int:
+    async def schedule_never_checked(self, now: datetime, limit: int) -> tuple[int, bool]:
         """Schedule up to ``limit`` connections that have no schedule row and were never checked, due ``now`` — in
-        one INSERT … SELECT, no row through Python (a bulk import's connections); how many were added. A row another
-        worker added meanwhile is left alone (ON CONFLICT DO NOTHING)."""
+        one INSERT … SELECT, no row through Python (a bulk import's connections). How many were added, and whether
+        any may be left: a row another worker added meanwhile is left alone (ON CONFLICT DO NOTHING), so a batch
+        that added none may have waited for another worker's rows, not run out."""
         table = cast(Table, MonitorLease.__table__)
         connection = await self._session.connection()
         missing = (
-            select(Connection.id, bindparam("due", now, type_=table.c.next_check_at.type), literal(0))
+            select(Connection.id)
             .outerjoin(MonitorLease, MonitorLease.connection_id == Connection.id)
             .where(MonitorLease.connection_id.is_(None), Connection.last_checked_at.is_(None))
-            .order_by(Connection.id)
-            .limit(limit)
         )
         if connection.dialect.name == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as dialect_insert
         else:
             from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
+        due = bindparam("due", now, type_=table.c.next_check_at.type)
         statement = (
             dialect_insert(table)
-            .from_select(["connection_id", "next_check_at", "failures"], missing)
+            .from_select(
+                ["connection_id", "next_check_at", "failures"],
+                missing.add_columns(due, literal(0)).order_by(Connection.id).limit(limit),
+            )
             .on_conflict_do_nothing()
             .execution_options(preserve_rowcount=True)  # (SQLAlchemy keeps an INSERT's rowcount only when asked)
         )
-        return _rowcount(await connection.execute(statement))
+        added = _rowcount(await connection.execute(statement))
+        if added:
+            return added, True
+        return 0, (await connection.execute(missing.limit(1))).first() is not None
 
     async def schedule(self, rows: Sequence[tuple[str, datetime]]) -> int:
         """Add schedule rows; a row another worker added meanwhile is left alone (ON CONFLICT DO NOTHING). How many
