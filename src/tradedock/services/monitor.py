@@ -244,6 +244,7 @@ class MonitorService:
         finally:
             collected, self._collected, self._collecting = self._collected, {}, False
         try:
+            await self.heartbeat()  # every batch, as in `run_round`: the per-IP share counts workers started since
             now = self.clock.now()
             async with self.ctx.transaction() as session:
                 claimed = await MonitorRepository(session).claim_these(
