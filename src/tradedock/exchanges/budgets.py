@@ -41,6 +41,7 @@ _LIMIT = re.compile(
 
 @functools.cache
 def _asyncio() -> ModuleType:
+    """asyncio, imported when a budget is first taken (on a running loop), not when a spec imports this module."""
     import asyncio
 
     return asyncio
@@ -226,8 +227,7 @@ class Budgets:
         if limiter.has_capacity(amount):
             await limiter.acquire(amount)  # immediate
             return True
-        import asyncio  # loaded by then (see the imports above)
-
+        asyncio = _asyncio()
         loop = asyncio.get_running_loop()
         if not deadline:
             deadline.append(loop.time() + wait_s)
