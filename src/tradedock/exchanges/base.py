@@ -46,8 +46,21 @@ if TYPE_CHECKING:  # only types: importing httpx costs ~0.2 s, and `tradedock --
     from tradedock.clock import Clock
 
 
+class _FullMatch:
+    """`fits`: whether a value full-matches the class's ``pattern``, compiled once per instance."""
+
+    pattern: str
+
+    def fits(self, value: str) -> bool:
+        return self._regex.fullmatch(value) is not None
+
+    @functools.cached_property
+    def _regex(self) -> re.Pattern[str]:
+        return re.compile(self.pattern)
+
+
 @dataclass(frozen=True)
-class CredentialField:
+class CredentialField(_FullMatch):
     """One credential field as a user is asked for it."""
 
     name: str  # contract name: api_key, secret, passphrase, api_wallet, private_key, main_wallet
@@ -57,17 +70,9 @@ class CredentialField:
     pattern: str  # full-match regex of a well-formed value (after trimming)
     shape: str  # human description of the format: "36 hex characters", "0x + 40 hex characters"
 
-    def fits(self, value: str) -> bool:
-        """Whether ``value`` is well-formed (`pattern`, compiled once)."""
-        return self._regex.fullmatch(value) is not None
-
-    @functools.cached_property
-    def _regex(self) -> re.Pattern[str]:
-        return re.compile(self.pattern)
-
 
 @dataclass(frozen=True)
-class PasteShape:
+class PasteShape(_FullMatch):
     """What one of this exchange's credential fields usually looks like, so that the registry can tell a user
     who pasted it under another exchange ("this looks like a Bitget API key").
 
@@ -79,14 +84,6 @@ class PasteShape:
     pattern: str  # full match, after trimming
     what: str  # "a Bitget API key (bg_…)"
     distinctive: bool = False
-
-    def fits(self, value: str) -> bool:
-        """Whether ``value`` has this shape (`pattern`, compiled once)."""
-        return self._regex.fullmatch(value) is not None
-
-    @functools.cached_property
-    def _regex(self) -> re.Pattern[str]:
-        return re.compile(self.pattern)
 
 
 class FindingSeverity(enum.StrEnum):
