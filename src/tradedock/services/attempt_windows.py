@@ -39,27 +39,27 @@ class AttemptWindows:
     """Hits per (namespace, key) in moving windows, shared through the configured storage."""
 
     def __init__(self, storage_url: str = "memory://") -> None:
-        self.shared = not storage_url.lower().startswith("memory")
         self._storage = open_storage(storage_url)
         self._limiter = MovingWindowRateLimiter(self._storage)
-        self._local = MovingWindowRateLimiter(MemoryStorage()) if self.shared else self._limiter
+        #: Where hits are counted while a shared storage is down; None when the storage is this process's memory.
+        self._fallback = None if isinstance(self._storage, MemoryStorage) else MovingWindowRateLimiter(MemoryStorage())
         self._down = False
 
     async def hit(self, item: RateLimitItem, namespace: str, key: str) -> bool:
         """Count one attempt; False when ``item``'s window is already full (the attempt is then not counted)."""
-        if self._limiter is not self._local:
-            try:
-                allowed = await self._limiter.hit(item, namespace, key)
-            except Exception as exc:  # the storage's own errors (connection, timeout) vary by client
-                if not self._down:
-                    _log.warning("rate-limit storage unreachable (%s); counting in this process", type(exc).__name__)
-                self._down = True
-            else:
-                if self._down:
-                    _log.warning("rate-limit storage reachable again")
-                self._down = False
-                return allowed
-        return await self._local.hit(item, namespace, key)
+        if self._fallback is None:
+            return await self._limiter.hit(item, namespace, key)
+        try:
+            allowed = await self._limiter.hit(item, namespace, key)
+        except Exception as exc:  # the storage's own errors (connection, timeout) vary by client
+            if not self._down:
+                _log.warning("rate-limit storage unreachable (%s); counting in this process", type(exc).__name__)
+            self._down = True
+            return await self._fallback.hit(item, namespace, key)
+        if self._down:
+            _log.warning("rate-limit storage reachable again")
+        self._down = False
+        return allowed
 
     async def aclose(self) -> None:
         """Close the storage's client (Redis: its connection pool)."""
