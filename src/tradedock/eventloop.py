@@ -1,8 +1,9 @@
 """Running TradeDock's coroutines: on uvloop where it is installed (Linux and macOS), else on asyncio's own loop;
 and the garbage collector's settings for the processes that run for hours.
 
-What belongs here: `run`, the one way a command, the worker or a benchmark starts its event loop, and
-`settle_long_running`, which the worker and `serve` call once started. What does not: anything about what runs on
+What belongs here: `run`, the one way a command, the worker or a benchmark starts its event loop,
+`settle_long_running`, which the worker and `serve` call once started, and `rest`, the pause of their loops that
+ends early when they are told to stop. What does not: anything about what runs on
 the loop. uvloop (libuv, written in Cython) schedules callbacks and moves bytes in C: the
 monitor's re-checks cost ~11 % less CPU on it (bench/NOTES.md); behaviour is asyncio's (Ctrl-C cancels the main
 task and raises `KeyboardInterrupt`, as `asyncio.run` does).
@@ -18,6 +19,7 @@ generation every 10,000 allocations, the older ones every 50th and every 5,000th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -53,3 +55,9 @@ def settle_long_running() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
+
+
+async def rest(stopping: asyncio.Event, seconds: float) -> None:
+    """Wait ``seconds``, or less if ``stopping`` is set meanwhile (a worker's loop between rounds, beats, ticks)."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stopping.wait(), seconds)

@@ -38,6 +38,7 @@ from procrastinate import App, PsycopgConnector
 from procrastinate.exceptions import AlreadyEnqueued, ConnectorException, UniqueViolation
 from procrastinate.jobs import Job, Status
 
+from tradedock.eventloop import rest
 from tradedock.services.context import AppContext
 from tradedock.services.monitor import MonitorService
 
@@ -210,15 +211,13 @@ class QueueWorker:
                 await self.service.heartbeat(checks=checks, deliveries=deliveries)
             except Exception:
                 _log.exception("monitor heartbeat failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), max(self.tick_s, BEAT_MIN_S))
+            await rest(stopping, max(self.tick_s, BEAT_MIN_S))
 
     async def _every_tick(self, stopping: asyncio.Event) -> None:
         """This worker's own share of the leased work (`worker_hooks`), every tick until stopping."""
         while not stopping.is_set():
             await self._run_hooks(self.worker_hooks)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), self.tick_s)
+            await rest(stopping, self.tick_s)
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Work until ``stopping`` is set, then finish the running jobs and leave."""

@@ -8,9 +8,9 @@ once, services.execution).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
+from tradedock.eventloop import rest
 from tradedock.services.builtin_strategies import BuiltinStrategyRunner
 from tradedock.services.context import AppContext
 from tradedock.services.execution import ExecutionService
@@ -44,8 +44,7 @@ class MonitorRunner:
                 self.rounds += 1
                 if executed or (result is not None and (result.claimed or result.deliveries)):
                     continue  # there may be more due right away
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.stopping.wait(), poll)
+                await rest(self.stopping, poll)
         finally:
             await self.service.aclose()
 

@@ -16,7 +16,6 @@ SQL (db.repositories), the loop (tradedock.monitor).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import random
@@ -28,6 +27,7 @@ from datetime import timedelta
 from tradedock.clock import Clock
 from tradedock.config import Settings
 from tradedock.db.repositories.monitor import MonitorRepository
+from tradedock.eventloop import rest
 from tradedock.services import monitor_batch
 from tradedock.services.context import AppContext
 from tradedock.services.monitor_rules import (
@@ -172,8 +172,7 @@ class MonitorService:
         the exchange's per-IP limit (Bybit bans the IP for ten minutes). How many workers are live, this one
         included."""
         await self.heartbeat()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stopping.wait(), MEET_S)
+        await rest(stopping, MEET_S)
         return await self.heartbeat()
 
     @property
