@@ -73,14 +73,22 @@ _SCHEDULE_UNNEST = text(
 )
 
 
+def _column_arrays(
+    table: Table, connection: Any, names: Sequence[str], rows: Sequence[Mapping[str, Any]]
+) -> dict[str, list[Any]]:
+    """The parameters of a statement over ``unnest`` arrays: per column the rows' values, each through its column
+    type's bind processing (a naive datetime is refused as in any other write)."""
+    dialect = connection.dialect
+    arrays: dict[str, list[Any]] = {}
+    for name in names:
+        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        arrays[name] = [row[name] if process is None else process(row[name]) for row in rows]
+    return arrays
+
+
 def _finish_arrays(table: Table, connection: Any, worker_id: str, rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """`_FINISH_UNNEST`'s parameters: per column the rows' values, each through its column type's bind processing (a
-    naive datetime is refused as in any other write)."""
-    params: dict[str, Any] = {"owner": worker_id}
-    for name in ("connection_id", *FINISH_COLUMNS):
-        process = table.c[name].type.dialect_impl(connection.dialect).bind_processor(connection.dialect)
-        params[name] = [row[name] if process is None else process(row[name]) for row in rows]
-    return params
+    """`_FINISH_UNNEST`'s parameters: the lease owner, and per column the rows' values (`_column_arrays`)."""
+    return {"owner": worker_id, **_column_arrays(table, connection, ("connection_id", *FINISH_COLUMNS), rows)}
 
 
 class MonitorRepository:
@@ -139,18 +147,13 @@ class MonitorRepository:
             return 0
         table = cast(Table, MonitorLease.__table__)
         connection = await self._session.connection()
+        values = [{"connection_id": cid, "next_check_at": at, "failures": 0} for cid, at in rows]
         if connection.dialect.name == "postgresql":
-            dialect = connection.dialect
-            process = table.c.next_check_at.type.dialect_impl(dialect).bind_processor(dialect)
-            params = {
-                "connection_id": [cid for cid, _ in rows],
-                "next_check_at": [at if process is None else process(at) for _, at in rows],
-            }
-            return _rowcount(await connection.execute(_SCHEDULE_UNNEST, params))
+            arrays = _column_arrays(table, connection, ("connection_id", "next_check_at"), values)
+            return _rowcount(await connection.execute(_SCHEDULE_UNNEST, arrays))
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
         statement = sqlite_insert(table).on_conflict_do_nothing()
-        values = [{"connection_id": cid, "next_check_at": at, "failures": 0} for cid, at in rows]
         return _rowcount(await connection.execute(statement, values))
 
     async def claim_checks(self, worker_id: str, now: datetime, until: datetime, limit: int) -> list[str]:
