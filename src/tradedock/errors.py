@@ -91,10 +91,27 @@ class ExchangeTimeoutError(ExchangeUnreachableError):
     pass
 
 
+#: `RateLimitedError.code` when this server held the request back (its own rate budget, the request never sent).
+HELD_BACK = "budget"
+
+
 class RateLimitedError(ExchangeUnreachableError):
+    """Too many requests: the exchange said so (HTTP 429 / 418), or this server held the request back because its own
+    share of the exchange's limit was used up (``code`` `HELD_BACK`: nothing was sent, nothing was learned)."""
+
     def __init__(self, message: str, *, retry_after_s: float | None = None, **kwargs: str | None) -> None:
         super().__init__(message, **kwargs)
         self.retry_after_s = retry_after_s
+
+    @property
+    def held_back(self) -> bool:
+        return self.code == HELD_BACK
+
+    def evidence(self) -> dict[str, str]:
+        out = super().evidence()
+        if self.retry_after_s is not None:
+            out["retry_after_s"] = f"{self.retry_after_s:g}"
+        return out
 
 
 class GeoBlockedError(ExchangeUnreachableError):

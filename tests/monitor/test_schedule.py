@@ -6,12 +6,12 @@ import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, text
+from sqlalchemy import delete, select, text
 
 from tests.monitor.conftest import monitor_runs, seed_healthy, store_connection
 from tests.services.conftest import Harness
 from tradedock.clock import FrozenClock
-from tradedock.db.models import Connection, Event, MonitorLease, VerificationRun
+from tradedock.db.models import Connection, Event, MonitorLease, MonitorWorker, VerificationRun
 from tradedock.domain import ExchangeId
 from tradedock.services.monitor import (
     MonitorPolicy,
@@ -128,6 +128,36 @@ async def test_a_blip_is_one_unreachable_run_in_the_history_and_no_status_change
     assert [run.status for run in runs] == ["connected", "unreachable", "connected"]
     assert changes == []  # no webhook, no dashboard banner for a blip
     assert await _status(mharness, cid) == "connected" and (await _lease(mharness, cid)).failures == 0
+
+
+async def test_a_re_check_this_server_held_back_is_not_recorded_and_is_due_again_shortly(mharness: Harness) -> None:
+    clock = FrozenClock(T0)
+    monitor = MonitorService(mharness.ctx, worker_id="w1", policy=POLICY, clock=clock, rng=random.Random(4))
+    [cid] = await seed_healthy(mharness, 1)
+    assert (await monitor.run_round()).statuses == {"connected": 1}
+    due = (await _lease(mharness, cid)).next_check_at
+    clock.set(due)
+    # A crowded egress IP: a thousand live workers share Bybit's per-IP budget, so each request of this one costs the
+    # whole bucket; the next waits past `rate_wait_s` and is held back (never sent).
+    async with mharness.ctx.transaction() as session:
+        session.add_all(
+            MonitorWorker(id=f"other-{n}", hostname="h", pid=n, started_at=due, heartbeat_at=due) for n in range(999)
+        )
+    result = await monitor.run_round()
+    assert (result.checked, result.deferred, result.failed) == (0, 1, 0)
+    lease = await _lease(mharness, cid)
+    assert (lease.failures, lease.last_error) == (0, None)
+    assert due + timedelta(seconds=5) <= lease.next_check_at <= due + timedelta(seconds=10)  # Bybit's 5 s window
+    async with mharness.ctx.reading() as session:
+        row = await session.get(Connection, cid)
+        assert row is not None and (row.status, row.last_checked_at) == ("connected", T0)
+        runs = (await session.execute(select(VerificationRun))).scalars().all()
+        events = (await session.execute(select(Event).where(Event.type == "connection.status_changed"))).all()
+    assert [run.status for run in runs] == ["connected"] and events == []  # nothing learned, nothing recorded
+    async with mharness.ctx.transaction() as session:
+        await session.execute(delete(MonitorWorker).where(MonitorWorker.id.like("other-%")))
+    clock.set(lease.next_check_at)
+    assert (await monitor.run_round()).statuses == {"connected": 1}
 
 
 async def test_with_unreachable_after_1_every_failed_re_check_is_reported_at_once(mharness: Harness) -> None:

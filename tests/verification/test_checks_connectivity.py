@@ -6,6 +6,7 @@ import pytest
 
 from tradedock.domain import Environment, ExchangeId
 from tradedock.errors import (
+    HELD_BACK,
     AgentNotApprovedError,
     BadSignatureError,
     ExchangeTimeoutError,
@@ -45,6 +46,10 @@ class TestExchangeReachable:
             (ExchangeUnavailableError("503"), "Bybit answered with an error page (an outage or maintenance)"),
             (ExchangeTimeoutError("timeout"), "Bybit did not answer in time"),
             (RateLimitedError("429", retry_after_s=3), "Bybit is rate-limiting this server (too many requests); try"),
+            (
+                RateLimitedError("budget", retry_after_s=5, code=HELD_BACK),
+                "Bybit was not asked (this server's share of Bybit's rate limit was used up); try again in 5 s",
+            ),
         ],
     )
     def test_fault_everywhere_fails_with_the_reason_never_the_key(self, error: Exception, words: str) -> None:
@@ -54,6 +59,12 @@ class TestExchangeReachable:
         assert result.message.startswith(words)
         assert "says nothing about your key" in result.message
         assert "invalid" not in result.message.lower()
+
+    def test_a_request_this_server_held_back_says_so_and_when_to_retry(self) -> None:
+        error = RateLimitedError("budget", retry_after_s=5, code=HELD_BACK, exchange="bybit")
+        result = run("exchange.reachable", context(facts=gathered(server=err(error), **all_signed(error))))
+        assert result.evidence["code"] == HELD_BACK and result.evidence["retry_after_s"] == "5"
+        assert result.fix and "Check again in a moment" in result.fix[0] and "sandbox" not in result.fix[0]
 
     def test_signed_reads_faulting_after_a_good_preflight_still_fail(self) -> None:
         facts = gathered(**all_signed(ExchangeUnavailableError("502")))

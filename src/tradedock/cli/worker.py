@@ -44,12 +44,15 @@ def worker(
                     "worker": service.worker_id,
                     "checked": result.checked,
                     "failed": result.failed,
+                    "deferred": result.deferred,
                     "bot_orders_sent": executed.sent,
                 }
+                deferred = f", deferred {result.deferred} (rate budget full)" if result.deferred else ""
                 print(
                     json.dumps(summary)
                     if as_json
-                    else f"Checked {result.checked}, failed {result.failed}; sent {executed.sent} bot order(s)."
+                    else f"Checked {result.checked}, failed {result.failed}{deferred}; "
+                    f"sent {executed.sent} bot order(s)."
                 )
                 return EXIT_OK
             stopping = asyncio.Event()

@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 
 from tradedock.errors import (
+    HELD_BACK,
     ExchangeTimeoutError,
     ExchangeUnavailableError,
     GeoBlockedError,
@@ -271,7 +272,7 @@ class ExchangeHttp:
                 "the request was not sent",
                 retry_after_s=refused.limit.period_s,
                 exchange=self.exchange,
-                code="budget",
+                code=HELD_BACK,
             )
 
     async def _backoff(self, attempt: int) -> None:

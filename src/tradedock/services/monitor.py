@@ -86,6 +86,8 @@ class RoundResult:
     checked: int = 0
     failed: int = 0
     lost: int = 0
+    #: Held back by this server's own rate budgets: not recorded, due again shortly (`monitor_batch.DEFERRED`).
+    deferred: int = 0
     deliveries: int = 0
     statuses: dict[str, int] = field(default_factory=dict)
 
@@ -270,13 +272,15 @@ class MonitorService:
 
     async def check(self, connection_id: str) -> str | None:
         """Check one claimed connection (a batch of one); its status, ``"error"`` when it could not be checked,
-        ``None`` when the lease was lost (another worker has it now) or the connection was removed."""
+        ``"deferred"`` when this server held its requests back (due again shortly), ``None`` when the lease was lost
+        (another worker has it now) or the connection was removed."""
         return (await self.check_batch([connection_id])).get(connection_id)
 
     async def check_batch(self, connection_ids: list[str]) -> dict[str, str | None]:
         """Check claimed connections together: load them in one query, verify them concurrently (no session open),
         record them in one transaction (services.monitor_batch). Per id: its status, ``"error"`` (an operator alert
-        was written), or ``None`` (lease lost, removed, or its key replaced meanwhile: not recorded)."""
+        was written), ``"deferred"`` (held back by our own rate budgets: not recorded), or ``None`` (lease lost,
+        removed, or its key replaced meanwhile: not recorded)."""
         loaded, unreadable = await monitor_batch.load(self.ctx, connection_ids)
         items: list[monitor_batch.Item] = [
             *unreadable,
@@ -293,6 +297,8 @@ def _tally(result: RoundResult, outcomes: dict[str, str | None]) -> None:
     for status in outcomes.values():
         if status is None:
             result.lost += 1
+        elif status == monitor_batch.DEFERRED:
+            result.deferred += 1
         elif status == "error":
             result.failed += 1
         else:

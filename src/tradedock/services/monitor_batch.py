@@ -10,8 +10,10 @@ writes with executemany — the facts at each row's version, the runs and their 
 released and rescheduled — and the events (status, modes, low balance, expiry warnings) with their webhook outbox
 rows. An item whose lease was lost (expired and taken by another worker) or whose connection was removed is
 skipped and counted; one whose key was replaced while it was verified is not recorded and is due again at once;
-the others commit. Items isolate each other: one that cannot be loaded, decrypted or verified becomes an operator
-alert (its lease row's ``last_error`` and a backoff retry), written in the same transaction; if the batch
+one whose check this server held back (its own share of the exchange's rate limit used up, `Report.held_back_s`)
+is not recorded either and is due again once the budget has room (`DEFERRED`); the others commit. Items isolate
+each other: one that cannot be loaded, decrypted or verified becomes an operator alert (its lease row's
+``last_error`` and a backoff retry), written in the same transaction; if the batch
 transaction itself fails, each item is recorded alone, so one bad item never costs the others their record (and
 one that cannot be recorded at all becomes an alert too).
 What does not: claims, the loop and heartbeats (services.monitor), SQL (db.repositories), event rules
@@ -25,7 +27,7 @@ import logging
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -64,6 +66,9 @@ _log = logging.getLogger(__name__)
 
 #: The audit action and run trigger of a monitor check.
 TRIGGER = "schedule"
+#: A connection's outcome when this server held its requests back (`Report.held_back_s`): not recorded, due again
+#: shortly.
+DEFERRED = "deferred"
 #: The previous-run check the events compare (`connection.balance_low` fires when it turns bad).
 BALANCE_CHECK = "balance.minimum"
 
@@ -197,7 +202,8 @@ class BatchRecorder:
 
     async def record(self, items: Sequence[Item]) -> dict[str, str | None]:
         """Per connection id: the status recorded, ``"error"`` (an operator alert was written, or the item could
-        not be recorded at all), or ``None`` (not recorded: lease lost, connection removed, key replaced meanwhile).
+        not be recorded at all), `DEFERRED` (this server held its requests back: not recorded, due again shortly),
+        or ``None`` (not recorded: lease lost, connection removed, key replaced meanwhile).
 
         Record the batch in one transaction; if that transaction fails, each item alone; an item that still fails
         becomes an operator alert (``the check could not be recorded``: backoff, not a hot loop); if even that fails
@@ -263,34 +269,24 @@ class BatchRecorder:
         """A connection that could not be checked: an operator alert and a retry with backoff; the connection's own
         status is left as it was."""
         failures = lease.failures + 1
-        writes.finishes.append(
-            {
-                "connection_id": item.connection_id,
-                "failures": failures,
-                "next_check_at": next_after_failure(now, failures, self.policy, self.rng),
-                "last_error": item.reason[:400],
-                "expiry_notified": lease.expiry_notified,
-                "expiry_for": lease.expiry_for,
-            }
-        )
+        next_check_at = next_after_failure(now, failures, self.policy, self.rng)
+        writes.finishes.append(_finish(item.connection_id, lease, failures, next_check_at, item.reason[:400]))
 
     def _plan(self, writes: _Writes, item: Verified, lease: HeldLease, now: datetime) -> str | None:
         cid = item.loaded.connection_id
         row = lease.current
         if row["key_fingerprint"] != item.loaded.fingerprint:
             # The key was replaced while we verified: this report is about a gone key. Due again now.
-            writes.finishes.append(
-                {
-                    "connection_id": cid,
-                    "failures": lease.failures,
-                    "next_check_at": now,
-                    "last_error": None,
-                    "expiry_notified": lease.expiry_notified,
-                    "expiry_for": lease.expiry_for,
-                }
-            )
+            writes.finishes.append(_finish(cid, lease, lease.failures, now))
             return None
         report = item.report
+        held_back_s = report.held_back_s()
+        if held_back_s is not None:
+            # This server held requests back (its share of the exchange's rate limit was used up): the check learned
+            # nothing about the key or the exchange, so nothing is recorded; due again once the budget has room.
+            later = now + timedelta(seconds=held_back_s * self.rng.uniform(1.0, 2.0))
+            writes.finishes.append(_finish(cid, lease, lease.failures, later))
+            return DEFERRED
         facts = report_facts(report, now)
         unreachable = report.status is ConnectionStatus.UNREACHABLE
         failures = lease.failures + 1 if unreachable else 0
@@ -319,16 +315,12 @@ class BatchRecorder:
         recorded = Recorded(
             item.owner_id, cid, row["label"], row["exchange"], before, {**before, **facts}, report, prior
         )
-        values: dict[str, Any] = {
-            "connection_id": cid,
-            "failures": failures,
-            "next_check_at": next_after_failure(now, failures, self.policy, self.rng)
+        next_check_at = (
+            next_after_failure(now, failures, self.policy, self.rng)
             if unreachable
-            else next_regular(now, self.policy, self.rng),
-            "last_error": None,
-            "expiry_notified": lease.expiry_notified,
-            "expiry_for": lease.expiry_for,
-        }
+            else next_regular(now, self.policy, self.rng)
+        )
+        values = _finish(cid, lease, failures, next_check_at)
         writes.finishes.append(values)
         writes.recorded.append((recorded, lease, values))
         return report.status.value
@@ -371,6 +363,21 @@ class BatchRecorder:
 _WATCHED = ("status", *MODE_FIELDS, "key_expires_at", "last_balance_usd")
 #: Statuses a first unreachable re-check does not replace (`MonitorPolicy.unreachable_after`).
 _HEALTHY = frozenset({ConnectionStatus.CONNECTED.value, ConnectionStatus.CONNECTED_WITH_WARNINGS.value})
+
+
+def _finish(
+    connection_id: str, lease: HeldLease, failures: int, next_check_at: datetime, last_error: str | None = None
+) -> dict[str, Any]:
+    """A lease row's release (`MonitorRepository.finish_many`): when the connection is due next, the failures in a
+    row and the operator alert; the expiry warning already sent is kept."""
+    return {
+        "connection_id": connection_id,
+        "failures": failures,
+        "next_check_at": next_check_at,
+        "last_error": last_error,
+        "expiry_notified": lease.expiry_notified,
+        "expiry_for": lease.expiry_for,
+    }
 
 
 def _id(item: Item) -> str:

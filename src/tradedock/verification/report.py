@@ -37,6 +37,7 @@ from tradedock.domain import (
     Scope,
     to_jsonable,
 )
+from tradedock.errors import HELD_BACK
 
 
 class Outcome(enum.StrEnum):
@@ -179,6 +180,18 @@ class Report:
             if result.id == check_id:
                 return result
         raise KeyError(f"no check {check_id!r}; known: {', '.join(CHECK_IDS)}")
+
+    def held_back_s(self) -> float | None:
+        """When this report is ``unreachable`` because this server held a request back (its own share of the
+        exchange's rate limit was used up, `errors.HELD_BACK`: the request was never sent): the seconds to wait
+        before trying again. ``None`` otherwise. Such a report says nothing about the key or the exchange."""
+        if self.status is not ConnectionStatus.UNREACHABLE:
+            return None
+        for result in self.checks:
+            evidence = result.evidence
+            if evidence.get("error") == "RateLimitedError" and evidence.get("code") == HELD_BACK:
+                return float(evidence.get("retry_after_s", 1))
+        return None
 
     def to_dict(self) -> dict[str, Any]:
         return {

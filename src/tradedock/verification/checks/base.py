@@ -110,6 +110,8 @@ def fault_reason(error: Exception, exchange: str) -> str:
         return f"{exchange} blocks requests from this server's location"
     if isinstance(error, RateLimitedError):
         wait = f"; try again in {error.retry_after_s:g} s" if error.retry_after_s else ""
+        if error.held_back:
+            return f"{exchange} was not asked (this server's share of {exchange}'s rate limit was used up){wait}"
         return f"{exchange} is rate-limiting this server (too many requests){wait}"
     if isinstance(error, ExchangeTimeoutError):
         return f"{exchange} did not answer in time (timeout or connection refused)"

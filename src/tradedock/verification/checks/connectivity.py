@@ -13,6 +13,7 @@ from tradedock.errors import (
     BadSignatureError,
     ExchangeUnreachableError,
     KeyExpiredError,
+    RateLimitedError,
     TimestampRejectedError,
     UnknownKeyError,
     WrongPassphraseError,
@@ -73,7 +74,12 @@ def exchange_reachable(ctx: CheckContext) -> Verdict:
             )
         else:
             reason = fault_reason(error, ctx.name) if error is not None else f"{ctx.name} did not answer"
-        if ctx.request.environment is Environment.SANDBOX:
+        if isinstance(error, RateLimitedError) and error.held_back:
+            fix: tuple[str, ...] = (
+                "Nothing to change on your key. Check again in a moment: TradeDock spaces its requests so that "
+                f"{ctx.name} never bans this server's IP address.",
+            )
+        elif ctx.request.environment is Environment.SANDBOX:
             fix = (
                 "Nothing to change on your key. Is `tradedock sandbox` still running? Start it again if not "
                 "(keys made in an earlier sandbox do not exist in a new one).",
