@@ -1,11 +1,14 @@
 """Workers started together count each other before their first request (`MonitorService.meet`): the first one up
-waits for the others' heartbeats instead of taking the whole per-IP budget alone until its next beat."""
+waits for the others' heartbeats instead of taking the whole per-IP budget alone until its next beat, and a worker
+joining a running fleet waits until each running worker has beaten again (and so counted it)."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 from tests.services.conftest import Harness
+from tradedock.db.models import MonitorWorker
 from tradedock.exchanges.pool import loop_pool
 from tradedock.services.monitor import MEET_S, MonitorService
 
@@ -34,3 +37,38 @@ async def test_a_worker_told_to_stop_while_meeting_leaves_at_once(mharness: Harn
     assert await service.meet(stopping) == 1
     assert loop.time() - started < MEET_S / 2
     await service.aclose()
+
+
+async def test_a_worker_joining_waits_until_a_running_one_has_counted_it(mharness: Harness) -> None:
+    running, joining = MonitorService(mharness.ctx), MonitorService(mharness.ctx)
+    await running.heartbeat()  # busy in a batch: its next beat comes after it
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    counted_by_running: list[int] = []
+
+    async def running_beats_later() -> None:
+        await asyncio.sleep(MEET_S + 1.0)
+        counted_by_running.append(await running.heartbeat())
+
+    async def join() -> tuple[int, float]:
+        met = await joining.meet(asyncio.Event())
+        return met, loop.time() - started
+
+    (met, waited), _ = await asyncio.gather(join(), running_beats_later())
+    assert (met, counted_by_running) == (2, [2])
+    assert MEET_S + 1.0 <= waited < MEET_S + 2.0  # not before the running worker had counted it
+    await running.aclose()
+    await joining.aclose()
+
+
+async def test_a_dead_workers_last_beat_holds_a_joining_one_only_until_it_is_no_longer_live(mharness: Harness) -> None:
+    joining = MonitorService(mharness.ctx)
+    window = joining.live_window.total_seconds()
+    beat = datetime.now(UTC) - timedelta(seconds=window - MEET_S - 1.0)  # live for MEET_S + 1 s more
+    async with mharness.ctx.transaction() as session:
+        session.add(MonitorWorker(id="killed", hostname="h", pid=1, started_at=beat, heartbeat_at=beat))
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    assert await joining.meet(asyncio.Event()) == 1
+    assert MEET_S + 0.8 <= loop.time() - started < MEET_S + 2.0
+    await joining.aclose()

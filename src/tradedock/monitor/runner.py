@@ -64,9 +64,17 @@ class MonitorRunner:
             return False
 
     def start(self) -> asyncio.Task[None]:
-        """Run in the background of the current event loop (`tradedock serve`)."""
-        self._task = asyncio.create_task(self.run(), name="tradedock-monitor")
+        """Run in the background of the current event loop (`tradedock serve`), after meeting the workers already
+        running (`MonitorService.meet`: they count this process before its first request to an exchange)."""
+        self._task = asyncio.create_task(self._meet_then_run(), name="tradedock-monitor")
         return self._task
+
+    async def _meet_then_run(self) -> None:
+        try:
+            await self.service.meet(self.stopping)
+        except Exception:  # e.g. the database not up yet: the rounds beat, and retry, on their own
+            _log.exception("monitor: meeting the other workers failed; starting the rounds")
+        await self.run()
 
     async def stop(self) -> None:
         self.stopping.set()

@@ -22,7 +22,7 @@ import random
 import socket
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from tradedock.clock import Clock
 from tradedock.config import Settings
@@ -57,6 +57,8 @@ _log = logging.getLogger(__name__)
 LIVE_WINDOW_MIN = timedelta(seconds=10)
 #: How long a starting worker waits for workers started with it to beat before its first re-check (`meet`).
 MEET_S = 2.0
+#: How often `MonitorService.meet` looks whether the workers already running have counted this one.
+MEET_POLL_S = 0.2
 #: How many unscheduled connections one round adds to the schedule.
 SCHEDULE_BATCH = 500
 #: How long a queued re-check job waits for others to start, so they are leased, loaded and recorded together.
@@ -168,14 +170,30 @@ class MonitorService:
         return live
 
     async def meet(self, stopping: asyncio.Event) -> int:
-        """Beat, wait `MEET_S` for workers started at the same time to beat too, and beat again: each then shares
-        the per-IP budgets with the others from its first request. Without it the first worker up counts itself
-        alone until its next beat and takes the whole budget while the next ones take theirs: together more than
-        the exchange's per-IP limit (Bybit bans the IP for ten minutes). How many workers are live, this one
-        included."""
+        """Beat; wait `MEET_S` for workers started at the same time to beat too, and then until every live worker
+        has beaten since this one's first beat (each has then counted it and lowered its own share), at most one
+        `live_window`; beat again. How many workers are live, this one included.
+
+        Without the first wait the first worker up counts itself alone until its next beat and takes the whole
+        per-IP budget while the next ones take theirs: together more than the exchange's limit (Bybit bans the IP
+        for ten minutes). Without the second, a worker joining a busy fleet sends at its share while the others
+        still send at theirs without it, until their next beat. A worker that died keeps its last beat for a
+        `live_window` and never beats again: the wait ends there."""
         await self.heartbeat()
+        first = self.clock.now()  # a beat stamped later began after ours was committed: it counted this worker
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.live_window.total_seconds()
         await rest(stopping, MEET_S)
+        while not stopping.is_set() and loop.time() < deadline and await self._unaware(first):
+            await rest(stopping, MEET_POLL_S)
         return await self.heartbeat()
+
+    async def _unaware(self, since: datetime) -> int:
+        """Live workers, other than this one, that have not beaten since ``since``: they do not count this one yet."""
+        async with self.ctx.reading() as session:
+            return await MonitorRepository(session).live_workers(
+                self.clock.now() - self.live_window, beaten_before=since, other_than=self.worker_id
+            )
 
     @property
     def live_window(self) -> timedelta:

@@ -360,11 +360,17 @@ class MonitorRepository:
                 )
             )
 
-    async def live_workers(self, since: datetime) -> int:
-        """Workers with a heartbeat at or after ``since`` (what each worker divides shared rate budgets by)."""
-        count = await self._session.scalar(
-            select(func.count()).select_from(MonitorWorker).where(MonitorWorker.heartbeat_at >= since)
-        )
+    async def live_workers(
+        self, since: datetime, *, beaten_before: datetime | None = None, other_than: str | None = None
+    ) -> int:
+        """Workers with a heartbeat at or after ``since`` (what each worker divides shared rate budgets by); with
+        ``beaten_before``, only those whose last beat is earlier than that; ``other_than``: leaving that one out."""
+        query = select(func.count()).select_from(MonitorWorker).where(MonitorWorker.heartbeat_at >= since)
+        if beaten_before is not None:
+            query = query.where(MonitorWorker.heartbeat_at < beaten_before)
+        if other_than is not None:
+            query = query.where(MonitorWorker.id != other_than)
+        count = await self._session.scalar(query)
         return int(count or 0)
 
     async def workers(self, since: datetime) -> list[MonitorWorker]:
