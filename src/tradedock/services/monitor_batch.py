@@ -263,6 +263,13 @@ class BatchRecorder:
         for cid, status in outcomes.items():
             if status == "error":
                 _log.error("monitor: connection %s could not be checked (operator alert written)", cid)
+        deferred = sum(status == DEFERRED for status in outcomes.values())
+        if deferred:
+            _log.info(
+                "monitor: %d re-check(s) deferred: this server's share of an exchange's rate limit was used up "
+                "(more workers share the egress IP than its limit serves at this pace)",
+                deferred,
+            )
         return outcomes
 
     def _alert(self, writes: _Writes, item: Unchecked, lease: HeldLease, now: datetime) -> None:
