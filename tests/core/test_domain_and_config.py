@@ -69,6 +69,7 @@ def test_errors_carry_public_evidence_only() -> None:
         "exchange": "Bybit",
         "code": "10006",
         "exchange_message": "Too many",
+        "retry_after_s": "2.5",
     }
     assert InvalidInputError("passphrase", "missing", fix="add it").evidence()["field"] == "passphrase"
 
