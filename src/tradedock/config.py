@@ -115,6 +115,9 @@ class Settings(BaseModel):
     #: Re-checks in a row that must find an exchange unreachable before a healthy connection is marked
     #: ``unreachable`` (the retry comes one backoff later): 2 keeps a blip out of the statuses and webhooks.
     monitor_unreachable_after: int = Field(2, ge=1, le=10)
+    #: Days of history kept: verification runs (each connection's latest is always kept) and the monitor's own
+    #: audit entries (one per re-check) older than this are deleted by the monitor. 0 keeps everything.
+    history_days: int = Field(90, ge=0, le=36500)
     #: Seconds a monitor waits when nothing is due.
     monitor_poll_s: float = Field(5.0, gt=0, le=3600)
     #: Run the monitor inside `tradedock serve` (turn off when `tradedock worker` processes do the work).

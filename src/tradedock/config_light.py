@@ -54,6 +54,7 @@ SETTING_NAMES = frozenset(
         "monitor_poll_s",
         "monitor_unreachable_after",
         "monitor_in_serve",
+        "history_days",
         "bot_lease_s",
         "bot_reconcile_s",
         "webhook_timeout_s",

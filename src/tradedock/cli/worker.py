@@ -71,12 +71,13 @@ def worker(
                 from tradedock.monitor.queue import QueueWorker
                 from tradedock.services.builtin_strategies import builtin_tick_hook  # signals from market data
                 from tradedock.services.execution import tick_hook  # the bots' execution engine, once per tick
+                from tradedock.services.retention import retention_tick_hook  # old history, every ten minutes
 
                 # Signals from market data once per tick for everyone; the bots' orders in every worker (leased).
                 queue_worker = QueueWorker(
                     ctx,
                     service=service,
-                    tick_hooks=(builtin_tick_hook(),),
+                    tick_hooks=(builtin_tick_hook(), retention_tick_hook()),
                     worker_hooks=(tick_hook(service.worker_id),),
                 )
                 await queue_worker.run(stopping)

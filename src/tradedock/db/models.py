@@ -125,7 +125,10 @@ class ConnectionSecretField(Base):
 
 class VerificationRun(Base):
     __tablename__ = "verification_runs"
-    __table_args__ = (Index("ix_verification_runs_connection_started", "connection_id", "started_at"),)
+    __table_args__ = (
+        Index("ix_verification_runs_connection_started", "connection_id", "started_at"),
+        Index("ix_verification_runs_started_at", "started_at"),  # history retention
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     connection_id: Mapped[str] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
@@ -158,7 +161,10 @@ class AuditEntry(Base):
     """One audit record. No foreign keys: it must survive the removal of its connection."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_owner_at", "owner_id", "at"),)
+    __table_args__ = (
+        Index("ix_audit_log_owner_at", "owner_id", "at"),
+        Index("ix_audit_log_action_at", "action", "at"),  # history retention (the monitor's entries)
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -2,7 +2,7 @@
 
 What belongs here: the loop, its stop signal and its pacing. What does not: what a round does (services.monitor;
 each round also runs the built-in strategies once, services.builtin_strategies, then the bots' execution engine
-once, services.execution).
+once, services.execution, and prunes old history every ten minutes, services.retention).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from tradedock.services.builtin_strategies import BuiltinStrategyRunner
 from tradedock.services.context import AppContext
 from tradedock.services.execution import ExecutionService
 from tradedock.services.monitor import MonitorService, RoundResult
+from tradedock.services.retention import HistoryRetention
 
 _log = logging.getLogger(__name__)
 
@@ -25,6 +26,7 @@ class MonitorRunner:
         self.service = service or MonitorService(ctx)
         self.execution = ExecutionService(ctx, self.service.worker_id)
         self.builtins = BuiltinStrategyRunner(ctx)
+        self.retention = HistoryRetention(ctx)
         self.stopping = asyncio.Event()
         self.rounds = 0
         self._task: asyncio.Task[None] | None = None
@@ -41,12 +43,20 @@ class MonitorRunner:
                     _log.exception("monitor round failed; retrying in %.0f s", poll)
                 await self._run_builtins()  # built-in strategies' signals first, so their orders go out this round
                 executed = await self._execute()
+                await self._prune()
                 self.rounds += 1
                 if executed or (result is not None and (result.claimed or result.deliveries)):
                     continue  # there may be more due right away
                 await rest(self.stopping, poll)
         finally:
             await self.service.aclose()
+
+    async def _prune(self) -> None:
+        """History retention (services.retention), every ten minutes at most."""
+        try:
+            await self.retention.prune_if_due()
+        except Exception:  # the loop outlives any one round
+            _log.exception("history retention failed")
 
     async def _run_builtins(self) -> None:
         """One round of the built-in strategies (services.builtin_strategies): signals from market data."""

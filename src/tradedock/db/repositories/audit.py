@@ -1,20 +1,23 @@
 """The audit log: append-only records of what happened to connections (never a secret).
 
-What belongs here: appending and listing ``audit_log`` rows. Rows carry ``connection_id`` without a foreign key,
-so the record of a removal survives the removal. What does not: deciding what to audit (services).
+What belongs here: appending and listing ``audit_log`` rows, and deleting one action's old rows (history retention
+removes the monitor's one-per-re-check entries; what users and operators did is never deleted). Rows carry
+``connection_id`` without a foreign key, so the record of a removal survives the removal. What does not: deciding
+what to audit (services).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradedock.clock import Clock, SystemClock
 from tradedock.db.models import AuditEntry
-from tradedock.db.repositories.support import insert_rows, json_document
+from tradedock.db.repositories.support import insert_rows, json_document, rowcount
 
 
 class AuditRepository:
@@ -62,3 +65,16 @@ class AuditRepository:
             query = query.where(AuditEntry.connection_id == connection_id)
         query = query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit).offset(offset)
         return list((await self._session.execute(query)).scalars())
+
+    async def delete_older(self, action: str, before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` of the oldest ``action`` entries recorded before ``before``; how many went."""
+        oldest = (
+            select(AuditEntry.id)
+            .where(AuditEntry.action == action, AuditEntry.at < before)
+            .order_by(AuditEntry.at)
+            .limit(limit)
+        )
+        result = await self._session.execute(
+            delete(AuditEntry).where(AuditEntry.id.in_(oldest)).execution_options(synchronize_session=False)
+        )
+        return rowcount(result)

@@ -18,14 +18,10 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradedock.db.models import Bot, BotOrder, Event, Strategy, StrategySignal
-from tradedock.db.repositories.support import lease_selected
+from tradedock.db.repositories.support import lease_selected, rowcount
 
 #: Order states the engine still has work on (send, resolve, or follow until final).
 ACTIVE_ORDER_STATES = ("pending", "sending", "open", "partially_filled")
-
-
-def _rowcount(result: Any) -> int:
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 class StrategyRepository:
@@ -55,7 +51,7 @@ class StrategyRepository:
             .values(version=Strategy.version + 1, **values)
             .execution_options(synchronize_session=False)
         )
-        return _rowcount(result) == 1
+        return rowcount(result) == 1
 
     async def delete(self, row: Strategy) -> None:
         await self._session.delete(row)
@@ -137,7 +133,7 @@ class BotRepository:
             .values(version=Bot.version + 1, **values)
             .execution_options(synchronize_session=False)
         )
-        return _rowcount(result) == 1
+        return rowcount(result) == 1
 
     async def update_if_leased(self, bot_id: str, worker_id: str, **values: Any) -> bool:
         """Write ``values`` only while ``worker_id`` holds the bot's lease (the engine's fence)."""
@@ -147,7 +143,7 @@ class BotRepository:
             .values(version=Bot.version + 1, **values)
             .execution_options(synchronize_session=False)
         )
-        return _rowcount(result) == 1
+        return rowcount(result) == 1
 
     async def delete(self, row: Bot) -> None:
         await self._session.delete(row)
@@ -185,7 +181,7 @@ class BotRepository:
             .values(lease_owner=None, lease_expires_at=None, **values)
             .execution_options(synchronize_session=False)
         )
-        return _rowcount(result) == 1
+        return rowcount(result) == 1
 
     # --- orders --------------------------------------------------------------------------------------------
 
@@ -223,7 +219,7 @@ class BotRepository:
             .values(version=BotOrder.version + 1, **values)
             .execution_options(synchronize_session=False)
         )
-        return _rowcount(result) == 1
+        return rowcount(result) == 1
 
     async def events(self, bot_id: str, *, limit: int, offset: int) -> list[Event]:
         query = (

@@ -27,11 +27,7 @@ from tradedock.db.models import (
     WebhookDelivery,
 )
 from tradedock.db.repositories.connections import CURRENT_COLUMNS
-from tradedock.db.repositories.support import lease_selected
-
-
-def _rowcount(result: Any) -> int:
-    return int(getattr(result, "rowcount", 0) or 0)
+from tradedock.db.repositories.support import lease_selected, rowcount
 
 
 class HeldLease(NamedTuple):
@@ -134,7 +130,7 @@ class MonitorRepository:
             .on_conflict_do_nothing()
             .execution_options(preserve_rowcount=True)  # (SQLAlchemy keeps an INSERT's rowcount only when asked)
         )
-        added = _rowcount(await connection.execute(statement))
+        added = rowcount(await connection.execute(statement))
         if added:
             return added, True
         return 0, (await connection.execute(missing.limit(1))).first() is not None
@@ -150,11 +146,11 @@ class MonitorRepository:
         values = [{"connection_id": cid, "next_check_at": at, "failures": 0} for cid, at in rows]
         if connection.dialect.name == "postgresql":
             arrays = _column_arrays(table, connection, ("connection_id", "next_check_at"), values)
-            return _rowcount(await connection.execute(_SCHEDULE_UNNEST, arrays))
+            return rowcount(await connection.execute(_SCHEDULE_UNNEST, arrays))
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
         statement = sqlite_insert(table).on_conflict_do_nothing()
-        return _rowcount(await connection.execute(statement, values))
+        return rowcount(await connection.execute(statement, values))
 
     async def claim_checks(self, worker_id: str, now: datetime, until: datetime, limit: int) -> list[str]:
         """Lease up to ``limit`` due connections whose lease is free or expired; their ids, due first."""
@@ -226,7 +222,7 @@ class MonitorRepository:
             .values(lease_owner=None, lease_expires_at=None, **values)
             .execution_options(synchronize_session=False)
         )
-        return _rowcount(result) == 1
+        return rowcount(result) == 1
 
     async def held(self, connection_ids: Sequence[str], worker_id: str, prior_check: str) -> dict[str, HeldLease]:
         """The lease rows among ``connection_ids`` still held by ``worker_id`` — the batch record's fence — with their
@@ -285,7 +281,7 @@ class MonitorRepository:
         table = cast(Table, MonitorLease.__table__)
         connection = await self._session.connection()
         if connection.dialect.name == "postgresql":
-            return _rowcount(
+            return rowcount(
                 await connection.execute(_FINISH_UNNEST, _finish_arrays(table, connection, worker_id, rows))
             )
         statement = (
@@ -301,7 +297,7 @@ class MonitorRepository:
             {"b_id": row["connection_id"], "b_owner": worker_id, **{f"b_{name}": row[name] for name in FINISH_COLUMNS}}
             for row in rows
         ]
-        return _rowcount(await connection.execute(statement, params))
+        return rowcount(await connection.execute(statement, params))
 
     async def queue_counts(self, now: datetime) -> dict[str, int]:
         due = await self._session.scalar(
@@ -347,7 +343,7 @@ class MonitorRepository:
             )
             .execution_options(synchronize_session=False)
         )
-        if _rowcount(result) == 0:
+        if rowcount(result) == 0:
             await self._session.execute(
                 insert(MonitorWorker).values(
                     id=worker_id,
@@ -462,7 +458,7 @@ class DeliveryRepository:
             )
             .execution_options(synchronize_session=False)
         )
-        if _rowcount(result) != 1:
+        if rowcount(result) != 1:
             return False
         self._session.add(
             WebhookAttempt(
@@ -499,7 +495,7 @@ class DeliveryRepository:
             .values(disabled_at=now)
             .execution_options(synchronize_session=False)
         )
-        if _rowcount(result) != 1:
+        if rowcount(result) != 1:
             return False
         await self._session.execute(
             update(WebhookDelivery)

@@ -116,6 +116,11 @@ async def lease_selected(
     return [row[0] for row in result.all()]
 
 
+def rowcount(result: Any) -> int:
+    """How many rows an UPDATE or DELETE touched (0 when the driver does not say)."""
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert ``rows`` (each with the same column names) into ``table`` in the session's transaction, the same rows
     and values as SQLAlchemy's executemany INSERT (each value through its column type's bind processing; column

@@ -1,8 +1,8 @@
 """Verification runs and their check results: record a run, read the latest run per connection.
 
 What belongs here: every query on ``verification_runs`` and ``check_results``, scoped by owner through the
-connection in the query itself. What does not: running checks (tradedock.verification) or deciding a
-connection's status (services).
+connection in the query itself, and deleting old runs (history retention; their results go with them). What does
+not: running checks (tradedock.verification) or deciding a connection's status (services).
 """
 
 from __future__ import annotations
@@ -12,11 +12,12 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from tradedock.db.models import CheckResult, Connection, VerificationRun, new_id
-from tradedock.db.repositories.support import insert_rows, json_document
+from tradedock.db.repositories.support import insert_rows, json_document, rowcount
 
 TRIGGERS = frozenset({"connect", "check", "replace", "schedule"})
 
@@ -171,3 +172,23 @@ class VerificationRunRepository:
             .offset(offset)
         )
         return list((await self._session.execute(query)).scalars())
+
+    async def delete_older(self, before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` of the oldest runs started before ``before`` (their check results cascade), never
+        a connection's latest run: the status page keeps the report behind the status. How many went."""
+        newer = aliased(VerificationRun)
+        has_newer = (
+            select(newer.id)
+            .where(newer.connection_id == VerificationRun.connection_id, newer.started_at > VerificationRun.started_at)
+            .exists()
+        )
+        oldest = (
+            select(VerificationRun.id)
+            .where(VerificationRun.started_at < before, has_newer)
+            .order_by(VerificationRun.started_at)
+            .limit(limit)
+        )
+        result = await self._session.execute(
+            delete(VerificationRun).where(VerificationRun.id.in_(oldest)).execution_options(synchronize_session=False)
+        )
+        return rowcount(result)
