@@ -69,9 +69,7 @@ async def test_old_runs_and_monitor_audit_entries_go_the_latest_run_and_user_act
     assert await _audit_left(mharness) == [("check", 100), ("schedule", 1)]
     async with mharness.ctx.reading() as session:  # the deleted runs' check results went with them
         orphans = await session.scalar(
-            select(func.count())
-            .select_from(CheckResult)
-            .where(CheckResult.run_id.not_in(select(VerificationRun.id)))
+            select(func.count()).select_from(CheckResult).where(CheckResult.run_id.not_in(select(VerificationRun.id)))
         )
         results = await session.scalar(select(func.count()).select_from(CheckResult))
     assert (orphans, results) == (0, 3 * len(RESULTS))

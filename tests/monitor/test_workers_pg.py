@@ -1,7 +1,8 @@
 """Three `tradedock worker` processes (procrastinate workers on PostgreSQL) share the re-checks of 300 sandbox
 connections; one is killed with SIGKILL while it holds a connection's lease (mid-job); every connection is still
 re-checked exactly once per round, no job is left queued, running or failed, no lease is left behind, and the
-workers together stay inside each exchange's per-IP limit (the simulator would ban the IP: every check unreachable).
+workers together stay inside each exchange's per-IP limit (the simulator would ban the IP: every check unreachable);
+a run older than the history retention is pruned by a worker's tick.
 
 The simulator runs in its own process (`tradedock-sim serve`); connections are seeded directly (sealed by the real
 vault), half on Bybit and half on Bitget, and the intervals are shortened through settings (tick 1 s, lease 4 s,
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,8 @@ from tests.monitor.conftest import schedule_runs, seed_bulk, start_workers, stop
 from tests.pg import postgres_database
 from tradedock.config import load_settings
 from tradedock.db.models import CheckResult, MonitorLease, MonitorWorker, VerificationRun
+from tradedock.db.repositories import VerificationRunRepository
+from tradedock.db.repositories.verification_runs import NewRun
 from tradedock.monitor.queue import RECHECK
 from tradedock.services.context import AppContext, open_app
 
@@ -49,6 +53,9 @@ async def test_workers_share_rounds_and_survive_a_sigkill(tmp_path: Path, sim_pr
         outputs: list[str] = []
         try:
             ids, secrets = await seed_bulk(ctx, sim_process, PER_EXCHANGE)
+            async with ctx.transaction() as session:  # history older than history_days: a worker's tick prunes it
+                old = ctx.clock.now() - timedelta(days=settings.history_days + 10)
+                await VerificationRunRepository(session).add_many([NewRun(ids[0], "check", "connected", old, 900, [])])
             env = worker_env(
                 home, url, sim_process, monitor_lease_s="4", monitor_poll_s="0.3", monitor_batch="8",
                 monitor_interval_s="3600",
@@ -92,6 +99,7 @@ async def test_workers_share_rounds_and_survive_a_sigkill(tmp_path: Path, sim_pr
                     select(VerificationRun.status, func.count()).group_by(VerificationRun.status)
                 )
                 statuses = {str(status): int(n) for status, n in rows.all()}
+                oldest = await session.scalar(select(func.min(VerificationRun.started_at)))
                 rows = await session.execute(
                     select(CheckResult.message, func.count())
                     .join(VerificationRun, VerificationRun.id == CheckResult.run_id)
@@ -102,6 +110,7 @@ async def test_workers_share_rounds_and_survive_a_sigkill(tmp_path: Path, sim_pr
             # Healthy keys stay healthy: the workers together kept inside each exchange's per-IP limit.
             assert set(statuses) <= {"connected", "connected_with_warnings"}, (statuses, why)
             assert leased == 0
+            assert oldest is not None and oldest > ctx.clock.now() - timedelta(days=1)  # the old run was pruned
             assert len(beats) == WORKERS
             # Successful re-check jobs are deleted: one of the killed worker left 'doing', or one failed, shows here.
             assert not {"todo", "doing", "failed", "aborted"} & set(jobs), jobs

@@ -31,7 +31,7 @@ from tradedock.db.repositories.connections import ConnectionRepository
 from tradedock.domain import Candle, CandleInterval, Environment, ExchangeId
 from tradedock.errors import SignalRefusedError, TradeDockError
 from tradedock.exchanges.candles import PublicMarket, public_market
-from tradedock.services.context import AppContext
+from tradedock.services.context import AppContext, hook_per_context
 from tradedock.services.strategies import ActiveBuiltin, active_builtin_strategies, emit_signal
 from tradedock.strategies.base import BuiltinStrategy
 from tradedock.strategies.catalog import BUILTINS, get_builtin
@@ -243,12 +243,4 @@ def _ms(moment: datetime) -> int:
 def builtin_tick_hook() -> Callable[[AppContext], Awaitable[None]]:
     """A worker tick hook (``monitor.queue.TickHook``) running one built-in round per tick, with one runner (and
     so one pacing memory) per process."""
-    runners: dict[int, BuiltinStrategyRunner] = {}
-
-    async def run_builtin_strategies(ctx: AppContext) -> None:
-        runner = runners.get(id(ctx))
-        if runner is None:
-            runner = runners[id(ctx)] = BuiltinStrategyRunner(ctx)
-        await runner.run_round()
-
-    return run_builtin_strategies
+    return hook_per_context("run_builtin_strategies", BuiltinStrategyRunner, BuiltinStrategyRunner.run_round)

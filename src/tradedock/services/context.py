@@ -3,16 +3,18 @@
 What belongs here: `open_app()` (migrate the database once under a lock, open the vault, run the startup canary
 and fail loudly on a wrong or missing master key), `upgrade_database()` (``tradedock db upgrade``), and the two
 units of work services use: `AppContext.transaction()` (may write: ``BEGIN IMMEDIATE`` on SQLite) and
-`AppContext.reading()` (read-only). What does not: business rules (those are in `services.connections`), or
+`AppContext.reading()` (read-only), and `hook_per_context` (a worker hook keeping one service object per context).
+What does not: business rules (those are in `services.connections`), or
 anything built at import time.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -25,6 +27,8 @@ from tradedock.domain import ExchangeId
 from tradedock.services.exchange_access import ExchangeAccess
 from tradedock.services.vault_admin import check_vault
 from tradedock.vault import Vault, open_vault
+
+R = TypeVar("R")
 
 
 @dataclass
@@ -105,3 +109,21 @@ def first_run_note(path: Path) -> str:
         "or offline copy): without it no stored exchange key can ever be opened again. If it is lost, start over: "
         "delete the database, then reconnect every exchange key (see docs/operations-vault.md, 'Backups')."
     )
+
+
+def hook_per_context(
+    name: str, make: Callable[[AppContext], R], step: Callable[[R], Awaitable[Any]]
+) -> Callable[[AppContext], Awaitable[None]]:
+    """A worker hook (``monitor.queue.TickHook``, named ``name`` in its log lines) that runs ``step`` on one object
+    per app context, made by ``make`` on first use: what that object remembers (pacing, when it last ran) lasts as
+    long as the process."""
+    made: dict[int, R] = {}
+
+    async def hook(ctx: AppContext) -> None:
+        runner = made.get(id(ctx))
+        if runner is None:
+            runner = made[id(ctx)] = make(ctx)
+        await step(runner)
+
+    hook.__name__ = hook.__qualname__ = name
+    return hook

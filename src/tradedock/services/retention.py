@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 from tradedock.clock import Clock
 from tradedock.db.repositories import AuditRepository, VerificationRunRepository
-from tradedock.services.context import AppContext
+from tradedock.services.context import AppContext, hook_per_context
 from tradedock.services.monitor_batch import TRIGGER
 
 _log = logging.getLogger(__name__)
@@ -82,12 +82,4 @@ class HistoryRetention:
 def retention_tick_hook() -> Callable[[AppContext], Awaitable[None]]:
     """A worker tick hook (``monitor.queue.TickHook``) pruning old history, with one `HistoryRetention` (and so one
     memory of the last prune) per process."""
-    pruners: dict[int, HistoryRetention] = {}
-
-    async def prune_history(ctx: AppContext) -> None:
-        pruner = pruners.get(id(ctx))
-        if pruner is None:
-            pruner = pruners[id(ctx)] = HistoryRetention(ctx)
-        await pruner.prune_if_due()
-
-    return prune_history
+    return hook_per_context("prune_history", HistoryRetention, HistoryRetention.prune_if_due)
