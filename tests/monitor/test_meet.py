@@ -72,3 +72,14 @@ async def test_a_dead_workers_last_beat_holds_a_joining_one_only_until_it_is_no_
     assert await joining.meet(asyncio.Event()) == 1
     assert MEET_S + 0.8 <= loop.time() - started < MEET_S + 2.0
     await joining.aclose()
+
+
+async def test_a_worker_that_stopped_cleanly_is_not_waited_for(mharness: Harness) -> None:
+    before, after = MonitorService(mharness.ctx), MonitorService(mharness.ctx)
+    await before.heartbeat()
+    await before.aclose()  # stopped (restart, deploy): its row went with it
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    assert await after.meet(asyncio.Event()) == 1
+    assert loop.time() - started < MEET_S + 0.5
+    await after.aclose()

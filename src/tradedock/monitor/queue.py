@@ -251,9 +251,8 @@ class QueueWorker:
                     await work  # re-raises what stopped the worker on its own (e.g. the database went away)
                 await beat
                 await shared  # the round in progress finishes (its bots' leases are released)
-            await self.service.heartbeat(checks=self.checks, deliveries=self.deliveries)
         finally:
-            await self.service.aclose()
+            await self.service.aclose()  # leaves: its heartbeat row goes
 
 
 __all__ = ["CHECK_LOCK", "QUEUE", "QueueWorker", "conninfo", "tick_cron"]

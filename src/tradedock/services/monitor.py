@@ -122,7 +122,19 @@ class MonitorService:
         )
 
     async def aclose(self) -> None:
+        """Stop: close the webhook deliveries' client and leave (`leave`)."""
         await self.deliveries.aclose()
+        await self.leave()
+
+    async def leave(self) -> None:
+        """Remove this worker's heartbeat row: it stops taking a share of the per-IP budgets at once (the others
+        take its share at their next beat), and a worker started in its place does not wait for it in `meet`. A
+        worker that dies without leaving is counted until its last beat is a `live_window` old."""
+        try:
+            async with self.ctx.transaction() as session:
+                await MonitorRepository(session).forget_worker(self.worker_id)
+        except Exception:  # stopping anyway (the database may be gone): its beat ages out instead
+            _log.warning("monitor: worker %s could not remove its heartbeat", self.worker_id, exc_info=True)
 
     async def run_round(self) -> RoundResult:
         """Schedule new connections, check every due one this worker can claim (batch by batch, `PIPELINE` batches

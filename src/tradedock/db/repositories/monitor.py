@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, and_, bindparam, func, insert, literal, or_, select, text, update
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, literal, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradedock.db.models import (
@@ -355,6 +355,10 @@ class MonitorRepository:
                     deliveries_done=deliveries,
                 )
             )
+
+    async def forget_worker(self, worker_id: str) -> None:
+        """A stopping worker's heartbeat row goes: it no longer counts as live."""
+        await self._session.execute(delete(MonitorWorker).where(MonitorWorker.id == worker_id))
 
     async def live_workers(
         self, since: datetime, *, beaten_before: datetime | None = None, other_than: str | None = None
