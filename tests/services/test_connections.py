@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tradedock.db.models import AuditEntry, ConnectionSecret, ConnectionSecretField
+from tradedock.db.models import AuditEntry, ConnectionSecret, ConnectionSecretField, VerificationRun
 from tradedock.domain import ConnectionStatus, ExchangeId
 from tradedock.errors import AccountChangedError, AlreadyConnectedError, InvalidInputError, NotFoundError
 from tradedock.services.records import Store
@@ -218,3 +218,23 @@ async def test_check_all_verifies_connections_concurrently_and_records_each(harn
     for connection_id in ids:
         detail = await harness.service().show(connection_id)
         assert detail.last_report is not None and detail.last_report.trigger == "check"
+
+
+async def test_a_check_this_server_held_back_is_shown_but_changes_nothing(harness: Harness) -> None:
+    preset = await harness.scenario(ExchangeId.BYBIT, "healthy")
+    made = await harness.connect(ExchangeId.BYBIT, preset["credentials"])
+    cid = made.connection_id or ""
+    harness.ctx.access.share_ip_budgets(1000)  # a crowded egress IP: each request costs Bybit's whole per-IP bucket
+    try:
+        outcome = await harness.service().check(cid)
+    finally:
+        harness.ctx.access.share_ip_budgets(1)
+    assert outcome.status is ConnectionStatus.UNREACHABLE and not outcome.stored
+    assert outcome.note and "Not recorded" in outcome.note and "keeps its status" in outcome.note
+    reachable = next(c for c in outcome.checks if c.id == "exchange.reachable")
+    assert reachable.message.startswith("Bybit was not asked (this server's share of Bybit's rate limit was used up)")
+    view = await harness.service().show(cid)
+    assert view.status is ConnectionStatus.CONNECTED
+    async with harness.ctx.reading() as session:
+        runs = (await session.execute(select(VerificationRun.trigger))).scalars().all()
+    assert runs == ["connect"]  # the held-back check left no run behind

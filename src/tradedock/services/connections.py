@@ -287,6 +287,13 @@ class ConnectionService:
             report = await run_verification(
                 self.ctx.access, self.ctx.settings, credentials, loaded.target, on_check=on_check
             )
+            wait = report.held_back_s()
+            if wait is not None:  # this server held its requests back: nothing was learned, nothing is recorded
+                note = (
+                    "Not recorded: nothing was learned about the key, and the connection keeps its status. Check "
+                    f"again in {wait:g} s (TradeDock spaces its requests to stay inside the exchange's rate limit)."
+                )
+                return outcome_of(report, loaded.connection_id, stored=False, note=note)
             outcome = await self._record_check(owner_id, loaded, report, trigger)
             if outcome is not None:
                 return outcome
