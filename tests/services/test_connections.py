@@ -238,3 +238,14 @@ async def test_a_check_this_server_held_back_is_shown_but_changes_nothing(harnes
     async with harness.ctx.reading() as session:
         runs = (await session.execute(select(VerificationRun.trigger))).scalars().all()
     assert runs == ["connect"]  # the held-back check left no run behind
+
+
+async def test_a_connect_this_server_held_back_says_to_connect_again_shortly(harness: Harness) -> None:
+    preset = await harness.scenario(ExchangeId.BYBIT, "healthy")
+    harness.ctx.access.share_ip_budgets(1000)
+    try:
+        outcome = await harness.connect(ExchangeId.BYBIT, preset["credentials"])
+    finally:
+        harness.ctx.access.share_ip_budgets(1)
+    assert outcome.status is ConnectionStatus.UNREACHABLE and not outcome.stored
+    assert outcome.note and "held its requests back" in outcome.note and "Connect again in" in outcome.note

@@ -183,11 +183,16 @@ class ConnectionService:
         )
         if report.status in NOT_STORED:
             await self._audit(None, "connect_rejected", {"exchange": request.exchange.value, "status": report.status})
-            note = (
-                "Nothing was stored: the exchange did not answer, so nothing is known about the key yet."
-                if report.status is ConnectionStatus.UNREACHABLE
-                else "Nothing was stored: fix the problems above and connect again."
-            )
+            wait = report.held_back_s()
+            if wait is not None:
+                note = (
+                    f"Nothing was stored: TradeDock held its requests back to stay inside the exchange's rate limit, "
+                    f"so nothing is known about the key yet. Connect again in {wait:g} s."
+                )
+            elif report.status is ConnectionStatus.UNREACHABLE:
+                note = "Nothing was stored: the exchange did not answer, so nothing is known about the key yet."
+            else:
+                note = "Nothing was stored: fix the problems above and connect again."
             return outcome_of(report, None, stored=False, note=note)
         # Phase 3: store (short transaction). A concurrent connect of the same key loses on the unique fingerprint.
         connection_id = str(uuid.uuid4())
