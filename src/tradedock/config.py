@@ -89,6 +89,9 @@ class Settings(BaseModel):
     # --- HTTP ---
     http_timeout_s: float = Field(10.0, gt=0, le=600)
     http_connect_timeout_s: float = Field(5.0, gt=0, le=600)
+    #: How long a request waits for its turn under the exchange's rate limits (this server's share of them) before
+    #: it is held back unsent (a check then says so and the monitor defers the re-check).
+    http_rate_wait_s: float = Field(3.0, ge=0, le=60)
 
     # --- HTTP API (`tradedock serve`) ---
     #: Whether anyone may create an account through the API (``POST /api/v1/auth/signup``). Off by default:

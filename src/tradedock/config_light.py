@@ -43,6 +43,7 @@ SETTING_NAMES = frozenset(
         "clock_warn_ms",
         "http_timeout_s",
         "http_connect_timeout_s",
+        "http_rate_wait_s",
         "open_signup",
         "secure_cookies",
         "rate_limit_storage",
@@ -225,6 +226,7 @@ SETTING_FIXES = {
     "clock_warn_ms": "Set TRADEDOCK_CLOCK_WARN_MS to a whole number of milliseconds, e.g. 2000, or unset it.",
     "http_timeout_s": "Set TRADEDOCK_HTTP_TIMEOUT_S to a number of seconds above 0 (at most 600), e.g. 10.",
     "http_connect_timeout_s": "Set TRADEDOCK_HTTP_CONNECT_TIMEOUT_S to a number of seconds above 0, e.g. 5.",
+    "http_rate_wait_s": "Set TRADEDOCK_HTTP_RATE_WAIT_S to a number of seconds from 0 to 60, e.g. 3.",
     "log_level": f"Set TRADEDOCK_LOG_LEVEL to one of {', '.join(LOG_LEVELS)}.",
     "rate_limit_storage": "Set TRADEDOCK_RATE_LIMIT_STORAGE to memory:// or redis://host:6379/0, or unset it.",
 }

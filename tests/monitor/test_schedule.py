@@ -143,7 +143,9 @@ async def test_a_re_check_this_server_held_back_is_not_recorded_and_is_due_again
         session.add_all(
             MonitorWorker(id=f"other-{n}", hostname="h", pid=n, started_at=due, heartbeat_at=due) for n in range(999)
         )
+    mharness.rate_wait(0.2)  # held back after 0.2 s instead of 3
     result = await monitor.run_round()
+    mharness.rate_wait(3.0)
     assert (result.checked, result.deferred, result.failed) == (0, 1, 0)
     lease = await _lease(mharness, cid)
     assert (lease.failures, lease.last_error) == (0, None)

@@ -8,7 +8,7 @@ whose ``options`` set the search_path). PostgreSQL unreachable: fails under CI=t
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +69,23 @@ class Harness:
 
     def service(self, owner: str = "local") -> ConnectionService:
         return ConnectionService(self.ctx, owner)
+
+    def crowd_the_ip(self, processes: int = 1000, wait_s: float = 0.2) -> None:
+        """As if ``processes`` workers shared the egress IP: each request costs the exchanges' whole per-IP bucket,
+        and one that waits more than ``wait_s`` for its turn is held back (`TRADEDOCK_HTTP_RATE_WAIT_S`).
+        `uncrowd` undoes it."""
+        self.rate_wait(wait_s)
+        self.ctx.access.share_ip_budgets(processes)
+
+    def uncrowd(self) -> None:
+        self.ctx.access.share_ip_budgets(1)
+        self.rate_wait(3.0)
+
+    def rate_wait(self, wait_s: float) -> None:
+        """Requests wait at most ``wait_s`` for their turn under the rate budgets (`TRADEDOCK_HTTP_RATE_WAIT_S`)."""
+        settings = self.ctx.settings.model_copy(update={"http_rate_wait_s": wait_s})
+        self.ctx.settings = settings
+        self.ctx.access = replace(self.ctx.access, settings=settings)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

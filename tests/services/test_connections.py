@@ -224,11 +224,11 @@ async def test_a_check_this_server_held_back_is_shown_but_changes_nothing(harnes
     preset = await harness.scenario(ExchangeId.BYBIT, "healthy")
     made = await harness.connect(ExchangeId.BYBIT, preset["credentials"])
     cid = made.connection_id or ""
-    harness.ctx.access.share_ip_budgets(1000)  # a crowded egress IP: each request costs Bybit's whole per-IP bucket
+    harness.crowd_the_ip()
     try:
         outcome = await harness.service().check(cid)
     finally:
-        harness.ctx.access.share_ip_budgets(1)
+        harness.uncrowd()
     assert outcome.status is ConnectionStatus.UNREACHABLE and not outcome.stored
     assert outcome.note and "Not recorded" in outcome.note and "keeps its status" in outcome.note
     reachable = next(c for c in outcome.checks if c.id == "exchange.reachable")
@@ -242,10 +242,10 @@ async def test_a_check_this_server_held_back_is_shown_but_changes_nothing(harnes
 
 async def test_a_connect_this_server_held_back_says_to_connect_again_shortly(harness: Harness) -> None:
     preset = await harness.scenario(ExchangeId.BYBIT, "healthy")
-    harness.ctx.access.share_ip_budgets(1000)
+    harness.crowd_the_ip()
     try:
         outcome = await harness.connect(ExchangeId.BYBIT, preset["credentials"])
     finally:
-        harness.ctx.access.share_ip_budgets(1)
+        harness.uncrowd()
     assert outcome.status is ConnectionStatus.UNREACHABLE and not outcome.stored
     assert outcome.note and "held its requests back" in outcome.note and "Connect again in" in outcome.note

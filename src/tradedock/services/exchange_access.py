@@ -75,6 +75,7 @@ class ExchangeAccess:
         return HttpOptions(
             timeout_s=self.settings.http_timeout_s,
             connect_timeout_s=self.settings.http_connect_timeout_s,
+            rate_wait_s=self.settings.http_rate_wait_s,
             transport=self.transports.get(exchange),
             clock=self.clock,
         )
