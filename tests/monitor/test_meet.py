@@ -5,12 +5,25 @@ joining a running fleet waits until each running worker has beaten again (and so
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from tests.services.conftest import Harness
 from tradedock.db.models import MonitorWorker
 from tradedock.exchanges.pool import loop_pool
-from tradedock.services.monitor import MEET_S, MonitorService
+from tradedock.services import monitor
+from tradedock.services.monitor import MonitorService
+
+#: The first wait, shortened here (2 s in a worker): what the tests time is relative to it.
+MEET_S = 0.5
+
+
+@pytest.fixture(autouse=True)
+def short_meet(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setattr(monitor, "MEET_S", MEET_S)
+    yield
 
 
 async def test_a_starting_worker_counts_one_that_starts_while_it_waits(mharness: Harness) -> None:

@@ -17,7 +17,7 @@ from tradedock.db.models import AuditEntry, CheckResult, Connection, Verificatio
 from tradedock.db.repositories import AuditRepository, NewCheckResult, VerificationRunRepository
 from tradedock.db.repositories.verification_runs import NewRun
 from tradedock.monitor import MonitorRunner
-from tradedock.services import retention
+from tradedock.services import monitor, retention
 from tradedock.services.retention import EVERY, HistoryRetention, Pruned
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -98,7 +98,8 @@ async def test_history_days_0_keeps_everything(mharness: Harness) -> None:
     assert await _ages(mharness) == {a: [1, 3000]}
 
 
-async def test_the_monitor_loop_prunes(mharness: Harness) -> None:
+async def test_the_monitor_loop_prunes(mharness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(monitor, "MEET_S", 0.1)  # the loop starts after meeting the other workers (none here)
     [a] = await seed_healthy(mharness, 1)
     await _runs(mharness, a, 100, 1)
     runner = MonitorRunner(mharness.ctx)
