@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradedock.clock import Clock, SystemClock
 from tradedock.db.models import ApiSession, ApiToken, User, new_id
-from tradedock.db.repositories.support import violates
+from tradedock.db.repositories.support import rowcount, violates
 from tradedock.errors import InvalidInputError
 
 
@@ -137,4 +137,4 @@ class AccountRepository:
         result = await self._session.execute(
             delete(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user_id)
         )
-        return bool(getattr(result, "rowcount", 0))
+        return bool(rowcount(result))

@@ -23,7 +23,7 @@ from tradedock.db.ids import looks_like_id as looks_like_id  # (also imported fr
 from tradedock.db.ids import not_found as not_found
 from tradedock.db.models import Connection, ConnectionSecret, ConnectionSecretField
 from tradedock.db.repositories.secrets import SealedInput, SecretRepository, StoredSecrets
-from tradedock.db.repositories.support import json_document, violates
+from tradedock.db.repositories.support import json_document, rowcount, violates
 from tradedock.errors import AlreadyConnectedError
 
 #: Columns `update_facts` may change (ids, owner, fingerprint and timestamps are not among them).
@@ -419,7 +419,7 @@ class ConnectionRepository:
                     **{name: bindparam(f"b_{name}") for name in names},
                 )
             )
-            written += int(getattr(await connection.execute(statement, params), "rowcount", 0) or 0)
+            written += rowcount(await connection.execute(statement, params))
         return written
 
     async def get_sealed(self, owner_id: str, connection_id: str) -> StoredSecrets:
@@ -462,7 +462,7 @@ class ConnectionRepository:
             .values(**values, updated_at=self._clock.now(), version=expected_version + 1)
             .execution_options(synchronize_session=False)
         )
-        return bool(getattr(result, "rowcount", 0))
+        return bool(rowcount(result))
 
     async def replace_secrets(
         self,
@@ -503,7 +503,7 @@ class ConnectionRepository:
                     )
                     .execution_options(synchronize_session=False)
                 )
-                if not getattr(result, "rowcount", 0):
+                if not rowcount(result):
                     return False
                 await self.secrets.put(connection_id, sealed)
         except IntegrityError as exc:

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradedock.clock import Clock, SystemClock
 from tradedock.db.models import Connection, ConnectionSecret, ConnectionSecretField, Webhook
+from tradedock.db.repositories.support import rowcount
 
 
 class SealedInput(Protocol):
@@ -189,7 +190,7 @@ class SecretRepository:
             .execution_options(synchronize_session=False)
         )
         await self._session.flush()
-        return bool(getattr(result, "rowcount", 0))
+        return bool(rowcount(result))
 
     async def update_wraps(self, swaps: Sequence[WrapSwap]) -> int:
         """`update_wrap` for a whole batch in one statement (executemany); returns how many rows moved."""
@@ -220,7 +221,7 @@ class SecretRepository:
         ]
         result = await self._session.connection()
         cursor = await result.execute(statement, params)
-        return int(getattr(cursor, "rowcount", 0) or 0)
+        return rowcount(cursor)
 
     async def count_by_kek_id(self) -> dict[str, int]:
         """How many connections are wrapped under each master key id."""
@@ -357,7 +358,7 @@ class WebhookWrapRepository:
             .values(kek_id=kek_id, wrapped_dek=bytes(wrapped_dek), aad_version=aad_version)
             .execution_options(synchronize_session=False)
         )
-        return bool(getattr(result, "rowcount", 0))
+        return bool(rowcount(result))
 
     async def count_by_kek_id(self) -> dict[str, int]:
         rows = await self._session.execute(select(Webhook.kek_id, func.count()).group_by(Webhook.kek_id))

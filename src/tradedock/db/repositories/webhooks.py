@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradedock.clock import Clock, SystemClock
 from tradedock.db.models import Event, Webhook, new_id
-from tradedock.db.repositories.support import json_document
+from tradedock.db.repositories.support import json_document, rowcount
 
 
 class WebhookRepository:
@@ -67,7 +67,7 @@ class WebhookRepository:
         result = await self._session.execute(
             delete(Webhook).where(Webhook.id == webhook_id, Webhook.owner_id == owner_id)
         )
-        return bool(getattr(result, "rowcount", 0))
+        return bool(rowcount(result))
 
 
 class EventRepository:
