@@ -14,6 +14,7 @@ requests per 5 s per IP, so with them N verifications of ~6 requests cannot take
 from one egress IP (10,000 → 500 s), whatever TradeDock does; lifted, the figure is TradeDock's own capacity.
 
     .venv/bin/python -m bench.fleet [--connections 10000] [--workers 1] [--postgres URL] [--limits] [--profile]
+        [--cprofile FILE] [--json FILE]
 """
 
 from __future__ import annotations
@@ -83,7 +84,13 @@ async def _runs(home: Path, database_url: str | None) -> dict[str, int]:
 
 
 def _workers(
-    home: Path, database_url: str | None, urls: dict[str, str], count: int, args: list[str], profile: bool
+    home: Path,
+    database_url: str | None,
+    urls: dict[str, str],
+    count: int,
+    args: list[str],
+    profile: bool,
+    cprofile: str | None = None,
 ) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRADEDOCK_")}
     env.update(TRADEDOCK_HOME=str(home), TRADEDOCK_SANDBOX_URLS=json.dumps(urls))
@@ -98,6 +105,7 @@ def _workers(
                 "-m",
                 "bench.fleet_worker",
                 *args,
+                *(["--profile", cprofile] if cprofile and i == 0 else []),
             ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -134,28 +142,37 @@ def _workers(
     return {"wall_s": wall, "workers": results}
 
 
-async def run_one(count: int, workers: int, postgres: str | None, *, limits: bool, profile: bool) -> dict[str, Any]:
+async def run_one(
+    count: int, workers: int, postgres: str | None, *, limits: bool, profile: bool, cprofile: str | None = None
+) -> dict[str, Any]:
     sims = Sims(unlimited=not limits, exchanges="bybit")
     try:
         with TemporaryDirectory() as tmp:
             home = Path(tmp)
             if postgres:
                 async with postgres_database(postgres) as url:
-                    return await _measure(home, url, sims, count, workers, limits, profile)
-            return await _measure(home, None, sims, count, workers, limits, profile)
+                    return await _measure(home, url, sims, count, workers, limits, profile, cprofile)
+            return await _measure(home, None, sims, count, workers, limits, profile, cprofile)
     finally:
         sims.stop()
 
 
 async def _measure(
-    home: Path, url: str | None, sims: Sims, count: int, workers: int, limits: bool, profile: bool
+    home: Path,
+    url: str | None,
+    sims: Sims,
+    count: int,
+    workers: int,
+    limits: bool,
+    profile: bool,
+    cprofile: str | None = None,
 ) -> dict[str, Any]:
     seed_s = await _seed(home, url, sims, count)
     load_before = os.getloadavg()[0]
     requests_before = await sims.requests_served("bybit")
     sim_cpu_before = process_cpu_seconds(sims.process.pid)
     args = [] if limits else ["--unlimited"]
-    done = await asyncio.to_thread(_workers, home, url, sims.urls, workers, args, profile)
+    done = await asyncio.to_thread(_workers, home, url, sims.urls, workers, args, profile, cprofile)
     sim_cpu = process_cpu_seconds(sims.process.pid) - sim_cpu_before
     requests = await sims.requests_served("bybit") - requests_before
     runs = await _runs(home, url)
@@ -183,6 +200,8 @@ async def _measure(
         "requests": requests,
         "floor_s": requests / BYBIT_IP_PER_S,
         "profile": summarize(home / "w0.stacks") if profile else None,
+        # py-spy's raw stacks, for a closer look than `summarize` gives (``--json``).
+        "stacks": (home / "w0.stacks").read_text() if profile and (home / "w0.stacks").exists() else None,
         # How the workers' CPU splits and what they did to the database (see `worker_line`).
         "user_ms_per_check": total["user_s"] / per_check * 1000,
         "sys_ms_per_check": total["sys_s"] / per_check * 1000,
@@ -264,10 +283,18 @@ def main() -> None:
     parser.add_argument("--postgres", default=None, help="postgresql+psycopg://… (a scratch database is used)")
     parser.add_argument("--limits", action="store_true", help="keep the exchanges' per-IP limits")
     parser.add_argument("--profile", action="store_true", help="py-spy the first worker; print what dominates")
+    parser.add_argument("--cprofile", default=None, help="also cProfile the first worker's rounds into this file")
     parser.add_argument("--json", default=None, help="also write the row here (`python -m bench --fleet-from`)")
     args = parser.parse_args()
     row = eventloop.run(
-        run_one(args.connections, args.workers, args.postgres, limits=args.limits, profile=args.profile)
+        run_one(
+            args.connections,
+            args.workers,
+            args.postgres,
+            limits=args.limits,
+            profile=args.profile,
+            cprofile=args.cprofile,
+        )
     )
     if args.json:
         Path(args.json).write_text(json.dumps(row))
