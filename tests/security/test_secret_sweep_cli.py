@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 import typer
 
 from tests.security.conftest import InProcessCli, Result
@@ -92,6 +93,7 @@ def _connection_id(tcli: InProcessCli, credentials: dict[str, str]) -> str:
     return str(rows[0][0])
 
 
+@pytest.mark.slow
 def test_no_planted_secret_leaves_through_any_command(tcli: InProcessCli, tmp_path: Path) -> None:
     sweep = Sweep()
     r = Runner(tcli, sweep)

@@ -42,6 +42,7 @@ def _scan(blob: str | bytes, secrets: set[str]) -> list[str]:
     return sorted(s for s in secrets if s in text)
 
 
+@pytest.mark.slow
 async def test_planted_secrets_never_reach_db_logs_errors_or_reports(
     harness: Harness, caplog: pytest.LogCaptureFixture
 ) -> None:

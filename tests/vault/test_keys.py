@@ -51,6 +51,7 @@ class TestParseKeySpec:
             (base64.b64encode(b"A" * 32).decode(), "placeholder"),
             ("bad id:" + base64.b64encode(os.urandom(32)).decode(), "key id"),
         ],
+        ids=["empty", "not-base64", "16-bytes", "48-bytes", "zeros", "repeated-byte", "bad-key-id"],  # xdist: stable
     )
     def test_bad_keys_are_refused_with_the_variable_named(self, spec: str, reason: str) -> None:
         with pytest.raises(MasterKeyError) as caught:
