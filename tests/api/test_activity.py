@@ -94,3 +94,4 @@ async def test_health_shows_the_platform_clock_against_each_exchange(api: Api) -
     assert health["egress_ips"] == [EGRESS_IP] and health["egress_ips_configured"]
     assert health["workers"] == []  # no monitor runs in this app
     assert health["queue_depth"]["checks_leased"] == 0 and health["queue_depth"]["alerts"] == []
+    assert (health["queue_depth"]["checks_overdue"], health["queue_depth"]["overdue_detail"]) == (0, None)

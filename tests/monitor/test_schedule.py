@@ -220,6 +220,50 @@ async def test_a_connection_that_cannot_be_decrypted_is_an_operator_alert_not_a_
     assert await monitor_runs(mharness) == {good: 1}
 
 
+async def test_re_checks_falling_behind_make_the_health_view_degraded_and_say_what_to_do(mharness: Harness) -> None:
+    from tradedock.services.health import HealthService
+
+    real_now = datetime.now(UTC)  # the health view measures against the real clock; the app's interval is 1 h
+    assert mharness.ctx.settings.monitor_interval_s == 3600
+    clock = FrozenClock(real_now - timedelta(hours=3))
+    monitor = MonitorService(mharness.ctx, worker_id="w1", policy=POLICY, clock=clock)
+    stale, _fresh = await seed_healthy(mharness, 2)
+    assert (await monitor.run_round()).statuses == {"connected": 2}  # both recorded three hours ago
+    clock.set(real_now - timedelta(minutes=30))
+    async with mharness.ctx.transaction() as session:  # the fresh one is due first and re-checked half an hour ago
+        await session.execute(text("UPDATE monitor_leases SET next_check_at = :t"), {"t": T0})
+        await session.execute(
+            text("UPDATE monitor_leases SET next_check_at = :t WHERE connection_id = :c"),
+            {"t": clock.now() + timedelta(hours=1), "c": stale},
+        )
+    assert (await monitor.run_round()).statuses == {"connected": 1}
+
+    workers, queue = await HealthService(mharness.ctx)._monitor()
+    assert queue.checks_overdue == 1  # two intervals: the three-hour-old check only
+    assert queue.oldest_check_at is not None and abs(queue.oldest_check_at - (real_now - timedelta(hours=3))) < (
+        timedelta(seconds=1)
+    )
+    assert not any(w.alive for w in workers)  # w1 beat at its own (frozen) half-an-hour-ago time
+    assert queue.overdue_detail is not None and "more than 2 hours" in queue.overdue_detail
+    assert "no monitor worker is alive" in queue.overdue_detail and "tradedock worker" in queue.overdue_detail
+    view = await HealthService(mharness.ctx).view()
+    assert view.status == "degraded" and view.queue_depth.checks_overdue == 1
+
+    # A worker is alive but falling behind (e.g. its re-checks deferred again and again): the detail says so.
+    clock.set(real_now)
+    await monitor.heartbeat()
+    _, queue = await HealthService(mharness.ctx)._monitor()
+    assert queue.checks_overdue == 1 and queue.overdue_detail is not None
+    assert "falling behind" in queue.overdue_detail and "TRADEDOCK_MONITOR_INTERVAL_S" in queue.overdue_detail
+    async with mharness.ctx.transaction() as session:
+        await session.execute(
+            text("UPDATE monitor_leases SET next_check_at = :t WHERE connection_id = :c"), {"t": T0, "c": stale}
+        )
+    assert (await monitor.run_round()).statuses == {"connected": 1}  # caught up (the fresh one is not due)
+    _, queue = await HealthService(mharness.ctx)._monitor()
+    assert (queue.checks_overdue, queue.oldest_check_at, queue.overdue_detail) == (0, None, None)
+
+
 async def test_key_expiry_warnings_at_14_7_and_1_days_then_expired_each_once(mharness: Harness) -> None:
     real_now = datetime.now(UTC)
     clock = FrozenClock(real_now)

@@ -28,6 +28,8 @@ from tradedock.services.context import AppContext
 CLOCK_CACHE = timedelta(minutes=1)
 #: Longest a health request waits for one exchange's clock.
 CLOCK_TIMEOUT_S = 3.0
+#: A connection whose last recorded check is older than this many re-check intervals is overdue (`QueueDepth`).
+OVERDUE_INTERVALS = 2
 #: A worker without a heartbeat for this long is shown as not alive; after ``WORKER_LIST`` it is not listed.
 WORKER_STALE = timedelta(minutes=2)
 WORKER_LIST = timedelta(hours=1)
@@ -83,6 +85,11 @@ class QueueDepth(BaseModel):
     connections_with_alerts: int
     #: Connections the monitor could not load or decrypt (first 20): the operator's to fix.
     alerts: list[MonitorAlert]
+    #: Connections whose last recorded check is older than `OVERDUE_INTERVALS` re-check intervals (never checked:
+    #: their creation), and the oldest such time: re-checks are falling behind; ``overdue_detail`` says what to do.
+    checks_overdue: int = 0
+    oldest_check_at: datetime | None = None
+    overdue_detail: str | None = None
     #: The PostgreSQL workers' job queue (procrastinate): jobs per status (``todo`` waiting, ``doing`` running,
     #: ``failed``; succeeded jobs are deleted). Empty on SQLite, where the monitor runs in rounds without a queue.
     jobs: dict[str, int] = {}
@@ -113,7 +120,13 @@ class HealthService:
         clocks = list(await asyncio.gather(*(self._clock(exchange) for exchange in ExchangeId)))
         settings = self.ctx.settings
         workers, queue = await self._monitor()
-        ok = database.ok and vault.ok and all(c.ok for c in clocks) and not queue.connections_with_alerts
+        ok = (
+            database.ok
+            and vault.ok
+            and all(c.ok for c in clocks)
+            and not queue.connections_with_alerts
+            and not queue.checks_overdue
+        )
         return HealthView(
             status="ok" if ok else "degraded",
             database=database,
@@ -133,6 +146,8 @@ class HealthService:
                 rows = await repo.workers(now - WORKER_LIST)
                 counts = await repo.queue_counts(now)
                 alerts = await repo.alerts(20)
+                overdue_after = timedelta(seconds=self.ctx.settings.monitor_interval_s * OVERDUE_INTERVALS)
+                overdue, oldest = await repo.overdue(now - overdue_after)
                 jobs = await repo.job_counts()
         except Exception:  # the database is down: the database part says so
             return [], QueueDepth(
@@ -151,7 +166,14 @@ class HealthService:
             )
             for w in rows
         ]
-        queue = QueueDepth(**counts, alerts=[MonitorAlert(connection_id=c, reason=r) for c, r in alerts], jobs=jobs)
+        queue = QueueDepth(
+            **counts,
+            alerts=[MonitorAlert(connection_id=c, reason=r) for c, r in alerts],
+            jobs=jobs,
+            checks_overdue=overdue,
+            oldest_check_at=oldest,
+            overdue_detail=_overdue_detail(overdue, overdue_after, any(w.alive for w in workers)),
+        )
         return workers, queue
 
     async def _database_and_vault(self) -> tuple[DatabaseHealth, VaultHealth]:
@@ -232,3 +254,23 @@ class HealthService:
             )
         self._clocks[exchange] = result
         return result
+
+
+def _overdue_detail(overdue: int, after: timedelta, worker_alive: bool) -> str | None:
+    """What overdue re-checks mean and what to do: start a worker, or (one is running) see whether its share of an
+    exchange's per-IP rate limit holds re-checks back (``deferred`` in its log) or it is simply too few."""
+    if not overdue:
+        return None
+    hours = after.total_seconds() / 3600
+    span = f"{hours:g} hours" if hours >= 1 else f"{after.total_seconds() / 60:g} minutes"
+    head = f"{overdue} connection(s) not re-checked for more than {span} ({OVERDUE_INTERVALS} re-check intervals)"
+    if not worker_alive:
+        return (
+            f"{head}, and no monitor worker is alive: start one (`tradedock worker`, or `tradedock serve` with "
+            "TRADEDOCK_MONITOR_IN_SERVE=true)."
+        )
+    return (
+        f"{head}: the monitor is falling behind. If the worker log says re-checks were deferred, the fleet needs more "
+        "requests per hour than the exchanges' per-IP limits allow this server: lengthen the interval "
+        "(TRADEDOCK_MONITOR_INTERVAL_S). Otherwise start more workers."
+    )

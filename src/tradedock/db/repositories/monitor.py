@@ -319,6 +319,14 @@ class MonitorRepository:
             "webhook_deliveries_pending": int(pending or 0),
         }
 
+    async def overdue(self, checked_before: datetime) -> tuple[int, datetime | None]:
+        """Connections whose last recorded check (or, never checked, their creation) is older than
+        ``checked_before``, and the oldest such time: re-checks the monitor is not keeping up with, whatever the
+        cause (no worker running, too few for the fleet, re-checks deferred again and again by the rate budgets)."""
+        last = func.coalesce(Connection.last_checked_at, Connection.created_at)
+        row = (await self._session.execute(select(func.count(), func.min(last)).where(last < checked_before))).one()
+        return int(row[0] or 0), row[1]
+
     async def alerts(self, limit: int) -> list[tuple[str, str]]:
         query = (
             select(MonitorLease.connection_id, MonitorLease.last_error)
