@@ -3,8 +3,9 @@ exchange. Run by the workers (`monitor/runner.py` calls `ExecutionService.run_ro
 
 What belongs here: claiming bots under a lease (one worker executes a bot; its orders go one by one in signal
 order), the per-order procedure and its outcomes, pausing a bot whose connection cannot trade, reconciling
-positions and open orders, and the stop conditions. What does not: sizing arithmetic (services.sizing), the
-owner's transitions (services.bots), SQL (db.repositories.bots), wire formats (exchanges).
+positions and open orders, and the stop conditions. What does not: the writes of order rows, answers and pauses
+(services.execution_records), sizing arithmetic (services.sizing), the owner's transitions (services.bots), SQL
+(db.repositories.bots), wire formats (exchanges).
 
 Per order (docs/architecture.md, "Bots and strategies"): (1) load in a short transaction; (2) read position,
 mark, rules and balance with no session open, size, apply the exchange's rules (a violation is ``rejected``,
@@ -20,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any, Protocol, cast
@@ -48,11 +49,9 @@ from tradedock.errors import (
 )
 from tradedock.exchanges import placing
 from tradedock.exchanges.base import ExchangeAdapter, TradingAdapter
-from tradedock.exchanges.orders import OrderRequest, OrderSide, OrderState, OrderStatus, OrderType
+from tradedock.exchanges.orders import OrderRequest, OrderState, OrderType
 from tradedock.exchanges.registry import get_spec
 from tradedock.services.bot_rules import (
-    ORDER_DONE,
-    ORDER_FAILED,
     STATE_CHANGED,
     bot_event,
     execution_connection_id,
@@ -63,8 +62,9 @@ from tradedock.services.bot_views import OrderState as RowState
 from tradedock.services.bots import Unfit, unfit_connection
 from tradedock.services.connections import ConnectionService
 from tradedock.services.context import AppContext
+from tradedock.services.execution_records import ExecutionRound, Halt, OrderRecords, Work
 from tradedock.services.monitor import worker_name
-from tradedock.services.sizing import Sizing, net_position, plan, realized, target_size
+from tradedock.services.sizing import Sizing, net_position, plan, target_size
 
 _log = logging.getLogger(__name__)
 
@@ -76,16 +76,6 @@ KEY_REFUSED = (
     AgentNotApprovedError,
     AccountModeMismatchError,
 )
-_STATUS = {
-    OrderStatus.OPEN: RowState.OPEN,
-    OrderStatus.PARTIALLY_FILLED: RowState.PARTIALLY_FILLED,
-    OrderStatus.FILLED: RowState.FILLED,
-    OrderStatus.CANCELLED: RowState.CANCELLED,
-    OrderStatus.REJECTED: RowState.REJECTED,
-}
-
-#: Order states that put (or may put) a position on; the others end without one.
-_WORKING = (RowState.FILLED, RowState.PARTIALLY_FILLED, RowState.OPEN)
 
 
 @dataclass(frozen=True)
@@ -108,40 +98,8 @@ class ExecutionPolicy:
         )
 
 
-@dataclass
-class ExecutionRound:
-    bots: int = 0
-    sent: int = 0
-    resolved: int = 0
-    rejected: int = 0
-    failed: int = 0
-    skipped: int = 0
-    paused: int = 0
-    errors: int = 0
-
-    @property
-    def worked(self) -> bool:
-        """Orders moved this round (there may be more right away)."""
-        return bool(self.sent or self.resolved or self.rejected or self.failed or self.skipped)
-
-
 class Trader(ExchangeAdapter, TradingAdapter, Protocol):
     """An adapter that reads (balances) and trades: what every trading exchange's `create_adapter` returns."""
-
-
-class Halt(Exception):
-    """Stop working on this bot for this round (the reason is already recorded); later orders wait."""
-
-
-@dataclass
-class _Work:
-    """Phase 1's view of one claimed bot: detached rows and the signals' own sizes."""
-
-    bot: Bot
-    orders: list[BotOrder]
-    sizes: Mapping[str, Decimal | None]
-    connection: Connection | None
-    positions: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 class ExecutionService:
@@ -159,6 +117,7 @@ class ExecutionService:
         self.worker_id = worker_id or worker_name()
         self.policy = policy or ExecutionPolicy.from_settings(ctx.settings)
         self.clock = clock or ctx.clock
+        self.records = OrderRecords(ctx, self.worker_id, self.clock)
 
     async def run_round(self) -> ExecutionRound:
         """Claim the bots with work (or due a reconciliation) and work on each; one bot never stops the others."""
@@ -193,7 +152,7 @@ class ExecutionService:
 
     # --- phase 1 -------------------------------------------------------------------------------------------
 
-    async def _load(self, bot_id: str) -> _Work | None:
+    async def _load(self, bot_id: str) -> Work | None:
         async with self.ctx.reading() as session:
             repo = BotRepository(session)
             bot = await repo.get(bot_id)
@@ -203,7 +162,7 @@ class ExecutionService:
             sizes = await StrategyRepository(session).signal_sizes([o.signal_id for o in orders if o.signal_id])
             connection_id = execution_connection_id(bot)
             connection = None if connection_id is None else await session.get(Connection, connection_id)
-            return _Work(bot, orders, sizes, connection, dict(bot.positions))
+            return Work(bot, orders, sizes, connection, dict(bot.positions))
 
     # --- one bot -------------------------------------------------------------------------------------------
 
@@ -215,7 +174,7 @@ class ExecutionService:
         running = bot.state == BotState.RUNNING.value
         unfit = unfit_connection(work.connection)
         if running and unfit is not None:
-            await self._pause(work, unfit, result)
+            await self.records.pause(work, unfit, result)
             running = False
         # Signal orders of a bot that is not running are not executed (stop orders and unresolved sends are).
         todo: list[BotOrder] = []
@@ -223,11 +182,13 @@ class ExecutionService:
         for order in work.orders:
             waiting = order.state == RowState.PENDING.value and order.origin == "signal"
             if waiting and not running:
-                await self._finish(work, order, RowState.SKIPPED, error=f"not executed: the bot is {bot.state}")
+                await self.records.finish(work, order, RowState.SKIPPED, error=f"not executed: the bot is {bot.state}")
                 result.skipped += 1
             elif waiting and now - order.created_at > self.policy.max_delay:
                 late = int((now - order.created_at).total_seconds())
-                await self._finish(work, order, RowState.SKIPPED, error=f"not executed: {late} s after its signal")
+                await self.records.finish(
+                    work, order, RowState.SKIPPED, error=f"not executed: {late} s after its signal"
+                )
                 result.skipped += 1
             else:
                 todo.append(order)
@@ -235,7 +196,7 @@ class ExecutionService:
             return
         if unfit is not None and any(o.state == RowState.PENDING.value for o in todo):
             for order in [o for o in todo if o.state == RowState.PENDING.value]:
-                await self._finish(work, order, RowState.FAILED, error=f"not sent: {unfit.message}")
+                await self.records.finish(work, order, RowState.FAILED, error=f"not sent: {unfit.message}")
                 result.failed += 1
             todo = [o for o in todo if o.state != RowState.PENDING.value]
         adapter = await self._adapter(work)
@@ -248,13 +209,13 @@ class ExecutionService:
         except Halt:
             pass
         except KEY_REFUSED as refused:
-            await self._pause(work, _key_refused(refused), result)
+            await self.records.pause(work, _key_refused(refused), result)
         except ExchangeUnreachableError as fault:
             _log.info("bot %s: exchange fault while reconciling (%s); next round", bot.id, fault.message)
         finally:
             await adapter.aclose()
 
-    async def _adapter(self, work: _Work) -> Trader | None:
+    async def _adapter(self, work: Work) -> Trader | None:
         assert work.connection is not None
         connections = ConnectionService.for_owner_id(self.ctx, work.bot.owner_id)
         try:
@@ -273,25 +234,27 @@ class ExecutionService:
 
     # --- one order -----------------------------------------------------------------------------------------
 
-    async def _order(self, work: _Work, adapter: Trader, order: BotOrder, result: ExecutionRound) -> None:
+    async def _order(self, work: Work, adapter: Trader, order: BotOrder, result: ExecutionRound) -> None:
         if order.state in (RowState.OPEN.value, RowState.PARTIALLY_FILLED.value):
             found = await adapter.get_order(order.symbol, client_order_id=order.client_order_id)
             if found is not None:
-                await self._record(work, order, found, *_last_known(work, order.symbol))
+                await self.records.record(work, order, found, *_last_known(work, order.symbol))
             return
         if order.state == RowState.SENDING.value:
             found = await self._lookup(adapter, order)  # the sender died (or could not be told): what happened?
             if found is not None:
-                await self._record(work, order, found, *_last_known(work, order.symbol))
+                await self.records.record(work, order, found, *_last_known(work, order.symbol))
                 result.resolved += 1
                 return
-            order = await self._back_to_pending(work, order, "the exchange does not know it: it was not placed")
+            order = await self.records.back_to_pending(work, order, "the exchange does not know it: it was not placed")
             if work.bot.state != BotState.RUNNING.value and order.origin == "signal":
-                await self._finish(work, order, RowState.SKIPPED, error=f"not executed: the bot is {work.bot.state}")
+                await self.records.finish(
+                    work, order, RowState.SKIPPED, error=f"not executed: the bot is {work.bot.state}"
+                )
                 result.skipped += 1
                 return
         if order.attempts >= self.policy.max_send_attempts:
-            await self._finish(work, order, RowState.FAILED, error=f"not placed after {order.attempts} attempts")
+            await self.records.finish(work, order, RowState.FAILED, error=f"not placed after {order.attempts} attempts")
             result.failed += 1
             return
         await self._send(work, adapter, order, result)
@@ -310,7 +273,7 @@ class ExecutionService:
         assert error is not None
         raise error
 
-    async def _send(self, work: _Work, adapter: Trader, order: BotOrder, result: ExecutionRound) -> None:
+    async def _send(self, work: Work, adapter: Trader, order: BotOrder, result: ExecutionRound) -> None:
         try:
             planned = await self._plan(work, adapter, order, result)
         except KEY_REFUSED:
@@ -318,13 +281,13 @@ class ExecutionService:
         except TimestampRejectedError:  # our clock, not the order: try again next round
             raise Halt from None
         except UserFixableError as refused:  # below a minimum, leverage refused, …: nothing was sent
-            await self._finish(work, order, RowState.REJECTED, error=f"not sent: {refused.message}")
+            await self.records.finish(work, order, RowState.REJECTED, error=f"not sent: {refused.message}")
             result.rejected += 1
             return
         if planned is None:
             return
         prepared, current, entry = planned
-        order = await self._mark_sending(work, order, prepared)
+        order = await self.records.mark_sending(work, order, prepared)
         try:
             answer = await placing.place_once(
                 adapter,
@@ -334,30 +297,30 @@ class ExecutionService:
                 pause_s=self.policy.lookup_pause_s,
             )
         except RateLimitedError as limited:  # refused before it was processed: the same id goes next round
-            await self._back_to_pending(work, order, f"rate limited: {limited.message}")
+            await self.records.back_to_pending(work, order, f"rate limited: {limited.message}")
             raise Halt from None
         except (OrderRejectedError, InvalidInputError) as refused:
-            await self._finish(work, order, RowState.REJECTED, error=refused.message)
+            await self.records.finish(work, order, RowState.REJECTED, error=refused.message)
             result.rejected += 1
             return
         except TimestampRejectedError as refused:  # refused before processing; our clock: next round
-            await self._back_to_pending(work, order, refused.message)
+            await self.records.back_to_pending(work, order, refused.message)
             raise Halt from None
         except KEY_REFUSED as refused:
-            await self._finish(work, order, RowState.FAILED, error=f"not placed: {refused.message}")
+            await self.records.finish(work, order, RowState.FAILED, error=f"not placed: {refused.message}")
             result.failed += 1
             raise
         except ExchangeUnreachableError:
             found = await self._lookup(adapter, order)  # raises (stays sending) when nobody can tell
             if found is None:
-                await self._back_to_pending(work, order, "the answer was lost and it was not placed")
+                await self.records.back_to_pending(work, order, "the answer was lost and it was not placed")
                 raise Halt from None
             answer = found
         result.sent += 1
-        await self._record(work, order, answer, current, entry)
+        await self.records.record(work, order, answer, current, entry)
 
     async def _plan(
-        self, work: _Work, adapter: Trader, order: BotOrder, result: ExecutionRound
+        self, work: Work, adapter: Trader, order: BotOrder, result: ExecutionRound
     ) -> tuple[OrderRequest, Decimal, Decimal | None] | None:
         """Phase 2 before the send: read position, mark (and balance), size, apply the exchange's rules. ``None``
         when there is nothing to order (recorded)."""
@@ -370,8 +333,8 @@ class ExecutionService:
                 "the account is in hedge mode; bots trade in one-way mode",
                 "Switch the account to one-way mode, then start the bot again.",
             )
-            await self._finish(work, order, RowState.FAILED, error=f"not sent: {unfit.message}")
-            await self._pause(work, unfit, result)
+            await self.records.finish(work, order, RowState.FAILED, error=f"not sent: {unfit.message}")
+            await self.records.pause(work, unfit, result)
             raise Halt
         mark = await adapter.mark_price(order.symbol)
         sizing = Sizing(SizingKind(bot.sizing_kind), bot.sizing_value, bot.leverage_cap, bot.max_position_quote)
@@ -384,13 +347,13 @@ class ExecutionService:
         size = target_size(action, sizing, mark, signal_size=signal_size, available=available, equity=equity)
         if opening and size <= 0:
             unfit = Unfit("balance", "the futures wallet has no available balance", "Fund the futures wallet.")
-            await self._finish(work, order, RowState.REJECTED, error=f"not sent: {unfit.message}")
+            await self.records.finish(work, order, RowState.REJECTED, error=f"not sent: {unfit.message}")
             result.rejected += 1
-            await self._pause(work, unfit, result)
+            await self.records.pause(work, unfit, result)
             raise Halt
         planned = plan(action, current, size, explicit_size=signal_size is not None)
         if planned.qty == 0:
-            await self._finish(work, order, RowState.SKIPPED, error=planned.why or "nothing to order")
+            await self.records.finish(work, order, RowState.SKIPPED, error=planned.why or "nothing to order")
             result.skipped += 1
             return None
         request = OrderRequest(
@@ -407,7 +370,7 @@ class ExecutionService:
             await adapter.set_leverage(order.symbol, cap.to_integral_value())
         return await placing.prepare(adapter, request), current, entry
 
-    async def _futures_balance(self, work: _Work, adapter: Trader) -> tuple[Decimal, Decimal]:
+    async def _futures_balance(self, work: Work, adapter: Trader) -> tuple[Decimal, Decimal]:
         """(available, total) USD stablecoins in the exchange's futures trading wallet."""
         connection = work.connection
         assert connection is not None
@@ -417,133 +380,9 @@ class ExecutionService:
         rows = [b for b in await adapter.balances() if b.wallet == wallet and b.coin.upper() in USD_STABLECOINS]
         return sum((b.available for b in rows), Decimal(0)), sum((b.total for b in rows), Decimal(0))
 
-    # --- phase 3: records ----------------------------------------------------------------------------------
-
-    async def _write_order(self, work: _Work, order: BotOrder, **values: Any) -> BotOrder:
-        """Write the order row (fenced by our lease and its version); the fresh row. Losing the fence halts."""
-        async with self.ctx.transaction() as session:
-            repo = BotRepository(session)
-            bot = await repo.get(work.bot.id)
-            if bot is None or bot.lease_owner != self.worker_id:
-                raise Halt
-            values["updated_at"] = self.clock.now()
-            if not await repo.update_order_if_version(order.id, order.version, **values):
-                raise Halt
-            fresh = await repo.order(order.id)
-            assert fresh is not None
-            await session.refresh(fresh)
-            return fresh
-
-    async def _mark_sending(self, work: _Work, order: BotOrder, prepared: OrderRequest) -> BotOrder:
-        return await self._write_order(
-            work,
-            order,
-            state=RowState.SENDING.value,
-            side=prepared.side.value,
-            qty=prepared.qty,
-            reduce_only=prepared.reduce_only,
-            attempts=order.attempts + 1,
-            sent_at=self.clock.now(),
-            error=None,
-        )
-
-    async def _back_to_pending(self, work: _Work, order: BotOrder, why: str) -> BotOrder:
-        return await self._write_order(work, order, state=RowState.PENDING.value, error=why[:400])
-
-    async def _finish(
-        self, work: _Work, order: BotOrder, state: RowState, *, error: str, side: OrderSide | None = None
-    ) -> None:
-        values: dict[str, Any] = {"state": state.value, "error": error[:400]}
-        if side is not None:
-            values["side"] = side.value
-        fresh = await self._write_order(work, order, **values)
-        if state in (RowState.REJECTED, RowState.FAILED):
-            async with self.ctx.transaction() as session:
-                await bot_event(session, self.clock, work.bot, ORDER_FAILED, _order_data(fresh))
-
-    async def _record(
-        self,
-        work: _Work,
-        order: BotOrder,
-        answer: OrderState,
-        current: Decimal | None,
-        entry: Decimal | None,
-    ) -> None:
-        state = _STATUS[answer.status]  # a cancelled order may have filled in part (final; filled_qty says how much)
-        traded = state in _WORKING or answer.filled_qty > 0
-        price = answer.average_price or answer.price
-        newly_filled = answer.filled_qty - order.filled_qty
-        gained = Decimal(0)
-        if current is not None and price is not None and newly_filled > 0:
-            gained = realized(current, entry, answer.side, newly_filled, price)
-        fee = answer.fee if answer.fee is not None else order.fee
-        new_fee = (fee or Decimal(0)) - (order.fee or Decimal(0))
-        async with self.ctx.transaction() as session:
-            repo = BotRepository(session)
-            bot = await repo.get(work.bot.id)
-            if bot is None or bot.lease_owner != self.worker_id:
-                raise Halt
-            written = await repo.update_order_if_version(
-                order.id,
-                order.version,
-                state=state.value,
-                exchange_order_id=answer.order_id or None,
-                filled_qty=answer.filled_qty,
-                avg_price=price if answer.filled_qty > 0 else None,
-                fee=fee,
-                side=answer.side.value,
-                qty=answer.qty,
-                error=None if state in _WORKING else _ended(answer),
-                updated_at=self.clock.now(),
-            )
-            if not written:
-                raise Halt
-            if gained or new_fee:  # realized PnL is net of the fees the exchange reports
-                await repo.update_if_leased(
-                    bot.id,
-                    self.worker_id,
-                    realized_pnl=bot.realized_pnl + gained - new_fee,
-                    fees_paid=bot.fees_paid + new_fee,
-                )
-            fresh = await repo.order(order.id)
-            assert fresh is not None
-            await session.refresh(fresh)
-            if traded:
-                await bot_event(session, self.clock, work.bot, ORDER_DONE, _order_data(fresh))
-            else:
-                await bot_event(session, self.clock, work.bot, ORDER_FAILED, _order_data(fresh))
-
-    async def _pause(self, work: _Work, unfit: Unfit, result: ExecutionRound) -> None:
-        """The platform pauses a running bot that cannot trade (and tells the owner why)."""
-        bot = work.bot
-        if bot.state != BotState.RUNNING.value:
-            return
-        async with self.ctx.transaction() as session:
-            repo = BotRepository(session)
-            if not await repo.update_if_leased(
-                bot.id,
-                self.worker_id,
-                state=BotState.PAUSED.value,
-                state_reason=unfit.message[:400],
-                updated_at=self.clock.now(),
-            ):
-                raise Halt
-            data = {
-                "from": bot.state,
-                "to": BotState.PAUSED.value,
-                "reason": unfit.message,
-                "code": unfit.reason,
-                "fix": unfit.fix,
-                "by": "platform",
-            }
-            await bot_event(session, self.clock, bot, STATE_CHANGED, data)
-        _log.warning("bot %s paused: %s", bot.id, unfit.message)
-        bot.state = BotState.PAUSED.value
-        result.paused += 1
-
     # --- reconciliation and stop conditions ----------------------------------------------------------------
 
-    async def _reconcile(self, work: _Work, adapter: Trader) -> None:
+    async def _reconcile(self, work: Work, adapter: Trader) -> None:
         """The bot's positions and open orders as the exchange reports them; then its stop conditions."""
         bot = work.bot
         symbols = list(bot.symbols)
@@ -568,7 +407,7 @@ class ExecutionService:
                     if seen is None:
                         seen = await adapter.get_order(symbol, client_order_id=row.client_order_id)
                     if seen is not None:
-                        await self._record(work, row, seen, *_last_known(work, symbol))
+                        await self.records.record(work, row, seen, *_last_known(work, symbol))
         async with self.ctx.transaction() as session:
             repo = BotRepository(session)
             await repo.update_if_leased(bot.id, self.worker_id, positions=positions, reconciled_at=self.clock.now())
@@ -633,18 +472,12 @@ def tick_hook(worker_id: str) -> Callable[[AppContext], Awaitable[None]]:
     return execute_bots
 
 
-def _last_known(work: _Work, symbol: str) -> tuple[Decimal, Decimal | None]:
+def _last_known(work: Work, symbol: str) -> tuple[Decimal, Decimal | None]:
     """The position before an order whose sender is gone: the last reconciliation's (reconciled after every
     action, so it predates the order), for the PnL of the fill."""
     stored = work.positions.get(symbol) or {}
     entry = stored.get("entry_price")
     return Decimal(str(stored.get("qty") or 0)), None if entry is None else Decimal(str(entry))
-
-
-def _ended(answer: OrderState) -> str:
-    if answer.filled_qty > 0:
-        return f"the exchange {answer.status.value} the rest: filled {answer.filled_qty:f} of {answer.qty:f}"
-    return f"the exchange reports the order {answer.status.value}"
 
 
 def _key_refused(error: TradeDockError) -> Unfit:
@@ -653,20 +486,6 @@ def _key_refused(error: TradeDockError) -> Unfit:
         f"the exchange refused the connection's key: {error.message}",
         error.fix or "Replace the key (tradedock replace ID), then start the bot again.",
     )
-
-
-def _order_data(order: BotOrder) -> dict[str, Any]:
-    return {
-        "order_id": order.id,
-        "client_order_id": order.client_order_id,
-        "symbol": order.symbol,
-        "side": order.side,
-        "qty": None if order.qty is None else format(order.qty, "f"),
-        "state": order.state,
-        "filled_qty": format(order.filled_qty, "f"),
-        "avg_price": None if order.avg_price is None else format(order.avg_price, "f"),
-        "error": order.error,
-    }
 
 
 __all__: Sequence[str] = ["ExecutionPolicy", "ExecutionRound", "ExecutionService", "tick_hook"]
