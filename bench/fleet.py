@@ -51,6 +51,9 @@ _PY_SPY = [
     "200",
     "--output",
 ]
+#: The queue workers' tick (``TRADEDOCK_MONITOR_POLL_S``, 5 s by default): how often due connections are queued,
+#: up to 2,000 a tick; at 1 s the queue keeps ahead of the workers, so the tick's pace is not what is measured.
+QUEUE_TICK_S = 1
 #: Bybit's documented per-IP limit, requests per second (600 per 5 s).
 BYBIT_IP_PER_S = 120
 
@@ -91,9 +94,12 @@ def _workers(
     args: list[str],
     profile: bool,
     cprofile: str | None = None,
+    queue: bool = False,
 ) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRADEDOCK_")}
     env.update(TRADEDOCK_HOME=str(home), TRADEDOCK_SANDBOX_URLS=json.dumps(urls))
+    if queue:
+        env["TRADEDOCK_MONITOR_POLL_S"] = str(QUEUE_TICK_S)
     if database_url:
         env["TRADEDOCK_DATABASE_URL"] = database_url
     logs = [open(home / f"worker{i}.log", "w") for i in range(count)]  # noqa: SIM115
@@ -143,15 +149,24 @@ def _workers(
 
 
 async def run_one(
-    count: int, workers: int, postgres: str | None, *, limits: bool, profile: bool, cprofile: str | None = None
+    count: int,
+    workers: int,
+    postgres: str | None,
+    *,
+    limits: bool,
+    profile: bool,
+    cprofile: str | None = None,
+    queue: bool = False,
 ) -> dict[str, Any]:
+    if queue and not postgres:
+        raise SystemExit("--queue needs --postgres (the queue worker is PostgreSQL's)")
     sims = Sims(unlimited=not limits, exchanges="bybit")
     try:
         with TemporaryDirectory() as tmp:
             home = Path(tmp)
             if postgres:
                 async with postgres_database(postgres) as url:
-                    return await _measure(home, url, sims, count, workers, limits, profile, cprofile)
+                    return await _measure(home, url, sims, count, workers, limits, profile, cprofile, queue)
             return await _measure(home, None, sims, count, workers, limits, profile, cprofile)
     finally:
         sims.stop()
@@ -166,13 +181,14 @@ async def _measure(
     limits: bool,
     profile: bool,
     cprofile: str | None = None,
+    queue: bool = False,
 ) -> dict[str, Any]:
     seed_s = await _seed(home, url, sims, count)
     load_before = os.getloadavg()[0]
     requests_before = await sims.requests_served("bybit")
     sim_cpu_before = process_cpu_seconds(sims.process.pid)
-    args = [] if limits else ["--unlimited"]
-    done = await asyncio.to_thread(_workers, home, url, sims.urls, workers, args, profile, cprofile)
+    args = ([] if limits else ["--unlimited"]) + (["--queue", str(count)] if queue else [])
+    done = await asyncio.to_thread(_workers, home, url, sims.urls, workers, args, profile, cprofile, queue)
     sim_cpu = process_cpu_seconds(sims.process.pid) - sim_cpu_before
     requests = await sims.requests_served("bybit") - requests_before
     runs = await _runs(home, url)
@@ -182,7 +198,8 @@ async def _measure(
     return {
         "connections": count,
         "workers": workers,
-        "backend": "PostgreSQL" if url else "SQLite",
+        "backend": ("PostgreSQL, queue" if queue else "PostgreSQL") if url else "SQLite",
+        "queue": queue,
         "limits": limits,
         "seed_s": seed_s,
         "wall_s": done["wall_s"],
@@ -194,6 +211,7 @@ async def _measure(
         "peak_rss_mib": max(w["peak_rss_mib"] for w in done["workers"]),
         "runs": runs,
         "checked": sum(w["checked"] for w in done["workers"]),
+        "statuses": _merged(w["statuses"] for w in done["workers"]),
         "failed": sum(w["failed"] for w in done["workers"]),
         "lost": sum(w["lost"] for w in done["workers"]),
         "log_tail": (home / "worker0.log").read_text()[-3000:],
@@ -231,6 +249,14 @@ _WORKER_COUNTS = (
     "scheduled",
     "schedule_cpu_ms",
 )
+
+
+def _merged(parts: Any) -> dict[str, int]:
+    merged: dict[str, int] = {}
+    for part in parts:
+        for status, n in part.items():
+            merged[status] = merged.get(status, 0) + n
+    return merged
 
 
 def worker_line(r: dict[str, Any]) -> str:
@@ -285,6 +311,11 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="py-spy the first worker; print what dominates")
     parser.add_argument("--cprofile", default=None, help="also cProfile the first worker's rounds into this file")
     parser.add_argument("--json", default=None, help="also write the row here (`python -m bench --fleet-from`)")
+    parser.add_argument(
+        "--queue",
+        action="store_true",
+        help="PostgreSQL's queue workers, as `tradedock worker` runs there",
+    )
     args = parser.parse_args()
     row = eventloop.run(
         run_one(
@@ -294,6 +325,7 @@ def main() -> None:
             limits=args.limits,
             profile=args.profile,
             cprofile=args.cprofile,
+            queue=args.queue,
         )
     )
     if args.json:

@@ -1,18 +1,24 @@
-"""One monitor worker for `bench.fleet`, in its own process: prints "ready", waits for a line on stdin, runs rounds
-of `MonitorService.run_round` until one finds nothing due, then prints one JSON line: wall time, this process's
-CPU time (user and system apart) and peak memory, its context switches (voluntary: it waited; involuntary: the
-kernel descheduled it), statuses, and its database round counts (rounds, claims, batches recorded, heartbeats).
+"""One monitor worker for `bench.fleet`, in its own process: prints "ready", waits for a line on stdin, re-checks
+until every connection has been, then prints one JSON line: wall time, this process's CPU time (user and system
+apart) and peak memory, its context switches (voluntary: it waited; involuntary: the kernel descheduled it),
+statuses, and its database round counts (rounds, claims, batches recorded, heartbeats).
+
+Two ways to work, as ``tradedock worker`` has: rounds of `MonitorService.run_round` until one finds nothing due
+(SQLite's worker, and ``serve``'s built-in monitor), or ``--queue N``: PostgreSQL's worker, `monitor.queue.QueueWorker`
+(procrastinate: a tick queues one re-check job per due connection, the jobs a worker runs at once are checked as
+one batch), until the database holds N scheduled runs and operator alerts together (every connection re-checked).
 
 Settings come from the environment (``TRADEDOCK_HOME``, ``TRADEDOCK_DATABASE_URL``, ``TRADEDOCK_SANDBOX_URLS``,
-``TRADEDOCK_MONITOR_BATCH``…), as for ``tradedock worker``. ``--profile FILE`` writes a cProfile of the rounds
+``TRADEDOCK_MONITOR_BATCH``…), as for ``tradedock worker``. ``--profile FILE`` writes a cProfile of the work
 (the main thread's CPU time).
 
-    .venv/bin/python -m bench.fleet_worker [--profile out.prof]
+    .venv/bin/python -m bench.fleet_worker [--queue N] [--profile out.prof]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import cProfile
 import dataclasses
 import json
@@ -20,9 +26,12 @@ import resource
 import sys
 import time
 
+from sqlalchemy import func, select
+
 from bench.common import peak_rss_mib
 from tradedock import eventloop
-from tradedock.services.context import open_app
+from tradedock.db.models import MonitorLease, VerificationRun
+from tradedock.services.context import AppContext, open_app
 from tradedock.services.monitor import MonitorService
 
 
@@ -36,9 +45,10 @@ def lift_ip_budgets() -> None:
         module.RATES = dataclasses.replace(module.RATES, ip=None)
 
 
-def _count(service: MonitorService, counts: dict[str, int]) -> None:
-    """Count the worker's claims (and the empty ones), batches checked (and their items), heartbeats, and the
-    connections it scheduled (`schedule_new`, the first round after a bulk import) with the CPU that took."""
+def _count(service: MonitorService, counts: dict[str, int], statuses: dict[str, int]) -> None:
+    """Count the worker's claims (and the empty ones), batches checked (and their items, and their outcomes:
+    ``checked`` with ``statuses``, ``failed``, ``lost``), heartbeats, and the connections it scheduled
+    (`schedule_new`, the first round after a bulk import) with the CPU that took."""
     claim, check_batch, heartbeat = service.claim, service.check_batch, service.heartbeat
     schedule_new = service.schedule_new
 
@@ -58,11 +68,20 @@ def _count(service: MonitorService, counts: dict[str, int]) -> None:
     async def counted_check_batch(connection_ids: list[str]) -> dict[str, str | None]:
         counts["batches"] += 1
         counts["batch_items"] += len(connection_ids)
-        return await check_batch(connection_ids)
+        outcomes = await check_batch(connection_ids)
+        for status in outcomes.values():
+            if status is None:
+                counts["lost"] += 1
+            elif status == "error":
+                counts["failed"] += 1
+            elif status != "deferred":
+                counts["checked"] += 1
+                statuses[status] = statuses.get(status, 0) + 1
+        return outcomes
 
-    async def counted_heartbeat(*, checks: int = 0, deliveries: int = 0) -> None:
+    async def counted_heartbeat(*, checks: int = 0, deliveries: int = 0) -> int:
         counts["heartbeats"] += 1
-        await heartbeat(checks=checks, deliveries=deliveries)
+        return await heartbeat(checks=checks, deliveries=deliveries)
 
     service.claim = counted_claim  # type: ignore[method-assign]
     service.check_batch = counted_check_batch  # type: ignore[method-assign]
@@ -93,16 +112,68 @@ def _usage() -> dict[str, float]:
     }
 
 
-async def work(profile: str | None) -> dict[str, object]:
+async def rounds(ctx: AppContext, service: MonitorService, counts: dict[str, int]) -> None:
+    """Rounds until one finds nothing due."""
+    while True:
+        result = await service.run_round()
+        counts["rounds"] += 1
+        if not result.claimed:
+            return
+
+
+async def queue(ctx: AppContext, service: MonitorService, total: int) -> None:
+    """`QueueWorker` (as ``tradedock worker`` on PostgreSQL) until ``total`` connections are re-checked: scheduled
+    runs and operator alerts in the database, polled every 0.2 s."""
+    from tradedock.monitor.queue import QueueWorker
+
+    stopping = asyncio.Event()
+
+    async def watch() -> None:
+        while not stopping.is_set():
+            async with ctx.reading() as session:
+                runs = await session.scalar(
+                    select(func.count()).select_from(VerificationRun).where(VerificationRun.trigger == "schedule")
+                )
+                alerts = await session.scalar(
+                    select(func.count()).select_from(MonitorLease).where(MonitorLease.last_error.is_not(None))
+                )
+            if (runs or 0) + (alerts or 0) >= total:
+                stopping.set()
+                return
+            await asyncio.sleep(0.2)
+
+    watcher = asyncio.create_task(watch())
+    try:
+        await QueueWorker(ctx, service=service).run(stopping)
+    finally:
+        stopping.set()
+        watcher.cancel()
+
+
+async def work(profile: str | None, queue_total: int | None) -> dict[str, object]:
     ctx = await open_app()
     service = MonitorService(ctx)
     counts = dict.fromkeys(
-        ("rounds", "claims", "empty_claims", "batches", "batch_items", "heartbeats", "scheduled", "schedule_cpu_ms"), 0
+        (
+            "rounds",
+            "claims",
+            "empty_claims",
+            "batches",
+            "batch_items",
+            "heartbeats",
+            "scheduled",
+            "schedule_cpu_ms",
+            "checked",
+            "failed",
+            "lost",
+        ),
+        0,
     )
-    _count(service, counts)
-    eventloop.settle_long_running()  # as `tradedock worker` does once started
     statuses: dict[str, int] = {}
-    checked = failed = lost = 0
+    _count(service, counts, statuses)
+    if queue_total is not None:
+        await service.meet(asyncio.Event())  # as `tradedock worker` does before its ready line
+    eventloop.settle_long_running()  # as `tradedock worker` does once started
     print("ready", flush=True)
     sys.stdin.readline()  # start together with the other workers
     # The main thread's CPU, not wall time (an await costs nothing) nor the process's (the SQLite driver's thread
@@ -112,14 +183,10 @@ async def work(profile: str | None) -> dict[str, object]:
     if profiler:
         profiler.enable()
     try:
-        while True:
-            result = await service.run_round()
-            counts["rounds"] += 1
-            checked, failed, lost = checked + result.checked, failed + result.failed, lost + result.lost
-            for status, count in result.statuses.items():
-                statuses[status] = statuses.get(status, 0) + count
-            if not result.claimed:
-                break
+        if queue_total is None:
+            await rounds(ctx, service, counts)
+        else:
+            await queue(ctx, service, queue_total)
     finally:
         if profiler:
             profiler.disable()
@@ -133,9 +200,6 @@ async def work(profile: str | None) -> dict[str, object]:
         **usage,
         **counts,
         "peak_rss_mib": peak_rss_mib(),
-        "checked": checked,
-        "failed": failed,
-        "lost": lost,
         "statuses": statuses,
     }
 
@@ -144,10 +208,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--profile", default=None)
     parser.add_argument("--unlimited", action="store_true", help="lift the per-IP budgets (see bench.sim_serve)")
+    parser.add_argument("--queue", type=int, default=None, help="PostgreSQL's queue worker until N are re-checked")
     args = parser.parse_args()
     if args.unlimited:
         lift_ip_budgets()
-    print(json.dumps(eventloop.run(work(args.profile))), flush=True)
+    print(json.dumps(eventloop.run(work(args.profile, args.queue))), flush=True)
 
 
 if __name__ == "__main__":

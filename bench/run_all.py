@@ -149,9 +149,10 @@ def run_fleet(sizes: Sizes, postgres: str | None) -> Section:
     else:
         rows = [eventloop.run(fleet.run_one(sizes.fleet, 1, None, limits=False, profile=False))]
         if postgres:
-            # One worker as on SQLite (the backends side by side), then three sharing the work.
+            # One worker in rounds as on SQLite (the backends side by side), then three `tradedock worker`s sharing
+            # the work as they do on PostgreSQL: procrastinate's queue.
             rows.append(eventloop.run(fleet.run_one(sizes.fleet, 1, postgres, limits=False, profile=False)))
-            rows.append(eventloop.run(fleet.run_one(sizes.fleet, 3, postgres, limits=False, profile=False)))
+            rows.append(eventloop.run(fleet.run_one(sizes.fleet, 3, postgres, limits=False, profile=False, queue=True)))
     quick = min(row["connections"] for row in rows) < FULL.fleet
     goals = []
     for row in rows:
@@ -188,9 +189,11 @@ def run_fleet(sizes: Sizes, postgres: str | None) -> Section:
     return Section(
         "Fleet re-check by the monitor (`bench/fleet.py`)",
         "N healthy Bybit sandbox keys are created on the simulator (its own process) and stored in bulk "
-        "(`services.bulk_store`); then worker processes (`bench/fleet_worker.py`: rounds of "
-        "`MonitorService.run_round`, as `tradedock worker` runs them) start together and re-check every "
-        "connection once, in batches of 128: one lease statement claims a batch, one query loads it, 16 "
+        "(`services.bulk_store`); then worker processes (`bench/fleet_worker.py`) start together and re-check every "
+        "connection once, as `tradedock worker` does: on SQLite (and in `serve`) in rounds of "
+        '`MonitorService.run_round`, on PostgreSQL ("queue") as procrastinate workers (`monitor.queue.QueueWorker`, '
+        "its tick every second: `TRADEDOCK_MONITOR_POLL_S=1`) running re-check jobs of 128 connections each. Either "
+        "way in batches of 128: one lease statement claims a batch, one query loads it, 16 "
         "verifications run at once (5 requests each on Bybit: the batch shares one server-time reading per exchange "
         "host), one transaction records the batch (version check and lease "
         "fence per row). Wall time from the start signal until the last worker is done; CPU = user + system time "
@@ -198,7 +201,8 @@ def run_fleet(sizes: Sizes, postgres: str | None) -> Section:
         "peak RSS of the largest worker. No injected latency (loopback).",
         "\n".join(
             f".venv/bin/python -m bench.fleet --connections {row['connections']} --workers {row['workers']}"
-            + (" --postgres URL" if row["backend"] == "PostgreSQL" else "")
+            + (" --postgres URL" if row["backend"].startswith("PostgreSQL") else "")
+            + (" --queue" if row.get("queue") else "")
             + (" --profile" if row.get("profile") else "")
             for row in rows
         ),

@@ -1,7 +1,8 @@
 """The PostgreSQL job queue of `tradedock worker` (procrastinate), in-process against the real database schema:
-a tick queues one re-check job per due connection and never a second one; a procrastinate worker runs them (each
-connection checked once); a job left running by a worker that stopped beating is put back in the queue and done
-once by another worker; a job for a connection leased elsewhere does nothing; the health view shows the jobs.
+a tick queues the due connections in re-check jobs of up to a batch each and never one twice; a procrastinate worker
+runs them (each connection checked once; a per-connection job queued by an earlier version still runs); a job left
+running by a worker that stopped beating is put back in the queue and done once by another worker; a job for a
+connection leased elsewhere does nothing; the health view shows the jobs.
 
 The multi-process proof (three `tradedock worker` processes, one SIGKILLed) is tests/monitor/test_workers_pg.py.
 """
@@ -10,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import text, update
@@ -18,9 +20,12 @@ from sqlalchemy import text, update
 from tests.monitor.conftest import monitor_runs, seed_healthy
 from tests.services.conftest import Harness
 from tradedock.db.models import MonitorLease
-from tradedock.monitor.queue import CHECK_LOCK, QUEUE, RECHECK, QueueWorker, tick_cron
+from tradedock.monitor.queue import QUEUE, RECHECK, RECHECKS, QueueWorker, tick_cron
 from tradedock.services.context import AppContext
 from tradedock.services.health import HealthService
+
+#: A due time long past.
+T_PAST = datetime(2026, 1, 1, tzinfo=UTC)
 
 postgres_only = pytest.mark.parametrize(
     "monitor_db", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
@@ -36,35 +41,56 @@ def test_tick_cron_fires_about_every_poll_interval() -> None:
     assert tick_cron(3600) == "0 * * * *"
 
 
-async def _jobs(harness: Harness) -> list[tuple[str, str, str | None]]:
+async def _jobs(harness: Harness) -> list[tuple[str, str, dict[str, Any]]]:
     async with harness.ctx.reading() as session:
-        rows = await session.execute(
-            text("SELECT task_name, status::text, queueing_lock FROM procrastinate_jobs ORDER BY id")
-        )
-        return [(str(a), str(b), c) for a, b, c in rows.all()]
+        rows = await session.execute(text("SELECT task_name, status::text, args FROM procrastinate_jobs ORDER BY id"))
+        return [(str(a), str(b), dict(c)) for a, b, c in rows.all()]
+
+
+def _queued(jobs: list[tuple[str, str, dict[str, Any]]], status: str = "todo") -> list[str]:
+    """The connection ids in the re-check jobs of this status, in queue order."""
+    return [cid for task, state, args in jobs if task == RECHECKS and state == status for cid in args["connection_ids"]]
 
 
 @postgres_only
-async def test_a_tick_queues_each_due_connection_once_and_a_worker_checks_each_once(mharness: Harness) -> None:
+async def test_a_tick_queues_the_due_connections_in_batches_once_and_a_worker_checks_each_once(
+    mharness: Harness,
+) -> None:
     ids = await seed_healthy(mharness, 6)
     queue = QueueWorker(mharness.ctx)
+    queue.job_size = 4
     async with queue.app.open_async():
         await queue._tick(0)
         await queue._tick(1)  # a second tick while the jobs wait queues nothing more
         jobs = await _jobs(mharness)
-        assert sorted(lock or "" for _, _, lock in jobs) == sorted(CHECK_LOCK + cid for cid in ids)
-        assert {(task, status) for task, status, _ in jobs} == {(RECHECK, "todo")}
+        assert [(task, status, len(args["connection_ids"])) for task, status, args in jobs] == [
+            (RECHECKS, "todo", 4),
+            (RECHECKS, "todo", 2),
+        ]
+        assert sorted(_queued(jobs)) == sorted(ids)  # each due connection in one job, once
 
         health = await HealthService(mharness.ctx).view()
-        assert health.queue_depth.jobs == {"todo": 6}
+        assert health.queue_depth.jobs == {"todo": 2}
 
         await queue.app.run_worker_async(queues=[QUEUE], wait=False, concurrency=3, install_signal_handlers=False)
         assert await monitor_runs(mharness) == dict.fromkeys(ids, 1)
-        rechecks = [status for task, status, _ in await _jobs(mharness) if task == RECHECK]
-        assert rechecks == ["succeeded"] * 6
+        assert sorted(_queued(await _jobs(mharness), "succeeded")) == sorted(ids)
 
         await queue._tick(2)  # nothing is due any more: nothing is queued
-        assert len([task for task, _, _ in await _jobs(mharness) if task == RECHECK]) == 6
+        assert len([task for task, _, _ in await _jobs(mharness) if task == RECHECKS]) == 2
+
+        # A per-connection job queued by an earlier version before the upgrade still runs, and the tick does not
+        # queue its connection a second time meanwhile.
+        async with mharness.ctx.transaction() as session:
+            await session.execute(
+                update(MonitorLease).where(MonitorLease.connection_id == ids[0]).values(next_check_at=T_PAST)
+            )
+        await queue.app.configure_task(RECHECK, queue=QUEUE).defer_async(connection_id=ids[0])
+        await queue._tick(3)
+        waiting = [task for task, status, _ in await _jobs(mharness) if status == "todo"]
+        assert [task for task in waiting if task in (RECHECK, RECHECKS)] == [RECHECK]
+        await queue.app.run_worker_async(queues=[QUEUE], wait=False, install_signal_handlers=False)
+        assert await monitor_runs(mharness) == {**dict.fromkeys(ids, 1), ids[0]: 2}
     await queue.service.aclose()
 
 
@@ -85,7 +111,7 @@ async def test_a_stalled_workers_job_is_put_back_and_checked_once_by_another(
         # The dead worker fetched the job and leased the connection, then stopped beating (SIGKILL, host lost).
         dead_id = await manager.register_worker()
         job = await manager.fetch_job(queues=[QUEUE], worker_id=dead_id)
-        assert job is not None and job.task_kwargs == {"connection_id": cid}
+        assert job is not None and job.task_kwargs == {"connection_ids": [cid]}
         now = mharness.ctx.clock.now()
         async with mharness.ctx.transaction() as session:
             await session.execute(
@@ -94,7 +120,7 @@ async def test_a_stalled_workers_job_is_put_back_and_checked_once_by_another(
                 .values(lease_owner=dead.worker_id, lease_expires_at=now + timedelta(minutes=5))
             )
         # While its lease is live, the job run elsewhere does nothing (never two checks at once).
-        assert await alive.service.check_one(cid) is None
+        assert await alive.service.check_queued([cid]) == {cid: None}
         assert await monitor_runs(mharness) == {}
 
         # Heartbeat and lease both run out: the recovery task requeues the job, another worker checks once.
@@ -114,9 +140,7 @@ async def test_a_stalled_workers_job_is_put_back_and_checked_once_by_another(
         with monkeypatch.context() as patch:
             patch.setattr(alive.app.job_manager, "get_stalled_jobs", lambda **_: _returning(stale))
             assert await alive._recover(1) == 0
-        assert [(status, lock) for task, status, lock in await _jobs(mharness) if task == RECHECK] == [
-            ("todo", CHECK_LOCK + cid)
-        ]
+        assert _queued(await _jobs(mharness)) == [cid]
         await alive.app.run_worker_async(queues=[QUEUE], wait=False, install_signal_handlers=False)
         assert await monitor_runs(mharness) == {cid: 1}
         # The dead worker coming back late records nothing: its lease is gone (fenced in the record transaction).

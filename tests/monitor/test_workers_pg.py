@@ -26,7 +26,7 @@ from tradedock.config import load_settings
 from tradedock.db.models import CheckResult, MonitorLease, MonitorWorker, VerificationRun
 from tradedock.db.repositories import VerificationRunRepository
 from tradedock.db.repositories.verification_runs import NewRun
-from tradedock.monitor.queue import RECHECK
+from tradedock.monitor.queue import RECHECKS
 from tradedock.services.context import AppContext, open_app
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -53,9 +53,14 @@ async def test_workers_share_rounds_and_survive_a_sigkill(tmp_path: Path, sim_pr
         outputs: list[str] = []
         try:
             ids, secrets = await seed_bulk(ctx, sim_process, PER_EXCHANGE)
-            async with ctx.transaction() as session:  # history older than history_days: a worker's tick prunes it
+            # History older than history_days: the first tick prunes it (a connection's latest run always stays, so
+            # a newer one is there too; otherwise only a tick after the round, in a process that has not pruned in
+            # the last ten minutes, would).
+            async with ctx.transaction() as session:
                 old = ctx.clock.now() - timedelta(days=settings.history_days + 10)
-                await VerificationRunRepository(session).add_many([NewRun(ids[0], "check", "connected", old, 900, [])])
+                await VerificationRunRepository(session).add_many(
+                    [NewRun(ids[0], "check", "connected", at, 900, []) for at in (old, ctx.clock.now())]
+                )
             env = worker_env(
                 home, url, sim_process, monitor_lease_s="4", monitor_poll_s="0.3", monitor_batch="8",
                 monitor_interval_s="3600",
@@ -92,7 +97,7 @@ async def test_workers_share_rounds_and_survive_a_sigkill(tmp_path: Path, sim_pr
                 beats = (await session.execute(select(MonitorWorker))).scalars().all()
                 rows = await session.execute(
                     text("SELECT status::text, count(*) FROM procrastinate_jobs WHERE task_name = :t GROUP BY 1"),
-                    {"t": RECHECK},
+                    {"t": RECHECKS},
                 )
                 jobs = {str(status): int(n) for status, n in rows.all()}
                 rows = await session.execute(

@@ -8,13 +8,19 @@ Tasks, all on the ``tradedock-monitor`` queue:
 
 - ``tradedock.monitor.tick`` (periodic, every ``TRADEDOCK_MONITOR_POLL_S`` rounded to whole seconds): procrastinate
   defers one job per tick for all workers together (its periodic-defer table), the queueing lock keeps at most one
-  waiting and the lock lets one run at a time. It schedules new connections, queues one ``recheck`` job per due
-  connection and a ``deliver`` job when webhook deliveries are due.
-- ``tradedock.monitor.recheck(connection_id)``: lock and queueing lock ``tradedock.check:<id>``, so a connection
-  has at most one job waiting and one running. The job leases the connection (only if still due and its lease is
-  free or expired) and checks it; the jobs running at once in a process are leased with one statement and checked
-  as one batch (`MonitorService.check_one`). The lease is fenced in the record transaction, so a job that runs
-  twice (a worker presumed dead that was only slow) records once.
+  waiting and the lock lets one run at a time. It schedules new connections, queues the due connections that are in
+  no waiting or running re-check job as ``rechecks`` jobs of up to ``TRADEDOCK_MONITOR_BATCH`` (128) each, and a
+  ``deliver`` job when webhook deliveries are due.
+- ``tradedock.monitor.rechecks(connection_ids)``: leases those of its connections still due whose lease is free or
+  expired, with one statement, and checks them as one batch (`MonitorService.check_queued`: one load query, one
+  record transaction). The lease is fenced in the record transaction, so a job that runs twice (a worker presumed
+  dead that was only slow) records once, and a connection is never checked twice at once. A worker runs
+  `JOBS_AT_ONCE` of them at a time (one is recorded while the next is verified). One job per connection, as this
+  worker first queued them, cost procrastinate a fetch and a finish per connection — ~1 ms of the worker's CPU and,
+  with procrastinate's per-job lock, ~55 ms on the database per fetch once 2,000 waited — and checked them in
+  batches of 2–10.
+- ``tradedock.monitor.recheck(connection_id)``: the per-connection job of earlier versions, still run (one
+  connection, `MonitorService.check_queued`) so the jobs queued before an upgrade are done.
 - ``tradedock.monitor.deliver``: claims and attempts due webhook deliveries (their own leases).
 - ``tradedock.monitor.recover`` (periodic, same pace): jobs left ``doing`` by a worker whose procrastinate heartbeat
   is older than ``TRADEDOCK_MONITOR_LEASE_S`` (at least 10 s; killed, host lost) are put back to ``todo``
@@ -37,20 +43,21 @@ from collections.abc import Awaitable, Callable
 from procrastinate import App, PsycopgConnector
 from procrastinate.exceptions import AlreadyEnqueued, ConnectorException, UniqueViolation
 from procrastinate.jobs import Job, Status
+from procrastinate.types import JSONValue
 
 from tradedock.eventloop import rest
 from tradedock.services.context import AppContext
-from tradedock.services.monitor import MonitorService
+from tradedock.services.monitor import PIPELINE, MonitorService
 
 _log = logging.getLogger(__name__)
 
 QUEUE = "tradedock-monitor"
 TICK = "tradedock.monitor.tick"
+RECHECKS = "tradedock.monitor.rechecks"
+#: The per-connection re-check job of earlier versions (its jobs, queued before an upgrade, still run).
 RECHECK = "tradedock.monitor.recheck"
 DELIVER = "tradedock.monitor.deliver"
 RECOVER = "tradedock.monitor.recover"
-#: Queueing lock and lock of a connection's re-check job: this prefix and the connection id.
-CHECK_LOCK = "tradedock.check:"
 #: The shortest stalled-worker timeout: a live worker on a loaded host must never look dead.
 STALLED_MIN_S = 10.0
 #: The process's own heartbeat (monitor_workers) is written every tick, at most once a second.
@@ -58,8 +65,10 @@ BEAT_MIN_S = 1.0
 #: How many re-check jobs one tick queues at most (the rest on the next tick).
 TICK_LIMIT = 2000
 
-#: The most re-check jobs one worker runs at once (those started together are checked as one batch).
-MAX_CONCURRENCY = 32
+#: Jobs one worker runs at once: re-check batches (one recorded while the next is verified, as a round keeps
+#: `services.monitor.PIPELINE` in flight; their verifications share the worker's limit, 16 at once) and room
+#: beside them for a tick, a recovery or deliveries.
+JOBS_AT_ONCE = PIPELINE + 2
 
 #: Called once per tick after the monitor's own work (e.g. the bots' executor); errors are logged, never fatal.
 TickHook = Callable[[AppContext], Awaitable[None]]
@@ -105,7 +114,9 @@ class QueueWorker:
         self.stalled_s = max(settings.monitor_lease_s, STALLED_MIN_S)
         #: procrastinate's worker heartbeat: eight per stalled-worker window (a busy loop may beat late).
         self.heartbeat_s = max(0.5, min(10.0, self.stalled_s / 8))
-        self.concurrency = min(settings.monitor_batch, MAX_CONCURRENCY)
+        self.concurrency = JOBS_AT_ONCE
+        #: Connections per re-check job: the batch a round claims (``TRADEDOCK_MONITOR_BATCH``).
+        self.job_size = settings.monitor_batch
         self.checks = 0
         self.deliveries = 0
         self.app = self._build_app()
@@ -121,6 +132,7 @@ class QueueWorker:
         app.periodic(cron=tick_cron(self.tick_s), periodic_id="tick", lock=TICK, queueing_lock=TICK)(tick)
         recover = app.task(name=RECOVER, queue=QUEUE, queueing_lock=RECOVER)(self._recover)
         app.periodic(cron=tick_cron(self.tick_s), periodic_id="recover", queueing_lock=RECOVER)(recover)
+        app.task(name=RECHECKS, queue=QUEUE)(self._rechecks)
         app.task(name=RECHECK, queue=QUEUE)(self._recheck)
         app.task(name=DELIVER, queue=QUEUE, queueing_lock=DELIVER)(self._deliver)
         return app
@@ -129,7 +141,7 @@ class QueueWorker:
 
     async def _tick(self, timestamp: int) -> None:
         await self.service.schedule_new()
-        ids = await self.service.due_for_queue(TICK_LIMIT, CHECK_LOCK)
+        ids = await self.service.due_for_queue(TICK_LIMIT, RECHECKS, RECHECK)
         await self.defer_checks(ids)
         if await self.service.deliveries.any_due():
             with contextlib.suppress(AlreadyEnqueued):
@@ -144,36 +156,28 @@ class QueueWorker:
                 _log.exception("monitor tick: %s failed", getattr(hook, "__name__", hook))
 
     async def defer_checks(self, connection_ids: list[str]) -> int:
-        """Queue a re-check job per connection (one batch insert; one by one if another tick queued some)."""
-        jobs = [
-            Job(
-                queue=QUEUE,
-                task_name=RECHECK,
-                lock=CHECK_LOCK + cid,
-                queueing_lock=CHECK_LOCK + cid,
-                task_kwargs={"connection_id": cid},
-            )
-            for cid in connection_ids
+        """Queue ``connection_ids`` as re-check jobs of up to `job_size` each (one batch insert); how many jobs. The
+        tick runs one at a time (its lock) and queues only connections in no waiting or running job, so none is
+        queued twice."""
+        chunks: list[list[JSONValue]] = [
+            list(connection_ids[start : start + self.job_size])
+            for start in range(0, len(connection_ids), self.job_size)
         ]
-        if not jobs:
-            return 0
-        manager = self.app.job_manager
-        try:
-            await manager.batch_defer_jobs_async(jobs)
-            return len(jobs)
-        except AlreadyEnqueued:
-            queued = 0
-            for job in jobs:
-                with contextlib.suppress(AlreadyEnqueued):
-                    await manager.defer_job_async(job)
-                    queued += 1
-            return queued
+        jobs = [
+            Job(queue=QUEUE, task_name=RECHECKS, lock=None, queueing_lock=None, task_kwargs={"connection_ids": chunk})
+            for chunk in chunks
+        ]
+        if jobs:
+            await self.app.job_manager.batch_defer_jobs_async(jobs)
+        return len(jobs)
+
+    async def _rechecks(self, connection_ids: list[str]) -> dict[str, str | None]:
+        outcomes = await self.service.check_queued(connection_ids)
+        self.checks += sum(status is not None for status in outcomes.values())
+        return outcomes
 
     async def _recheck(self, connection_id: str) -> str | None:
-        status = await self.service.check_one(connection_id)
-        if status is not None:
-            self.checks += 1
-        return status
+        return (await self._rechecks([connection_id]))[connection_id]
 
     async def _deliver(self) -> int:
         done = 0
@@ -255,4 +259,4 @@ class QueueWorker:
             await self.service.aclose()  # leaves: its heartbeat row goes
 
 
-__all__ = ["CHECK_LOCK", "QUEUE", "QueueWorker", "conninfo", "tick_cron"]
+__all__ = ["QUEUE", "RECHECK", "RECHECKS", "QueueWorker", "conninfo", "tick_cron"]

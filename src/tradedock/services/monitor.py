@@ -21,6 +21,7 @@ import os
 import random
 import socket
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -61,8 +62,6 @@ MEET_S = 2.0
 MEET_POLL_S = 0.2
 #: How many unscheduled connections one round adds to the schedule.
 SCHEDULE_BATCH = 500
-#: How long a queued re-check job waits for others to start, so they are leased, loaded and recorded together.
-COLLECT_S = 0.05
 #: Batches a round keeps in flight: the next one is claimed, loaded and verified while one is being recorded.
 PIPELINE = 2
 
@@ -113,10 +112,6 @@ class MonitorService:
         self.clock = clock or ctx.clock
         self.rng = rng or random.Random()
         self._verifying = asyncio.Semaphore(self.policy.concurrency)
-        #: Queued re-check jobs waiting to be checked together (`check_one`).
-        self._collected: dict[str, asyncio.Future[str | None]] = {}
-        self._collecting = False
-        self._collectors: set[asyncio.Task[None]] = set()
         self.deliveries = deliveries or DeliveryService(
             ctx, self.worker_id, delivery_policy(ctx.settings), clock=self.clock, rng=self.rng
         )
@@ -249,56 +244,25 @@ class MonitorService:
                 self.worker_id, now, now + self.policy.lease, self.policy.batch
             )
 
-    async def check_one(self, connection_id: str) -> str | None:
-        """A queued re-check job (PostgreSQL workers): lease this one connection if it is still due and its lease is
-        free or expired, then check it like `check`; ``None`` when there was nothing to do (checked meanwhile, or
-        another worker holds a live lease: the next tick queues it again once that lease expires).
+    async def check_queued(self, connection_ids: Sequence[str]) -> dict[str, str | None]:
+        """A queued re-check job (PostgreSQL workers: one job per batch of due connections): lease those still due
+        whose lease is free or expired, in one statement, and check them as one batch (`check_batch`). Per id, as
+        `check_batch`; ``None`` also for one there was nothing to do for (checked meanwhile, or another worker holds
+        a live lease: the next tick queues it again once that lease expires)."""
+        await self.heartbeat()  # every batch, as in `run_round`: the per-IP share counts workers started since
+        now = self.clock.now()
+        async with self.ctx.transaction() as session:
+            claimed = await MonitorRepository(session).claim_these(
+                list(connection_ids), self.worker_id, now, now + self.policy.lease
+            )
+        outcomes = await self.check_batch(claimed) if claimed else {}
+        return {cid: outcomes.get(cid) for cid in connection_ids}
 
-        The jobs this process runs at once share their database work: those started within `COLLECT_S` of each
-        other are leased with one statement and checked as one batch (`check_batch`)."""
-        future = self._collected.get(connection_id)
-        if future is None:
-            future = asyncio.get_running_loop().create_future()
-            self._collected[connection_id] = future
-        if not self._collecting:
-            self._collecting = True
-            task = asyncio.create_task(self._check_collected())
-            self._collectors.add(task)
-            task.add_done_callback(self._collectors.discard)
-        return await asyncio.shield(future)
-
-    async def _check_collected(self) -> None:
-        """Lease and check, as one batch, the jobs' connections collected over `COLLECT_S`; each job gets its own
-        outcome (or the batch's error)."""
-        try:
-            await asyncio.sleep(COLLECT_S)
-        finally:
-            collected, self._collected, self._collecting = self._collected, {}, False
-        try:
-            await self.heartbeat()  # every batch, as in `run_round`: the per-IP share counts workers started since
-            now = self.clock.now()
-            async with self.ctx.transaction() as session:
-                claimed = await MonitorRepository(session).claim_these(
-                    list(collected), self.worker_id, now, now + self.policy.lease
-                )
-            outcomes = await self.check_batch(claimed) if claimed else {}
-        except Exception as error:
-            for future in collected.values():
-                if not future.done():
-                    future.set_exception(error)
-            return
-        except BaseException:  # cancelled (shutdown): so are the jobs waiting for this batch
-            for future in collected.values():
-                future.cancel()
-            raise
-        for cid, future in collected.items():
-            if not future.done():
-                future.set_result(outcomes.get(cid))
-
-    async def due_for_queue(self, limit: int, lock_prefix: str) -> list[str]:
-        """Due connections with a free or expired lease and no queued or running re-check job (PostgreSQL)."""
+    async def due_for_queue(self, limit: int, batch_task: str, single_task: str) -> list[str]:
+        """Due connections with a free or expired lease and in no queued or running re-check job (PostgreSQL; the
+        jobs of task ``batch_task`` carry ``connection_ids``, those of ``single_task`` one ``connection_id``)."""
         async with self.ctx.reading() as session:
-            return await MonitorRepository(session).due_unqueued(self.clock.now(), limit, lock_prefix)
+            return await MonitorRepository(session).due_unqueued(self.clock.now(), limit, batch_task, single_task)
 
     async def check(self, connection_id: str) -> str | None:
         """Check one claimed connection (a batch of one); its status, ``"error"`` when it could not be checked,

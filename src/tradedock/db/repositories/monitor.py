@@ -185,17 +185,25 @@ class MonitorRepository:
         )
         return sorted(row[0] for row in result.all())
 
-    async def due_unqueued(self, now: datetime, limit: int, lock_prefix: str) -> list[str]:
-        """PostgreSQL with procrastinate's schema: due connections whose lease is free or expired and that have no
-        re-check job waiting or running (queueing lock ``<lock_prefix><connection id>``), due first."""
+    async def due_unqueued(self, now: datetime, limit: int, batch_task: str, single_task: str) -> list[str]:
+        """PostgreSQL with procrastinate's schema: due connections whose lease is free or expired and that are in no
+        re-check job waiting or running — jobs of ``batch_task`` list them in ``args.connection_ids``, those of
+        ``single_task`` (queued before re-checks were queued in batches) name one in ``args.connection_id`` — due
+        first. The queued ids are gathered once (a hash anti-join), not looked up per connection."""
         query = text(
-            "SELECT l.connection_id FROM monitor_leases l"
+            "WITH queued AS ("
+            " SELECT jsonb_array_elements_text(j.args->'connection_ids') AS id FROM procrastinate_jobs j"
+            " WHERE j.task_name = :batch_task AND j.status IN ('todo', 'doing')"
+            " UNION ALL SELECT j.args->>'connection_id' FROM procrastinate_jobs j"
+            " WHERE j.task_name = :single_task AND j.status IN ('todo', 'doing'))"
+            " SELECT l.connection_id FROM monitor_leases l"
             " WHERE l.next_check_at <= :now AND (l.lease_expires_at IS NULL OR l.lease_expires_at < :now)"
-            " AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j WHERE j.status IN ('todo', 'doing')"
-            " AND j.queueing_lock = :prefix || l.connection_id)"
+            " AND NOT EXISTS (SELECT 1 FROM queued q WHERE q.id = l.connection_id)"
             " ORDER BY l.next_check_at, l.connection_id LIMIT :limit"
         )
-        rows = await self._session.execute(query, {"now": now, "limit": limit, "prefix": lock_prefix})
+        rows = await self._session.execute(
+            query, {"now": now, "limit": limit, "batch_task": batch_task, "single_task": single_task}
+        )
         return [str(row[0]) for row in rows.all()]
 
     async def job_counts(self) -> dict[str, int]:
