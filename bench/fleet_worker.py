@@ -4,9 +4,10 @@ apart) and peak memory, its context switches (voluntary: it waited; involuntary:
 statuses, and its database round counts (rounds, claims, batches recorded, heartbeats).
 
 Two ways to work, as ``tradedock worker`` has: rounds of `MonitorService.run_round` until one finds nothing due
-(SQLite's worker, and ``serve``'s built-in monitor), or ``--queue N``: PostgreSQL's worker, `monitor.queue.QueueWorker`
-(procrastinate: a tick queues one re-check job per due connection, the jobs a worker runs at once are checked as
-one batch), until the database holds N scheduled runs and operator alerts together (every connection re-checked).
+(SQLite's worker, and ``serve``'s built-in monitor), or ``--queue N``: PostgreSQL's worker,
+`monitor.queue.QueueWorker` (procrastinate: a tick queues the due connections in re-check jobs of up to 128, each
+checked as one batch), until the database holds N scheduled runs and operator alerts together (every connection
+re-checked).
 
 Settings come from the environment (``TRADEDOCK_HOME``, ``TRADEDOCK_DATABASE_URL``, ``TRADEDOCK_SANDBOX_URLS``,
 ``TRADEDOCK_MONITOR_BATCH``…), as for ``tradedock worker``. ``--profile FILE`` writes a cProfile of the work

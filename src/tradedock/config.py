@@ -113,7 +113,7 @@ class Settings(BaseModel):
     #: How long a worker holds a connection it is checking; a dead worker's lease expires after this.
     monitor_lease_s: float = Field(300.0, ge=1, le=86400)
     #: Connections one worker claims at a time (one lease statement), loads in one query, checks at once and
-    #: records in one transaction; on PostgreSQL also the procrastinate worker's concurrency (at most 32).
+    #: records in one transaction; on PostgreSQL also the most connections in one queued re-check job.
     monitor_batch: int = Field(128, ge=1, le=1000)
     #: Re-checks in a row that must find an exchange unreachable before a healthy connection is marked
     #: ``unreachable`` (the retry comes one backoff later): 2 keeps a blip out of the statuses and webhooks.
