@@ -20,7 +20,7 @@ from sqlalchemy import text, update
 from tests.monitor.conftest import monitor_runs, seed_healthy
 from tests.services.conftest import Harness
 from tradedock.db.models import MonitorLease
-from tradedock.monitor.queue import QUEUE, RECHECK, RECHECKS, QueueWorker, tick_cron
+from tradedock.monitor.queue import DELIVER, QUEUE, RECHECK, RECHECKS, TICK, QueueWorker, tick_cron
 from tradedock.services.context import AppContext
 from tradedock.services.health import HealthService
 
@@ -91,6 +91,28 @@ async def test_a_tick_queues_the_due_connections_in_batches_once_and_a_worker_ch
         assert [task for task in waiting if task in (RECHECK, RECHECKS)] == [RECHECK]
         await queue.app.run_worker_async(queues=[QUEUE], wait=False, install_signal_handlers=False)
         assert await monitor_runs(mharness) == {**dict.fromkeys(ids, 1), ids[0]: 2}
+    await queue.service.aclose()
+
+
+@postgres_only
+async def test_the_tick_and_deliveries_go_ahead_of_waiting_re_check_batches(mharness: Harness) -> None:
+    """A wave of re-checks (a restart, a bulk import) never holds back webhooks or the tick's hooks (the built-in
+    strategies' signals): procrastinate fetches by priority first."""
+    await seed_healthy(mharness, 4)
+    queue = QueueWorker(mharness.ctx)
+    queue.job_size = 2
+    async with queue.app.open_async():
+        await queue._tick(0)  # two batches wait
+        await queue.app.configure_task(DELIVER, queue=QUEUE, queueing_lock=DELIVER).defer_async()
+        await queue.app.configure_task(TICK, queue=QUEUE).defer_async(timestamp=1)  # as the periodic deferrer does
+        manager = queue.app.job_manager
+        worker = await manager.register_worker()
+        order = []
+        for _ in range(4):
+            job = await manager.fetch_job(queues=[QUEUE], worker_id=worker)
+            assert job is not None
+            order.append(job.task_name)
+        assert order == [DELIVER, TICK, RECHECKS, RECHECKS]
     await queue.service.aclose()
 
 

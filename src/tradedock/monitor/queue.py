@@ -19,6 +19,8 @@ Tasks, all on the ``tradedock-monitor`` queue:
   worker first queued them, cost procrastinate a fetch and a finish per connection — ~1 ms of the worker's CPU and,
   with procrastinate's per-job lock, ~55 ms on the database per fetch once 2,000 waited — and checked them in
   batches of 2–10.
+- The tick, the recovery and the deliveries have priority `AHEAD`, so they are fetched before waiting re-check
+  batches.
 - ``tradedock.monitor.recheck(connection_id)``: the per-connection job of earlier versions, still run (one
   connection, `MonitorService.check_queued`) so the jobs queued before an upgrade are done.
 - ``tradedock.monitor.deliver``: claims and attempts due webhook deliveries (their own leases).
@@ -62,7 +64,11 @@ RECOVER = "tradedock.monitor.recover"
 STALLED_MIN_S = 10.0
 #: The process's own heartbeat (monitor_workers) is written every tick, at most once a second.
 BEAT_MIN_S = 1.0
-#: How many re-check jobs one tick queues at most (the rest on the next tick).
+#: The priority of the tick, the recovery and the deliveries: fetched before the waiting re-check batches (priority
+#: 0), so a wave of re-checks (a restart, a bulk import) never holds back webhooks or the tick's hooks (the built-in
+#: strategies' signals).
+AHEAD = 1
+#: How many due connections one tick queues at most (the rest on the next tick).
 TICK_LIMIT = 2000
 
 #: Jobs one worker runs at once: re-check batches (one recorded while the next is verified, as a round keeps
@@ -128,13 +134,13 @@ class QueueWorker:
     def _build_app(self) -> App:
         connector = PsycopgConnector(conninfo=conninfo(self.ctx), min_size=1, max_size=4)
         app = App(connector=connector)
-        tick = app.task(name=TICK, queue=QUEUE, lock=TICK, queueing_lock=TICK)(self._tick)
+        tick = app.task(name=TICK, queue=QUEUE, lock=TICK, queueing_lock=TICK, priority=AHEAD)(self._tick)
         app.periodic(cron=tick_cron(self.tick_s), periodic_id="tick", lock=TICK, queueing_lock=TICK)(tick)
-        recover = app.task(name=RECOVER, queue=QUEUE, queueing_lock=RECOVER)(self._recover)
+        recover = app.task(name=RECOVER, queue=QUEUE, queueing_lock=RECOVER, priority=AHEAD)(self._recover)
         app.periodic(cron=tick_cron(self.tick_s), periodic_id="recover", queueing_lock=RECOVER)(recover)
         app.task(name=RECHECKS, queue=QUEUE)(self._rechecks)
         app.task(name=RECHECK, queue=QUEUE)(self._recheck)
-        app.task(name=DELIVER, queue=QUEUE, queueing_lock=DELIVER)(self._deliver)
+        app.task(name=DELIVER, queue=QUEUE, queueing_lock=DELIVER, priority=AHEAD)(self._deliver)
         return app
 
     # --- tasks ---------------------------------------------------------------------------------------------
