@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -262,6 +263,22 @@ async def test_re_checks_falling_behind_make_the_health_view_degraded_and_say_wh
     assert (await monitor.run_round()).statuses == {"connected": 1}  # caught up (the fresh one is not due)
     _, queue = await HealthService(mharness.ctx)._monitor()
     assert (queue.checks_overdue, queue.oldest_check_at, queue.overdue_detail) == (0, None, None)
+
+
+async def test_beats_of_a_new_worker_at_once_add_up_and_never_collide(mharness: Harness) -> None:
+    """Two re-check jobs of one queue worker beat at once; the first beat of a new worker inserts its row: the beats
+    must neither both insert it (a unique violation failed a job) nor lose a count."""
+    monitors = [
+        MonitorService(mharness.ctx, worker_id=f"w-new-{n}", policy=POLICY, clock=FrozenClock(T0)) for n in range(20)
+    ]
+    await asyncio.gather(*(m.heartbeat(checks=1, deliveries=2) for m in monitors for _ in range(4)))
+    await asyncio.gather(*(m.heartbeat(checks=1, deliveries=2) for m in monitors))
+    async with mharness.ctx.reading() as session:
+        rows = (await session.execute(select(MonitorWorker).where(MonitorWorker.id.like("w-new-%")))).scalars().all()
+    assert len(rows) == 20
+    assert {(row.checks_done, row.deliveries_done, row.started_at, row.heartbeat_at) for row in rows} == {
+        (5, 10, T0, T0)
+    }
 
 
 async def test_key_expiry_warnings_at_14_7_and_1_days_then_expired_each_once(mharness: Harness) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, and_, bindparam, delete, func, insert, literal, or_, select, text, update
+from sqlalchemy import Table, and_, bindparam, delete, func, literal, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradedock.db.models import (
@@ -349,28 +349,36 @@ class MonitorRepository:
     async def heartbeat(
         self, worker_id: str, hostname: str, pid: int, now: datetime, *, checks: int, deliveries: int
     ) -> None:
-        result = await self._session.execute(
-            update(MonitorWorker)
-            .where(MonitorWorker.id == worker_id)
+        """Beat: the worker's row, added on its first beat, with its counts of checks and deliveries added to. One
+        upsert (``INSERT … ON CONFLICT DO UPDATE``): two beats of one new worker at once (two re-check jobs) must
+        not both find no row and both insert it."""
+        table = cast(Table, MonitorWorker.__table__)
+        connection = await self._session.connection()
+        if connection.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
+        statement = (
+            dialect_insert(table)
             .values(
+                id=worker_id,
+                hostname=hostname[:200],
+                pid=pid,
+                started_at=now,
                 heartbeat_at=now,
-                checks_done=MonitorWorker.checks_done + checks,
-                deliveries_done=MonitorWorker.deliveries_done + deliveries,
+                checks_done=checks,
+                deliveries_done=deliveries,
             )
-            .execution_options(synchronize_session=False)
+            .on_conflict_do_update(
+                index_elements=[table.c.id],
+                set_={
+                    "heartbeat_at": now,
+                    "checks_done": table.c.checks_done + checks,
+                    "deliveries_done": table.c.deliveries_done + deliveries,
+                },
+            )
         )
-        if rowcount(result) == 0:
-            await self._session.execute(
-                insert(MonitorWorker).values(
-                    id=worker_id,
-                    hostname=hostname[:200],
-                    pid=pid,
-                    started_at=now,
-                    heartbeat_at=now,
-                    checks_done=checks,
-                    deliveries_done=deliveries,
-                )
-            )
+        await self._session.execute(statement)
 
     async def forget_worker(self, worker_id: str) -> None:
         """A stopping worker's heartbeat row goes: it no longer counts as live."""
