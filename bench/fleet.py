@@ -1,9 +1,10 @@
 """Fleet re-check: the monitor re-checks N sandbox connections; simulator and workers each in their own process.
 
 N healthy Bybit keys are created on the simulator (`tradedock-sim serve`, its own process) and stored in bulk
-(`services.bulk_store`); then W worker processes (`bench.fleet_worker`: rounds of `MonitorService.run_round`,
-batches of 128 claimed with one statement, 16 verifications at once, one record transaction per batch, as
-``tradedock worker`` runs them) start together and re-check every connection once. Reported: wall time from the
+(`services.bulk_store`); then W worker processes (`bench.fleet_worker`: rounds of `MonitorService.run_round`, or
+with ``--queue`` PostgreSQL's queue workers; either way batches of 128 claimed with one statement, 16 verifications
+at once, one record transaction per batch, as ``tradedock worker`` runs them) start together and re-check every
+connection once. Reported: wall time from the
 start signal until the last worker is done, TradeDock's CPU time (user + system of the workers) per verification,
 the simulator process's CPU time per verification and per request beside it (the simulator shares this machine's
 cores: what it needs is part of the physical limit here), the largest worker's peak RSS, the runs recorded, and
@@ -14,7 +15,7 @@ requests per 5 s per IP, so with them N verifications of ~6 requests cannot take
 from one egress IP (10,000 → 500 s), whatever TradeDock does; lifted, the figure is TradeDock's own capacity.
 
     .venv/bin/python -m bench.fleet [--connections 10000] [--workers 1] [--postgres URL] [--limits] [--profile]
-        [--cprofile FILE] [--json FILE]
+        [--cprofile FILE] [--json FILE] [--queue]
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from bench import fleet_worker
 from bench.common import Sims, postgres_database, process_cpu_seconds, sandbox_keys, seed_bybit
 from bench.profiles import describe, summarize
 from tradedock import eventloop
@@ -227,28 +229,14 @@ async def _measure(
         "nivcsw_per_check": total["nivcsw"] / per_check,
         "migrations_per_check": total["migrations"] / per_check,
         "runqueue_wait_s": total["runqueue_wait_s"],
-        **{k: total[k] for k in _WORKER_COUNTS[6:]},
+        **{k: total[k] for k in fleet_worker.COUNTS},
         "mean_batch": total["batch_items"] / max(total["batches"], 1),
     }
 
 
 #: What each worker reports beside its CPU (`bench.fleet_worker`): rusage, then its database round counts.
-_WORKER_COUNTS = (
-    "user_s",
-    "sys_s",
-    "nvcsw",
-    "nivcsw",
-    "migrations",
-    "runqueue_wait_s",
-    "rounds",
-    "claims",
-    "empty_claims",
-    "batches",
-    "batch_items",
-    "heartbeats",
-    "scheduled",
-    "schedule_cpu_ms",
-)
+_USAGE = ("user_s", "sys_s", "nvcsw", "nivcsw", "migrations", "runqueue_wait_s")
+_WORKER_COUNTS = (*_USAGE, *fleet_worker.COUNTS)
 
 
 def _merged(parts: Any) -> dict[str, int]:

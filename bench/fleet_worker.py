@@ -35,6 +35,11 @@ from tradedock.db.models import MonitorLease, VerificationRun
 from tradedock.services.context import AppContext, open_app
 from tradedock.services.monitor import MonitorService
 
+#: What a worker counts of its database rounds (`_count`), summed over the workers by `bench.fleet`.
+COUNTS = ("rounds", "claims", "empty_claims", "batches", "batch_items", "heartbeats", "scheduled", "schedule_cpu_ms")
+#: The outcomes of the batches it checked (``statuses`` holds the checked ones per status).
+OUTCOMES = ("checked", "failed", "lost")
+
 
 def lift_ip_budgets() -> None:
     """Drop TradeDock's per-IP budgets (as if leaving from enough egress IPs); per-account limits stay."""
@@ -154,22 +159,7 @@ async def queue(ctx: AppContext, service: MonitorService, total: int) -> None:
 async def work(profile: str | None, queue_total: int | None) -> dict[str, object]:
     ctx = await open_app()
     service = MonitorService(ctx)
-    counts = dict.fromkeys(
-        (
-            "rounds",
-            "claims",
-            "empty_claims",
-            "batches",
-            "batch_items",
-            "heartbeats",
-            "scheduled",
-            "schedule_cpu_ms",
-            "checked",
-            "failed",
-            "lost",
-        ),
-        0,
-    )
+    counts = dict.fromkeys((*COUNTS, *OUTCOMES), 0)
     statuses: dict[str, int] = {}
     _count(service, counts, statuses)
     if queue_total is not None:

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, and_, bindparam, delete, func, literal, or_, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from tradedock.db.models import (
     CheckResult,
@@ -69,6 +69,18 @@ _SCHEDULE_UNNEST = text(
 )
 
 
+def _upsert_insert(connection: AsyncConnection, table: Table) -> Any:
+    """An INSERT into ``table`` in the connection's dialect, which has ``on_conflict_do_nothing`` and
+    ``on_conflict_do_update`` (PostgreSQL's or SQLite's; both speak ``ON CONFLICT``)."""
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)
+
+
 def _column_arrays(
     table: Table, connection: Any, names: Sequence[str], rows: Sequence[Mapping[str, Any]]
 ) -> dict[str, list[Any]]:
@@ -116,13 +128,9 @@ class MonitorRepository:
             .outerjoin(MonitorLease, MonitorLease.connection_id == Connection.id)
             .where(MonitorLease.connection_id.is_(None), Connection.last_checked_at.is_(None))
         )
-        if connection.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
         due = bindparam("due", now, type_=table.c.next_check_at.type)
         statement = (
-            dialect_insert(table)
+            _upsert_insert(connection, table)
             .from_select(
                 ["connection_id", "next_check_at", "failures"],
                 missing.add_columns(due, literal(0)).order_by(Connection.id).limit(limit),
@@ -147,9 +155,7 @@ class MonitorRepository:
         if connection.dialect.name == "postgresql":
             arrays = _column_arrays(table, connection, ("connection_id", "next_check_at"), values)
             return rowcount(await connection.execute(_SCHEDULE_UNNEST, arrays))
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        statement = sqlite_insert(table).on_conflict_do_nothing()
+        statement = _upsert_insert(connection, table).on_conflict_do_nothing()
         return rowcount(await connection.execute(statement, values))
 
     async def claim_checks(self, worker_id: str, now: datetime, until: datetime, limit: int) -> list[str]:
@@ -353,13 +359,8 @@ class MonitorRepository:
         upsert (``INSERT … ON CONFLICT DO UPDATE``): two beats of one new worker at once (two re-check jobs) must
         not both find no row and both insert it."""
         table = cast(Table, MonitorWorker.__table__)
-        connection = await self._session.connection()
-        if connection.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
         statement = (
-            dialect_insert(table)
+            _upsert_insert(await self._session.connection(), table)
             .values(
                 id=worker_id,
                 hostname=hostname[:200],
